@@ -1,0 +1,99 @@
+/**
+ * The engine's vocabulary. Everything here is plain data: the engine is pure and imports
+ * nothing from the CLI, HTTP or Kubernetes client layers. Only the edges (outputs/) turn
+ * outcomes into text, SARIF, AdmissionReview responses or PolicyReports.
+ */
+
+/** What happens when a rule fails. `off` disables the rule. */
+export type Action = "deny" | "warn" | "audit" | "off";
+export const ACTIONS: readonly Action[] = ["deny", "warn", "audit", "off"];
+
+export type Severity = "critical" | "high" | "medium" | "low" | "info";
+export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "info"];
+
+/** A path to a field inside an object: keys and array indices, e.g. ["spec", "containers", 0, "image"]. */
+export type FieldPath = readonly (string | number)[];
+
+/** A Kubernetes object as parsed from YAML/JSON or received in an AdmissionReview. */
+export interface KubeObject {
+  readonly apiVersion?: unknown;
+  readonly kind?: unknown;
+  readonly metadata?: unknown;
+  readonly [key: string]: unknown;
+}
+
+/** One thing a rule found wrong with one object. */
+export interface Violation {
+  /** Where the offending field is (or where it is missing: the closest existing parent plus the missing key). */
+  readonly path: FieldPath;
+  /** What is wrong, naming the concrete value or container: "container \"app\" runs privileged". */
+  readonly message: string;
+}
+
+/** Settings that change how rules judge objects (from vakt.yaml or the in-cluster configuration). */
+export interface EngineSettings {
+  /** Pod Security Standards version, "v1.0".."v1.37" or "latest". */
+  readonly pssVersion: string;
+  /** Image registries allowed (host[/path] prefixes). Empty: the trusted-registry rule passes nothing. */
+  readonly registries: readonly string[];
+  /** Regions (topology.kubernetes.io/region values) data may live in. Empty: residency not enforced. */
+  readonly allowedRegions: readonly string[];
+}
+
+/**
+ * Other objects from the same input set (the same files in `vakt check`, the live cluster in
+ * audit). Rules that relate objects (a PodDisruptionBudget selecting a Deployment, a
+ * NetworkPolicy covering a workload) look here.
+ */
+export interface Inventory {
+  /** Objects of a kind, optionally limited to one namespace. */
+  byKind(kind: string, namespace?: string): readonly KubeObject[];
+  /** True when the inventory is the whole world (live cluster), false when it is a partial set of files. */
+  readonly complete: boolean;
+}
+
+export interface RuleContext {
+  readonly settings: EngineSettings;
+  readonly inventory: Inventory;
+}
+
+/**
+ * A rule: metadata plus a small pure check. Adding a rule touches one file (its family) and
+ * the registry list in rules/index.ts.
+ */
+export interface Rule {
+  /** Stable id, kebab-case, never reused: "pss-privileged", "image-tag". */
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly defaultAction: Action;
+  /** Kinds the rule applies to. Workload kinds are expanded to their pod templates by the engine. */
+  readonly kinds: readonly string[];
+  /** Named sets the rule belongs to, selectable with --select: "pss-baseline", "pss-restricted", "platform". */
+  readonly sets: readonly string[];
+  /** Why the rule exists, in one or two sentences. */
+  readonly rationale: string;
+  /** How to fix a violation, concretely. */
+  readonly fix: string;
+  /** Control ids this rule evidences, e.g. "iso27001:A.8.9", "gdpr:32", "nis2:21.2.d". */
+  readonly controls: readonly string[];
+  /** What a pass does NOT prove. */
+  readonly evidenceBoundary: string;
+  /** Reference URL or document for the rule, if any. */
+  readonly reference?: string;
+  check(object: KubeObject, context: RuleContext): readonly Violation[];
+}
+
+/** Outcome of one rule on one object, data that the edges render. */
+export type Outcome = "pass" | "fail" | "skip" | "error";
+
+export interface Finding {
+  readonly rule: string;
+  readonly action: Exclude<Action, "off">;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly path: FieldPath;
+  readonly controls: readonly string[];
+  /** Set when a PolicyException covers this finding. */
+  readonly suppressedBy?: string;
+}

@@ -1,0 +1,120 @@
+import type { FieldPath, KubeObject } from "./types.ts";
+
+/** Kinds whose objects carry a pod template (or are a Pod), and where it sits. */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: [],
+  PodTemplate: ["template"],
+  Deployment: ["spec", "template"],
+  StatefulSet: ["spec", "template"],
+  DaemonSet: ["spec", "template"],
+  ReplicaSet: ["spec", "template"],
+  ReplicationController: ["spec", "template"],
+  Job: ["spec", "template"],
+  CronJob: ["spec", "jobTemplate", "spec", "template"],
+};
+
+export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
+
+export type Dict = Readonly<Record<string, unknown>>;
+
+export function isDict(value: unknown): value is Dict {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The value at `path`, or undefined when any step is missing or of the wrong type. */
+export function get(value: unknown, path: FieldPath): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof key === "number") {
+      if (!Array.isArray(current)) return undefined;
+      current = current[key];
+    } else {
+      if (!isDict(current)) return undefined;
+      current = current[key];
+    }
+  }
+  return current;
+}
+
+export function dictAt(value: unknown, path: FieldPath): Dict | undefined {
+  const found = get(value, path);
+  return isDict(found) ? found : undefined;
+}
+
+export function arrayAt(value: unknown, path: FieldPath): readonly unknown[] {
+  const found = get(value, path);
+  return Array.isArray(found) ? found : [];
+}
+
+export function stringAt(value: unknown, path: FieldPath): string | undefined {
+  const found = get(value, path);
+  return typeof found === "string" ? found : undefined;
+}
+
+/** A pod template (or a Pod) found inside an object. */
+export interface PodTemplate {
+  /** Path to the template object (holding `metadata` and `spec`); [] for a Pod. */
+  readonly path: FieldPath;
+  readonly metadata: Dict;
+  readonly spec: Dict;
+}
+
+/** The pod template of a workload object, or undefined for kinds that have none. */
+export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
+  if (typeof object.kind !== "string") return undefined;
+  const path = POD_SPEC_PATHS[object.kind];
+  if (path === undefined) return undefined;
+  const template = path.length === 0 ? object : dictAt(object, path);
+  if (template === undefined) return undefined;
+  return {
+    path,
+    metadata: dictAt(template, ["metadata"]) ?? {},
+    spec: dictAt(template, ["spec"]) ?? {},
+  };
+}
+
+export type ContainerKind = "containers" | "initContainers" | "ephemeralContainers";
+
+export interface ContainerRef {
+  readonly kind: ContainerKind;
+  readonly name: string;
+  readonly container: Dict;
+  /** Path to the container inside the object. */
+  readonly path: FieldPath;
+}
+
+/** Every container of a pod template: regular, init and ephemeral. */
+export function containersOf(template: PodTemplate): ContainerRef[] {
+  const result: ContainerRef[] = [];
+  for (const kind of ["initContainers", "containers", "ephemeralContainers"] as const) {
+    arrayAt(template.spec, [kind]).forEach((container, index) => {
+      if (!isDict(container)) return;
+      const name = typeof container["name"] === "string" ? container["name"] : `#${index}`;
+      result.push({ kind, name, container, path: [...template.path, "spec", kind, index] });
+    });
+  }
+  return result;
+}
+
+/** metadata.name / namespace / labels / annotations of any object, tolerant of bad shapes. */
+export function metaOf(object: KubeObject): {
+  name: string | undefined;
+  namespace: string | undefined;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+} {
+  const metadata = isDict(object.metadata) ? object.metadata : {};
+  return {
+    name: typeof metadata["name"] === "string" ? metadata["name"] : undefined,
+    namespace: typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined,
+    labels: stringMap(metadata["labels"]),
+    annotations: stringMap(metadata["annotations"]),
+  };
+}
+
+function stringMap(value: unknown): Readonly<Record<string, string>> {
+  if (!isDict(value)) return {};
+  const result: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) if (typeof item === "string") result[key] = item;
+  return result;
+}

@@ -1,0 +1,60 @@
+import type { Action, FieldPath, Rule, Severity } from "../engine/types.ts";
+
+/** A position in a source file, 1-based. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One finding of `vakt check`, located in a file. This is the stable JSON contract. */
+export interface ReportFinding {
+  readonly rule: string;
+  readonly action: Exclude<Action, "off">;
+  readonly severity: Severity;
+  /** File path as given on the command line ("-" for stdin). */
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Field path in dotted form: spec.template.spec.containers[0].image */
+  readonly field: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly message: string;
+  readonly fix: string;
+  readonly controls: readonly string[];
+  readonly suppressed: boolean;
+  /** Name of the PolicyException that suppresses it, when suppressed. */
+  readonly exception?: string;
+}
+
+/** A problem with the input itself (unparseable file, unreadable path), not with an object. */
+export interface InputProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly message: string;
+  /** "error": the file (or document) could not be checked; "note": informational (a skipped non-Kubernetes document). */
+  readonly level: "error" | "note";
+}
+
+export interface CheckReport {
+  readonly findings: readonly ReportFinding[];
+  readonly problems: readonly InputProblem[];
+  /** Rules that were evaluated (after --select and actions), for SARIF/JUnit metadata. */
+  readonly rules: readonly Rule[];
+  /** Files read, in order. */
+  readonly files: readonly string[];
+  /** Number of Kubernetes objects checked. */
+  readonly objects: number;
+}
+
+export function formatPath(path: FieldPath): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) out += out === "" ? key : `.${key}`;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
