@@ -38,6 +38,8 @@ export interface EngineSettings {
   readonly registries: readonly string[];
   /** Regions (topology.kubernetes.io/region values) data may live in. Empty: residency not enforced. */
   readonly allowedRegions: readonly string[];
+  /** The clock, injected so that rules about time (exception expiry) are pure and testable. Default: now. */
+  readonly now?: Date;
 }
 
 /**

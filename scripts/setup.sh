@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Everything a fresh machine lacks, installed by the project itself: npm packages (including
+# the Node 24 runtime from the `node` package), the control-plane binaries built from Go
+# modules (cached outside the clone), and the compiled CLI. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+missing=()
+need git || missing+=(git)
+need openssl || missing+=(openssl)
+need npm || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+if ! need go; then
+  echo "setup: Go >= 1.26 is required to build the control-plane binaries and is not on PATH." >&2
+  echo "       Install it (https://go.dev/dl) and run this again." >&2
+  exit 1
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.vakt-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+bash scripts/build-tools.sh >/dev/null
+npm run --silent build

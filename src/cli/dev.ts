@@ -1,0 +1,102 @@
+import { join } from "node:path";
+import type { Command } from "commander";
+import { setting } from "../config/settings.ts";
+import { DevClusterError, down, status, up } from "../devcluster/cluster.ts";
+import { createFakeNodes } from "../devcluster/nodes.ts";
+import { UsageError } from "./errors.ts";
+
+function stateDirOf(options: { stateDir?: string }): string {
+  return options.stateDir ?? join(setting("home"), "dev");
+}
+
+function parseCount(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 10_000) {
+    throw new UsageError(`${flag} takes a whole number from 0 to 10000, got "${value}"`);
+  }
+  return parsed;
+}
+
+export function registerDev(program: Command): void {
+  const dev = program
+    .command("dev")
+    .description(
+      "a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kwok)",
+    );
+
+  dev
+    .command("up")
+    .description("start the local control plane and write an admin kubeconfig")
+    .option(
+      "--state-dir <dir>",
+      "where data, logs, certificates and the kubeconfig live (default: $VAKT_HOME/dev)",
+    )
+    .option("--bin-dir <dir>", "where the control-plane binaries are (default: the build-tools cache)")
+    .option("--port <port>", "API server port on 127.0.0.1 (default: a free port)")
+    .option("--nodes <n>", "fake nodes simulated by kwok", "0")
+    .action(async (options: { stateDir?: string; binDir?: string; port?: string; nodes: string }) => {
+      const stateDir = stateDirOf(options);
+      const nodes = parseCount(options.nodes, "--nodes");
+      const started = Date.now();
+      const state = await up({
+        stateDir,
+        binDir: options.binDir ?? setting("binDir"),
+        apiServerPort: options.port === undefined ? 0 : parseCount(options.port, "--port"),
+        nodes,
+        progress: (line) => {
+          process.stderr.write(`vakt dev: ${line}\n`);
+        },
+      });
+      if (nodes > 0) await createFakeNodes(state.kubeconfig, nodes);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(
+        [
+          `Local control plane ready in ${seconds}s: ${state.server}`,
+          `  kubeconfig: ${state.kubeconfig}`,
+          `  logs:       ${join(stateDir, "logs")}`,
+          "",
+          "Use it:",
+          `  export KUBECONFIG=${state.kubeconfig}`,
+          `  ${join(options.binDir ?? setting("binDir"), "kubectl")} get namespaces`,
+          "Stop it: vakt dev down",
+          "",
+        ].join("\n"),
+      );
+    });
+
+  dev
+    .command("down")
+    .description("stop everything `vakt dev up` started and remove its state")
+    .option("--state-dir <dir>", "state directory (default: $VAKT_HOME/dev)")
+    .action(async (options: { stateDir?: string }) => {
+      const result = await down(stateDirOf(options));
+      if (!result.existed) process.stdout.write("No local control plane was running.\n");
+      else
+        process.stdout.write(
+          `Stopped ${result.stopped.length > 0 ? result.stopped.join(", ") : "nothing (all had exited)"}; state removed.\n`,
+        );
+    });
+
+  dev
+    .command("status")
+    .description("show whether the local control plane runs and is ready")
+    .option("--state-dir <dir>", "state directory (default: $VAKT_HOME/dev)")
+    .action(async (options: { stateDir?: string }) => {
+      const report = await status(stateDirOf(options));
+      if (report.state === undefined) {
+        process.stdout.write("No local control plane. Start one with `vakt dev up`.\n");
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`API server ${report.state.server}: ${report.ready ? "ready" : "NOT ready"}\n`);
+      process.stdout.write(`kubeconfig ${report.state.kubeconfig}\n`);
+      for (const c of report.components) {
+        process.stdout.write(
+          `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${c.running ? "running" : "STOPPED"}  log ${c.log}\n`,
+        );
+      }
+      if (!report.ready || report.components.some((c) => !c.running)) process.exitCode = 1;
+    });
+}
+
+export { DevClusterError };

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.ts";
+import { DevClusterError } from "../devcluster/cluster.ts";
+import { registerDev } from "./dev.ts";
+import { UsageError } from "./errors.ts";
+
+/** Exit codes: 0 clean, 1 findings at or above the fail level (or a failed operation), 2 bad input or usage. */
+export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command("vakt")
+    .description("compliant-by-default control plane for Kubernetes platforms that host regulated software")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerDev(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; commander already printed what it had to say.
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`vakt: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof DevClusterError) {
+      process.stderr.write(`vakt: ${error.message}\n  how to fix: ${error.hint}\n`);
+      return EXIT.findings;
+    }
+    process.stderr.write(
+      `vakt: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return EXIT.findings;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,229 @@
+import { LineCounter, parseDocument, isMap, isSeq, isScalar } from "yaml";
+import type { Node as YamlNode } from "yaml";
+import type { Action, EngineSettings } from "../engine/types.ts";
+import { ACTIONS } from "../engine/types.ts";
+
+/**
+ * vakt's configuration: `vakt.yaml` for the CLI and, with the same schema, the cluster-scoped
+ * `VaktConfiguration` object (vakt.dev/v1alpha1) in a cluster.
+ */
+export interface VaktConfig {
+  /** Findings at or above this action fail `vakt check` (exit 1). */
+  readonly failOn: Exclude<Action, "off">;
+  /** Per-rule action overrides. */
+  readonly rules: ReadonlyMap<string, Action>;
+  readonly registries: readonly string[];
+  readonly allowedRegions: readonly string[];
+  /** Frameworks reported on (empty: all). */
+  readonly frameworks: readonly string[];
+  readonly pssVersion: string;
+}
+
+export const DEFAULT_CONFIG: VaktConfig = {
+  failOn: "deny",
+  rules: new Map(),
+  registries: [],
+  allowedRegions: [],
+  frameworks: [],
+  pssVersion: "latest",
+};
+
+export const FRAMEWORK_IDS = ["iso27001", "gdpr", "pdl", "nis2", "hipaa"] as const;
+const PSS_VERSION = /^(latest|v1\.(0|[1-9][0-9]?))$/;
+
+export function engineSettings(config: VaktConfig, now?: Date): EngineSettings {
+  return {
+    pssVersion: config.pssVersion,
+    registries: config.registries,
+    allowedRegions: config.allowedRegions,
+    ...(now === undefined ? {} : { now }),
+  };
+}
+
+/** A configuration problem, located: file:line:column and the field path. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+interface Located {
+  readonly path: string;
+  readonly node: YamlNode | null | undefined;
+}
+
+/**
+ * Parses and validates a configuration file's text. Every problem is collected and reported
+ * together, each with its line and field path and what to write instead.
+ */
+export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySet<string>): VaktConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const problems: string[] = [];
+  const where = (node: YamlNode | null | undefined): string => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return file;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  for (const error of document.errors) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    problems.push(`${file}:${line}:${col}: ${error.message.split("\n")[0] ?? error.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+
+  const root = document.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return DEFAULT_CONFIG;
+  if (!isMap(root))
+    throw new ConfigError(`${where(root)}: the configuration must be a mapping (apiVersion, kind, spec)`);
+
+  const get = (map: YamlNode | null | undefined, key: string): YamlNode | null | undefined =>
+    isMap(map) ? map.get(key, true) : undefined;
+
+  const apiVersion = get(root, "apiVersion");
+  const kind = get(root, "kind");
+  if (!isScalar(apiVersion) || apiVersion.value !== "vakt.dev/v1alpha1") {
+    problems.push(`${where(apiVersion ?? root)}: apiVersion must be "vakt.dev/v1alpha1"`);
+  }
+  if (!isScalar(kind) || kind.value !== "VaktConfiguration") {
+    problems.push(`${where(kind ?? root)}: kind must be "VaktConfiguration"`);
+  }
+  const spec = get(root, "spec");
+  if (spec === undefined || spec === null) {
+    if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+    return DEFAULT_CONFIG;
+  }
+  if (!isMap(spec)) throw new ConfigError([...problems, `${where(spec)}: spec must be a mapping`].join("\n"));
+
+  const allowedKeys = new Set([
+    "failOn",
+    "rules",
+    "registries",
+    "allowedRegions",
+    "frameworks",
+    "pssVersion",
+  ]);
+  for (const pair of spec.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+    if (!allowedKeys.has(key)) {
+      problems.push(
+        `${where(pair.key as YamlNode)}: spec.${key} is not a configuration field; known fields: ${[...allowedKeys].join(", ")}`,
+      );
+    }
+  }
+
+  const stringList = (field: string, check?: (value: string, at: Located) => void): string[] => {
+    const node = get(spec, field);
+    if (node === undefined || node === null) return [];
+    if (!isSeq(node)) {
+      problems.push(`${where(node)}: spec.${field} must be a list of strings`);
+      return [];
+    }
+    const values: string[] = [];
+    node.items.forEach((item, index) => {
+      if (!isScalar(item) || typeof item.value !== "string" || item.value === "") {
+        problems.push(`${where(item as YamlNode)}: spec.${field}[${index}] must be a non-empty string`);
+        return;
+      }
+      check?.(item.value, { path: `spec.${field}[${index}]`, node: item });
+      values.push(item.value);
+    });
+    return values;
+  };
+
+  const actionOf = (
+    node: YamlNode | null | undefined,
+    path: string,
+    allowOff: boolean,
+  ): Action | undefined => {
+    const choices = allowOff ? ACTIONS : ACTIONS.filter((a) => a !== "off");
+    // YAML 1.1 readers turn a bare `off` into false; accept it as the action "off".
+    const raw = isScalar(node) ? (node.value === false && allowOff ? "off" : node.value) : undefined;
+    if (typeof raw === "string" && (choices as readonly string[]).includes(raw)) return raw as Action;
+    problems.push(`${where(node)}: ${path} must be one of ${choices.join(", ")}`);
+    return undefined;
+  };
+
+  let failOn: Exclude<Action, "off"> = DEFAULT_CONFIG.failOn;
+  const failOnNode = get(spec, "failOn");
+  if (failOnNode !== undefined && failOnNode !== null) {
+    const action = actionOf(failOnNode, "spec.failOn", false);
+    if (action !== undefined && action !== "off") failOn = action;
+  }
+
+  let pssVersion = DEFAULT_CONFIG.pssVersion;
+  const pssNode = get(spec, "pssVersion");
+  if (pssNode !== undefined && pssNode !== null) {
+    const value = isScalar(pssNode) ? String(pssNode.value) : "";
+    if (!PSS_VERSION.test(value))
+      problems.push(
+        `${where(pssNode)}: spec.pssVersion must be "latest" or "v1.N" (v1.0 to v1.37), got "${value}"`,
+      );
+    else pssVersion = value;
+  }
+
+  const rules = new Map<string, Action>();
+  const rulesNode = get(spec, "rules");
+  if (rulesNode !== undefined && rulesNode !== null) {
+    if (!isMap(rulesNode))
+      problems.push(`${where(rulesNode)}: spec.rules must map rule ids to actions, e.g. "image-tag: warn"`);
+    else
+      for (const pair of rulesNode.items) {
+        const id = isScalar(pair.key) ? String(pair.key.value) : "";
+        if (!knownRuleIds.has(id)) {
+          const hint = closest(id, knownRuleIds);
+          problems.push(
+            `${where(pair.key as YamlNode)}: spec.rules.${id} is not a known rule${hint === undefined ? "" : `; did you mean "${hint}"?`} (list them with \`vakt rules\`)`,
+          );
+          continue;
+        }
+        const action = actionOf(pair.value as YamlNode, `spec.rules.${id}`, true);
+        if (action !== undefined) rules.set(id, action);
+      }
+  }
+
+  const frameworks = stringList("frameworks", (value, at) => {
+    if (!(FRAMEWORK_IDS as readonly string[]).includes(value)) {
+      problems.push(
+        `${where(at.node)}: ${at.path} "${value}" is not a framework; use one of ${FRAMEWORK_IDS.join(", ")}`,
+      );
+    }
+  });
+  const registries = stringList("registries", (value, at) => {
+    if (/\s|:\/\//.test(value))
+      problems.push(
+        `${where(at.node)}: ${at.path} "${value}" must be a registry host with an optional path, like "registry.example.com/team" (no scheme, no spaces)`,
+      );
+  });
+  const allowedRegions = stringList("allowedRegions");
+
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return { failOn, rules, registries, allowedRegions, frameworks, pssVersion };
+}
+
+/** The known id nearest to `id` by edit distance, when it is close enough to be a typo. */
+function closest(id: string, known: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(id.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(id, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(
+        Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,520 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from "node:fs";
+import { request } from "node:https";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { createCertificateAuthority, createKeyPair, issueCertificate } from "./pki.ts";
+import { freePort, isOurProcess, portInUse, startDetached, stopProcess, tail } from "./processes.ts";
+import type { StartedProcess } from "./processes.ts";
+
+/** The components of the local control plane, in start order. */
+export const COMPONENTS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+export interface DevClusterOptions {
+  /** Where data, logs, certificates and the kubeconfig live; one control plane per directory. */
+  readonly stateDir: string;
+  /** Directory with etcd, kube-apiserver, kube-controller-manager, kubectl, kwok. */
+  readonly binDir: string;
+  /** Fixed API server port; 0 picks a free one. */
+  readonly apiServerPort?: number;
+  /** Fake nodes simulated by kwok (0: kwok is not started). */
+  readonly nodes?: number;
+  /** Start kube-controller-manager and kube-scheduler (default true). */
+  readonly controllers?: boolean;
+  /** Extra command-line flags per component, appended after vakt's own (e.g. feature gates). */
+  readonly extraArgs?: Partial<Readonly<Record<ComponentName, readonly string[]>>>;
+  readonly readyTimeoutMs?: number;
+  /** Progress lines for people. */
+  readonly progress?: (line: string) => void;
+}
+
+export interface ComponentState {
+  readonly name: ComponentName;
+  readonly pid: number;
+  readonly port: number;
+  readonly log: string;
+}
+
+export interface DevClusterState {
+  readonly version: 1;
+  readonly stateDir: string;
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly startedAt: string;
+  readonly components: readonly ComponentState[];
+  readonly nodes: number;
+}
+
+/** A problem a person can act on: what went wrong and what to do. Printed without a stack. */
+export class DevClusterError extends Error {
+  override readonly name = "DevClusterError";
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+const STATE_FILE = "state.json";
+
+export function readState(stateDir: string): DevClusterState | undefined {
+  const file = join(stateDir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as DevClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+function requireBinaries(binDir: string, names: readonly string[]): void {
+  const missing = names.filter((name) => {
+    try {
+      accessSync(join(binDir, name), constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new DevClusterError(
+      `missing control-plane binaries in ${binDir}: ${missing.join(", ")}`,
+      "build them once with `npm run tools` (scripts/build-tools.sh builds them from their Go modules into a cache), or point VAKT_BIN_DIR at a directory that has them",
+    );
+  }
+}
+
+/** What a failing component's log most likely says, in words a person can act on. */
+export function diagnose(component: string, logTail: string): string {
+  const rules: [RegExp, string][] = [
+    [
+      /address already in use/i,
+      "a port it needs is taken by another process; stop that process or choose another port",
+    ],
+    [/permission denied/i, "a file or port is not accessible to this user"],
+    [
+      /unknown flag/i,
+      "the binary does not accept a flag vakt passes: it is probably a different version than the one scripts/build-tools.sh pins; rebuild with `npm run tools`",
+    ],
+    [
+      /(connection refused|context deadline exceeded).*(2379|etcd)|etcd.*(unavailable|connection refused)/i,
+      "kube-apiserver cannot reach etcd; see the etcd log",
+    ],
+    [/no space left on device/i, "the disk is full"],
+    [
+      /database file.*(locked|timeout)|bbolt.*timeout/i,
+      "another etcd uses the same data directory; run `vakt dev down` to clean up the old one",
+    ],
+  ];
+  for (const [pattern, cause] of rules) if (pattern.test(logTail)) return cause;
+  return `see the log of ${component} above`;
+}
+
+function writeState(state: DevClusterState): void {
+  writeFileSync(join(state.stateDir, STATE_FILE), JSON.stringify(state, null, 2) + "\n");
+}
+
+/**
+ * Starts etcd, kube-apiserver, kube-controller-manager (and kwok with fake nodes) on free
+ * 127.0.0.1 ports with freshly generated PKI, waits until the API server is ready, and
+ * writes an admin kubeconfig. The processes outlive the caller; `down` stops them.
+ */
+export async function up(options: DevClusterOptions): Promise<DevClusterState> {
+  const progress = options.progress ?? (() => undefined);
+  const stateDir = options.stateDir;
+  const nodes = options.nodes ?? 0;
+  const wanted = [
+    "etcd",
+    "kube-apiserver",
+    "kubectl",
+    ...(options.controllers === false ? [] : ["kube-controller-manager", "kube-scheduler"]),
+    ...(nodes > 0 ? ["kwok"] : []),
+  ];
+  requireBinaries(options.binDir, wanted);
+
+  const previous = readState(stateDir);
+  if (previous !== undefined) {
+    const alive = previous.components.filter((c) => isOurProcess(c.pid, stateDir));
+    if (alive.length === previous.components.length && alive.length > 0) {
+      throw new DevClusterError(
+        `a local control plane is already running from ${stateDir} (API server ${previous.server}, started ${previous.startedAt})`,
+        `use it (KUBECONFIG=${previous.kubeconfig}), check it with \`vakt dev status\`, or stop it first with \`vakt dev down\``,
+      );
+    }
+    progress(
+      `found leftovers of an earlier run that did not stop cleanly (${alive.length} of ${previous.components.length} processes alive); cleaning up`,
+    );
+  }
+  await cleanup(stateDir);
+
+  if (
+    options.apiServerPort !== undefined &&
+    options.apiServerPort !== 0 &&
+    (await portInUse(options.apiServerPort))
+  ) {
+    throw new DevClusterError(
+      `port ${options.apiServerPort} on 127.0.0.1 is already in use by another process`,
+      "choose another port with --port, or leave --port out to let vakt pick a free one",
+    );
+  }
+
+  const dirs = {
+    pki: join(stateDir, "pki"),
+    logs: join(stateDir, "logs"),
+    etcd: join(stateDir, "etcd"),
+    kcm: join(stateDir, "kcm"),
+    scheduler: join(stateDir, "scheduler"),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  progress("generating certificates");
+  const ca = await createCertificateAuthority("vakt-dev-ca", 365);
+  const serving = await issueCertificate(ca, {
+    commonName: "kube-apiserver",
+    dnsNames: [
+      "localhost",
+      "kubernetes",
+      "kubernetes.default",
+      "kubernetes.default.svc",
+      "kubernetes.default.svc.cluster.local",
+    ],
+    ipAddresses: ["127.0.0.1", "10.0.0.1"],
+    usage: "server",
+    validDays: 365,
+  });
+  const admin = await issueCertificate(ca, {
+    commonName: "vakt-admin",
+    organization: ["system:masters"],
+    usage: "client",
+    validDays: 365,
+  });
+  const controllerManager = await issueCertificate(ca, {
+    commonName: "system:kube-controller-manager",
+    usage: "client",
+    validDays: 365,
+  });
+  const scheduler = await issueCertificate(ca, {
+    commonName: "system:kube-scheduler",
+    usage: "client",
+    validDays: 365,
+  });
+  const serviceAccount = await createKeyPair();
+  const pki = (name: string): string => join(dirs.pki, name);
+  const files: [string, string][] = [
+    ["ca.crt", ca.certificatePem],
+    ["ca.key", ca.privateKeyPem],
+    ["apiserver.crt", serving.certificatePem],
+    ["apiserver.key", serving.privateKeyPem],
+    ["admin.crt", admin.certificatePem],
+    ["admin.key", admin.privateKeyPem],
+    ["kcm.crt", controllerManager.certificatePem],
+    ["kcm.key", controllerManager.privateKeyPem],
+    ["sa.key", serviceAccount.privateKeyPem],
+    ["sa.pub", serviceAccount.publicKeyPem],
+  ];
+  for (const [name, content] of files) writeFileSync(pki(name), content, { mode: 0o600 });
+
+  const apiPort =
+    options.apiServerPort !== undefined && options.apiServerPort !== 0
+      ? options.apiServerPort
+      : await freePort();
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfig = join(stateDir, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    kubeconfigYaml(server, "vakt-admin", ca.certificatePem, admin.certificatePem, admin.privateKeyPem),
+    { mode: 0o600 },
+  );
+  const kcmKubeconfig = join(dirs.kcm, "kubeconfig");
+  writeFileSync(
+    kcmKubeconfig,
+    kubeconfigYaml(
+      server,
+      "kube-controller-manager",
+      ca.certificatePem,
+      controllerManager.certificatePem,
+      controllerManager.privateKeyPem,
+    ),
+    { mode: 0o600 },
+  );
+  const schedulerKubeconfig = join(dirs.scheduler, "kubeconfig");
+  writeFileSync(
+    schedulerKubeconfig,
+    kubeconfigYaml(
+      server,
+      "kube-scheduler",
+      ca.certificatePem,
+      scheduler.certificatePem,
+      scheduler.privateKeyPem,
+    ),
+    { mode: 0o600 },
+  );
+
+  const components: ComponentState[] = [];
+  const startedAt = new Date().toISOString();
+  const save = (): void => {
+    writeState({ version: 1, stateDir, kubeconfig, server, startedAt, components, nodes });
+  };
+  const launch = (name: ComponentName, port: number, args: readonly string[]): StartedProcess => {
+    const log = join(dirs.logs, `${name}.log`);
+    const started = startDetached(
+      join(options.binDir, name),
+      [...args, ...(options.extraArgs?.[name] ?? [])],
+      log,
+    );
+    components.push({ name, pid: started.pid, port, log });
+    save();
+    return started;
+  };
+  const timeout = options.readyTimeoutMs ?? 90_000;
+
+  try {
+    const etcdPort = await freePort();
+    const etcdPeerPort = await freePort();
+    progress(`starting etcd on 127.0.0.1:${etcdPort}`);
+    const etcd = launch("etcd", etcdPort, [
+      `--name=vakt-dev`,
+      `--data-dir=${dirs.etcd}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-cluster=vakt-dev=http://127.0.0.1:${etcdPeerPort}`,
+      "--listen-metrics-urls=",
+      "--unsafe-no-fsync=true",
+      "--quota-backend-bytes=8589934592",
+      "--log-level=warn",
+    ]);
+    await waitReady("etcd", etcd, components, timeout, () =>
+      httpGetOk(`http://127.0.0.1:${etcdPort}/health`),
+    );
+
+    progress(`starting kube-apiserver on ${server}`);
+    const apiserver = launch("kube-apiserver", apiPort, [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      `--bind-address=127.0.0.1`,
+      `--advertise-address=127.0.0.1`,
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${dirs.pki}`,
+      `--tls-cert-file=${pki("apiserver.crt")}`,
+      `--tls-private-key-file=${pki("apiserver.key")}`,
+      `--client-ca-file=${pki("ca.crt")}`,
+      `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+      `--service-account-key-file=${pki("sa.pub")}`,
+      `--service-account-signing-key-file=${pki("sa.key")}`,
+      `--service-cluster-ip-range=10.0.0.0/24`,
+      `--authorization-mode=RBAC`,
+      `--allow-privileged=true`,
+      `--profiling=false`,
+      `--v=1`,
+    ]);
+    const readyz = (): Promise<boolean> =>
+      httpsGetOk(`${server}/readyz`, ca.certificatePem, admin.certificatePem, admin.privateKeyPem);
+    await waitReady("kube-apiserver", apiserver, components, timeout, readyz);
+
+    if (options.controllers !== false) {
+      const kcmPort = await freePort();
+      progress("starting kube-controller-manager");
+      launch("kube-controller-manager", kcmPort, [
+        `--kubeconfig=${kcmKubeconfig}`,
+        `--authentication-kubeconfig=${kcmKubeconfig}`,
+        `--authorization-kubeconfig=${kcmKubeconfig}`,
+        `--bind-address=127.0.0.1`,
+        `--secure-port=${kcmPort}`,
+        `--cert-dir=${dirs.kcm}`,
+        `--leader-elect=false`,
+        `--use-service-account-credentials=true`,
+        `--service-account-private-key-file=${pki("sa.key")}`,
+        `--root-ca-file=${pki("ca.crt")}`,
+        `--cluster-signing-cert-file=${pki("ca.crt")}`,
+        `--cluster-signing-key-file=${pki("ca.key")}`,
+        `--controllers=*`,
+        `--profiling=false`,
+        `--v=1`,
+      ]);
+      const schedulerPort = await freePort();
+      progress("starting kube-scheduler");
+      launch("kube-scheduler", schedulerPort, [
+        `--kubeconfig=${schedulerKubeconfig}`,
+        `--authentication-kubeconfig=${schedulerKubeconfig}`,
+        `--authorization-kubeconfig=${schedulerKubeconfig}`,
+        `--bind-address=127.0.0.1`,
+        `--secure-port=${schedulerPort}`,
+        `--leader-elect=false`,
+        `--profiling=false`,
+        `--v=1`,
+      ]);
+    }
+
+    if (nodes > 0) {
+      const kwokPort = await freePort();
+      progress(`starting kwok with ${nodes} fake node(s)`);
+      launch("kwok", kwokPort, [
+        `--kubeconfig=${kubeconfig}`,
+        `--server-address=127.0.0.1:${kwokPort}`,
+        "--manage-all-nodes=false",
+        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        "--manage-nodes-with-label-selector=",
+        "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
+        "--disregard-status-with-label-selector=",
+        "--cidr=10.0.1.0/24",
+        "--node-ip=10.0.1.1",
+      ]);
+    }
+    save();
+    return { version: 1, stateDir, kubeconfig, server, startedAt, components, nodes };
+  } catch (error) {
+    await stopAll(components, stateDir);
+    throw error;
+  }
+}
+
+async function waitReady(
+  name: ComponentName,
+  started: StartedProcess,
+  components: readonly ComponentState[],
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  const log = components.find((c) => c.name === name)?.log ?? "";
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void started.exited.then((result) => {
+    exit = result;
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exit !== undefined) {
+      const text = tail(log, 20);
+      throw new DevClusterError(
+        `${name} exited during start-up (${exit.signal ?? `exit code ${String(exit.code)}`}). Last lines of ${log}:\n${text}`,
+        `likely cause: ${diagnose(name, text)}`,
+      );
+    }
+    if (await probe()) return;
+    if (Date.now() > deadline) {
+      const text = tail(log, 20);
+      throw new DevClusterError(
+        `${name} did not become ready within ${Math.round(timeoutMs / 1000)}s. Last lines of ${log}:\n${text}`,
+        `likely cause: ${diagnose(name, text)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function httpGetOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => {
+      resolve(false);
+    });
+    req.on("timeout", () => {
+      req.destroy();
+    });
+    req.end();
+  });
+}
+
+export function httpsGetOk(url: string, ca: string, cert: string, key: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { ca, cert, key, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => {
+      resolve(false);
+    });
+    req.on("timeout", () => {
+      req.destroy();
+    });
+    req.end();
+  });
+}
+
+function kubeconfigYaml(server: string, user: string, ca: string, cert: string, key: string): string {
+  const b64 = (text: string): string => Buffer.from(text).toString("base64");
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "- name: vakt-dev",
+    "  cluster:",
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(ca)}`,
+    "users:",
+    `- name: ${user}`,
+    "  user:",
+    `    client-certificate-data: ${b64(cert)}`,
+    `    client-key-data: ${b64(key)}`,
+    "contexts:",
+    "- name: vakt-dev",
+    "  context:",
+    "    cluster: vakt-dev",
+    `    user: ${user}`,
+    "current-context: vakt-dev",
+    "",
+  ].join("\n");
+}
+
+async function stopAll(components: readonly ComponentState[], stateDir: string): Promise<string[]> {
+  const stopped: string[] = [];
+  // Reverse start order: clients before the servers they talk to.
+  for (const component of [...components].reverse()) {
+    if (isOurProcess(component.pid, stateDir)) {
+      await stopProcess(component.pid, stateDir, 10_000);
+      stopped.push(component.name);
+    }
+  }
+  return stopped;
+}
+
+/** Stops whatever an earlier run left (by its state file) and removes its data. */
+async function cleanup(stateDir: string): Promise<string[]> {
+  const previous = readState(stateDir);
+  const stopped = previous === undefined ? [] : await stopAll(previous.components, stateDir);
+  for (const name of ["etcd", "pki", "logs", "kcm", "scheduler", "kubeconfig", STATE_FILE]) {
+    rmSync(join(stateDir, name), { recursive: true, force: true });
+  }
+  return stopped;
+}
+
+/** Stops every component and removes all state. Safe to call when nothing runs. */
+export async function down(stateDir: string): Promise<{ stopped: string[]; existed: boolean }> {
+  const existed = readState(stateDir) !== undefined;
+  const stopped = await cleanup(stateDir);
+  return { stopped, existed };
+}
+
+export interface StatusReport {
+  readonly state: DevClusterState | undefined;
+  readonly components: readonly (ComponentState & { running: boolean })[];
+  readonly ready: boolean;
+}
+
+export async function status(stateDir: string): Promise<StatusReport> {
+  const state = readState(stateDir);
+  if (state === undefined) return { state, components: [], ready: false };
+  const components = state.components.map((c) => ({ ...c, running: isOurProcess(c.pid, stateDir) }));
+  const pki = join(stateDir, "pki");
+  let ready: boolean;
+  try {
+    ready = await httpsGetOk(
+      `${state.server}/readyz`,
+      readFileSync(join(pki, "ca.crt"), "utf8"),
+      readFileSync(join(pki, "admin.crt"), "utf8"),
+      readFileSync(join(pki, "admin.key"), "utf8"),
+    );
+  } catch {
+    ready = false;
+  }
+  return { state, components, ready };
+}
