@@ -1,8 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
-import { DevClusterError, down, status, up } from "../devcluster/cluster.ts";
-import { createFakeNodes } from "../devcluster/nodes.ts";
 import { UsageError } from "./errors.ts";
 
 function stateDirOf(options: { stateDir?: string }): string {
@@ -37,6 +35,9 @@ export function registerDev(program: Command): void {
     .action(async (options: { stateDir?: string; binDir?: string; port?: string; nodes: string }) => {
       const stateDir = stateDirOf(options);
       const nodes = parseCount(options.nodes, "--nodes");
+      // Loaded on demand: the PKI libraries are not needed by other commands.
+      const { up } = await import("../devcluster/cluster.ts");
+      const { createFakeNodes } = await import("../devcluster/nodes.ts");
       const started = Date.now();
       const state = await up({
         stateDir,
@@ -69,6 +70,7 @@ export function registerDev(program: Command): void {
     .description("stop everything `vakt dev up` started and remove its state")
     .option("--state-dir <dir>", "state directory (default: $VAKT_HOME/dev)")
     .action(async (options: { stateDir?: string }) => {
+      const { down } = await import("../devcluster/cluster.ts");
       const result = await down(stateDirOf(options));
       if (!result.existed) process.stdout.write("No local control plane was running.\n");
       else
@@ -82,6 +84,7 @@ export function registerDev(program: Command): void {
     .description("show whether the local control plane runs and is ready")
     .option("--state-dir <dir>", "state directory (default: $VAKT_HOME/dev)")
     .action(async (options: { stateDir?: string }) => {
+      const { status } = await import("../devcluster/cluster.ts");
       const report = await status(stateDirOf(options));
       if (report.state === undefined) {
         process.stdout.write("No local control plane. Start one with `vakt dev up`.\n");
@@ -98,5 +101,3 @@ export function registerDev(program: Command): void {
       if (!report.ready || report.components.some((c) => !c.running)) process.exitCode = 1;
     });
 }
-
-export { DevClusterError };

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.ts";
-import { DevClusterError } from "../devcluster/cluster.ts";
+import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
-import { UsageError } from "./errors.ts";
+import { registerControls, registerRules } from "./rules.ts";
+import { UsageError, isHinted } from "./errors.ts";
 
 /** Exit codes: 0 clean, 1 findings at or above the fail level (or a failed operation), 2 bad input or usage. */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -14,6 +15,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerCheck(program);
+  registerRules(program);
+  registerControls(program);
   registerDev(program);
   return program;
 }
@@ -38,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`vakt: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof DevClusterError) {
+    if (isHinted(error)) {
       process.stderr.write(`vakt: ${error.message}\n  how to fix: ${error.hint}\n`);
       return EXIT.findings;
     }

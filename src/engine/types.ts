@@ -69,7 +69,7 @@ export interface Rule {
   readonly title: string;
   readonly severity: Severity;
   readonly defaultAction: Action;
-  /** Kinds the rule applies to. Workload kinds are expanded to their pod templates by the engine. */
+  /** Kinds the rule applies to. Rules on workload kinds read the pod template themselves (workloads.ts helpers). */
   readonly kinds: readonly string[];
   /** Named sets the rule belongs to, selectable with --select: "pss-baseline", "pss-restricted", "platform". */
   readonly sets: readonly string[];

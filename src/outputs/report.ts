@@ -47,6 +47,28 @@ export interface CheckReport {
   readonly files: readonly string[];
   /** Number of Kubernetes objects checked. */
   readonly objects: number;
+  /**
+   * The objects checked, per file in reading order, including those without findings. Optional:
+   * renderers that list every object (JUnit: one testcase per object) fall back to the objects
+   * named by findings when it is absent.
+   */
+  readonly objectsByFile?: readonly FileObjects[];
+}
+
+/** A Kubernetes object as located in an input file, for renderers that list every object. */
+export interface ReportObject {
+  readonly kind: string;
+  /** "" for cluster-scoped objects. */
+  readonly namespace: string;
+  readonly name: string;
+  /** 1-based line where the object's document starts. */
+  readonly line: number;
+}
+
+export interface FileObjects {
+  /** File path as given on the command line ("-" for stdin), as in ReportFinding.file. */
+  readonly file: string;
+  readonly objects: readonly ReportObject[];
 }
 
 export function formatPath(path: FieldPath): string {

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { exitCodeOf, runCheck } from "../check/run.ts";
+import { settingPresent } from "../config/settings.ts";
+import { ConfigError, DEFAULT_CONFIG, engineSettings, parseConfig } from "../config/vakt-config.ts";
+import type { VaktConfig } from "../config/vakt-config.ts";
+import { ALL_RULES, RULE_SETS, selectRules } from "../engine/rules/index.ts";
+import type { Action } from "../engine/types.ts";
+import { OUTPUT_FORMATS, isOutputFormat, render } from "../outputs/index.ts";
+import { VERSION } from "../version.ts";
+import { UsageError } from "./errors.ts";
+
+const PSS_VERSION = /^(latest|v1\.(0|[1-9][0-9]?))$/;
+
+/** Loads --config, or ./vakt.yaml when present, or the defaults. */
+export function loadConfig(path: string | undefined): VaktConfig {
+  const file = path ?? (existsSync("vakt.yaml") ? "vakt.yaml" : undefined);
+  if (file === undefined) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read the configuration ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return parseConfig(text, file, new Set(ALL_RULES.map((rule) => rule.id)));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`invalid configuration:\n${error.message}`);
+    throw error;
+  }
+}
+
+function splitList(values: readonly string[]): string[] {
+  return values.flatMap((value) => value.split(",")).map((value) => value.trim()).filter((value) => value !== "");
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command("check")
+    .description("check Kubernetes manifests against vakt's safeguards (files, directories, or - for stdin)")
+    .argument("<inputs...>", "files, directories (recursive: .yaml, .yml, .json) or - for stdin")
+    .option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`, "text")
+    .option("-c, --config <file>", "vakt.yaml configuration (default: ./vakt.yaml when present)")
+    .option("--fail-on <action>", "exit 1 when an unsuppressed finding has this action or a stronger one: deny, warn, audit")
+    .option("--select <rules...>", `rule ids or sets to run (comma-separated or repeated); sets: ${RULE_SETS.join(", ")}`)
+    .option("--pss-version <version>", "Pod Security Standards version: latest or v1.0 .. v1.37")
+    .option("--no-color", "no colour in text output")
+    .action(
+      async (
+        inputs: string[],
+        options: { output: string; config?: string; failOn?: string; select?: string[]; pssVersion?: string; color: boolean },
+      ) => {
+        if (!isOutputFormat(options.output)) {
+          throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}, got "${options.output}"`);
+        }
+        const config = loadConfig(options.config);
+        let failOn = config.failOn;
+        if (options.failOn !== undefined) {
+          if (!["deny", "warn", "audit"].includes(options.failOn)) {
+            throw new UsageError(`--fail-on must be deny, warn or audit, got "${options.failOn}"`);
+          }
+          failOn = options.failOn as Exclude<Action, "off">;
+        }
+        const pssVersion = options.pssVersion ?? config.pssVersion;
+        if (!PSS_VERSION.test(pssVersion)) {
+          throw new UsageError(`--pss-version must be "latest" or v1.0 .. v1.37, got "${pssVersion}"`);
+        }
+        const selection = selectRules(splitList(options.select ?? []));
+        if (selection.unknown.length > 0) {
+          throw new UsageError(
+            `--select: unknown rule or set ${selection.unknown.map((u) => `"${u}"`).join(", ")}; list rules with \`vakt rules\`, sets are ${RULE_SETS.join(", ")}`,
+          );
+        }
+        const report = await runCheck(inputs, {
+          rules: selection.rules,
+          allRules: ALL_RULES,
+          actions: config.rules,
+          settings: engineSettings({ ...config, pssVersion }),
+          load: { stdin: process.stdin },
+          listObjects: options.output === "junit",
+        });
+        const color = options.output === "text" && options.color && process.stdout.isTTY && !settingPresent("noColor");
+        process.stdout.write(render(report, options.output, { color, toolVersion: VERSION }));
+        process.exitCode = exitCodeOf(report, failOn);
+      },
+    );
+}

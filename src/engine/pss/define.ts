@@ -1,0 +1,64 @@
+import type { KubeObject, Rule, RuleContext, Severity, Violation } from "../types.ts";
+import { WORKLOAD_KINDS } from "../workloads.ts";
+import { NO_VIOLATIONS, podViewOf } from "./pod.ts";
+import type { PodView } from "./pod.ts";
+import { pssMinor } from "./version.ts";
+
+export const PSS_REFERENCE = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
+
+const BASELINE_SETS: readonly string[] = Object.freeze(["pss-baseline", "pss-restricted"]);
+const RESTRICTED_SETS: readonly string[] = Object.freeze(["pss-restricted"]);
+
+/** A Pod Security Standards check as vakt states it: metadata plus a version-aware evaluation. */
+export interface PssCheck {
+  /** vakt rule id, "pss-…". */
+  readonly id: string;
+  /** The check id in k8s.io/pod-security-admission (policy/check_*.go). */
+  readonly upstreamId: string;
+  readonly level: "baseline" | "restricted";
+  /** First policy minor version (v1.N) the check exists at. */
+  readonly since: number;
+  readonly title: string;
+  readonly rationale: string;
+  readonly fix: string;
+  readonly controls: readonly string[];
+  readonly evidenceBoundary: string;
+  /** Violations of the pod at policy version v1.`minor` (minor >= since). */
+  readonly evaluate: (view: PodView, minor: number) => readonly Violation[];
+}
+
+/** A vakt rule that carries the upstream check id it mirrors. */
+export interface PssRule extends Rule {
+  readonly upstreamId: string;
+  readonly level: "baseline" | "restricted";
+  readonly since: number;
+}
+
+const SEVERITY: Readonly<Record<PssCheck["level"], Severity>> = { baseline: "high", restricted: "medium" };
+
+export function pssRule(check: PssCheck): PssRule {
+  const { evaluate, since } = check;
+  return Object.freeze({
+    id: check.id,
+    upstreamId: check.upstreamId,
+    level: check.level,
+    since,
+    title: check.title,
+    severity: SEVERITY[check.level],
+    defaultAction: "deny",
+    kinds: WORKLOAD_KINDS,
+    sets: check.level === "baseline" ? BASELINE_SETS : RESTRICTED_SETS,
+    rationale: check.rationale,
+    fix: check.fix,
+    controls: Object.freeze([...check.controls]),
+    evidenceBoundary: check.evidenceBoundary,
+    reference: PSS_REFERENCE,
+    check(object: KubeObject, context: RuleContext): readonly Violation[] {
+      const minor = pssMinor(context.settings.pssVersion);
+      if (minor < since) return NO_VIOLATIONS;
+      const view = podViewOf(object);
+      if (view === undefined) return NO_VIOLATIONS;
+      return evaluate(view, minor);
+    },
+  });
+}

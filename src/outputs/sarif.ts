@@ -1,0 +1,353 @@
+/**
+ * `vakt check --output sarif`: SARIF 2.1.0 for code-scanning tools (GitHub code scanning,
+ * Azure DevOps, IDE viewers). One run; every evaluated rule is described in tool.driver.rules;
+ * each finding is a result located in its file; suppressed findings carry an external
+ * suppression naming the PolicyException; input problems are tool execution notifications.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { isAbsolute, relative, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+
+import type { Action, Rule, Severity } from "../engine/types.ts";
+import { objectLabel, sortFindings } from "./common.ts";
+import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
+
+export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+export const SARIF_VERSION = "2.1.0";
+/** Key of the fingerprint in result.partialFingerprints; bump the suffix if the recipe changes. */
+export const FINGERPRINT_KEY = "vaktFinding/v1";
+
+export interface SarifOptions {
+  /** driver.version. Default: the version in vakt's package.json. */
+  readonly toolVersion?: string;
+  /** driver.informationUri. Default: the homepage in vakt's package.json, if it has one. */
+  readonly informationUri?: string;
+  /** Directory that absolute file paths are made relative to. Default: process.cwd(). */
+  readonly baseDirectory?: string;
+}
+
+// The subset of SARIF 2.1.0 that vakt writes.
+export interface SarifLog {
+  readonly $schema: string;
+  readonly version: "2.1.0";
+  readonly runs: readonly SarifRun[];
+}
+export interface SarifRun {
+  readonly tool: { readonly driver: SarifDriver };
+  readonly invocations: readonly SarifInvocation[];
+  readonly artifacts: readonly {
+    readonly location: SarifArtifactLocation;
+    readonly roles: readonly string[];
+  }[];
+  readonly columnKind: "utf16CodeUnits";
+  readonly results: readonly SarifResult[];
+}
+export interface SarifDriver {
+  readonly name: "vakt";
+  readonly version?: string;
+  readonly informationUri?: string;
+  readonly rules: readonly SarifRule[];
+}
+export interface SarifMessage {
+  readonly text: string;
+  readonly markdown?: string;
+}
+export interface SarifRule {
+  readonly id: string;
+  readonly name?: string;
+  readonly shortDescription?: SarifMessage;
+  readonly fullDescription?: SarifMessage;
+  readonly help?: SarifMessage;
+  readonly helpUri?: string;
+  readonly defaultConfiguration?: { readonly level: SarifLevel; readonly enabled?: boolean };
+  readonly properties?: { readonly tags: readonly string[]; readonly "security-severity": string };
+}
+export type SarifLevel = "error" | "warning" | "note" | "none";
+export interface SarifArtifactLocation {
+  readonly uri: string;
+}
+export interface SarifLocation {
+  readonly physicalLocation: {
+    readonly artifactLocation: SarifArtifactLocation;
+    readonly region?: { readonly startLine: number; readonly startColumn?: number };
+  };
+  readonly logicalLocations?: readonly {
+    readonly name: string;
+    readonly fullyQualifiedName: string;
+    readonly kind: string;
+  }[];
+}
+export interface SarifResult {
+  readonly ruleId: string;
+  readonly ruleIndex: number;
+  readonly level: SarifLevel;
+  readonly message: SarifMessage;
+  readonly locations: readonly SarifLocation[];
+  readonly partialFingerprints: Readonly<Record<string, string>>;
+  readonly suppressions?: readonly {
+    readonly kind: "external";
+    readonly status: "accepted";
+    readonly justification?: string;
+  }[];
+  readonly properties: {
+    readonly severity: Severity;
+    readonly action: ReportFinding["action"];
+    readonly field: string;
+    readonly controls: readonly string[];
+  };
+}
+export interface SarifInvocation {
+  readonly executionSuccessful: boolean;
+  readonly toolExecutionNotifications: readonly {
+    readonly level: "error" | "note";
+    readonly message: SarifMessage;
+    readonly locations: readonly SarifLocation[];
+  }[];
+}
+
+/** GitHub code scanning reads properties["security-severity"] (0.0-10.0, as a string). */
+export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0",
+  info: "1.0",
+};
+
+const LEVEL: Readonly<Record<Action, SarifLevel>> = {
+  deny: "error",
+  warn: "warning",
+  audit: "note",
+  off: "none",
+};
+
+export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifLog {
+  const base = options.baseDirectory ?? process.cwd();
+  const uri = (file: string): string => artifactUri(file, base);
+
+  const rules: SarifRule[] = report.rules.map(ruleDescriptor);
+  const ruleIndex = new Map<string, number>();
+  rules.forEach((rule, index) => {
+    if (!ruleIndex.has(rule.id)) ruleIndex.set(rule.id, index);
+  });
+  // A finding whose rule is not among the evaluated rules still needs a valid ruleIndex.
+  const indexOf = (id: string): number => {
+    let index = ruleIndex.get(id);
+    if (index === undefined) {
+      index = rules.push({ id }) - 1;
+      ruleIndex.set(id, index);
+    }
+    return index;
+  };
+
+  const results = sortFindings(report).map((finding): SarifResult => {
+    const fileUri = uri(finding.file);
+    const label = objectLabel(finding);
+    return {
+      ruleId: finding.rule,
+      ruleIndex: indexOf(finding.rule),
+      level: LEVEL[finding.action],
+      message: { text: `${finding.message} (${label})` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: fileUri },
+            ...region(finding.line, finding.column),
+          },
+          logicalLocations: [{ name: finding.name, fullyQualifiedName: label, kind: "resource" }],
+        },
+      ],
+      partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding, fileUri) },
+      ...(finding.suppressed
+        ? {
+            suppressions: [
+              {
+                kind: "external",
+                status: "accepted",
+                ...(finding.exception === undefined ? {} : { justification: finding.exception }),
+              },
+            ],
+          }
+        : {}),
+      properties: {
+        severity: finding.severity,
+        action: finding.action,
+        field: finding.field,
+        controls: [...finding.controls],
+      },
+    };
+  });
+
+  const version = options.toolVersion ?? packageMetadata().version;
+  const informationUri = options.informationUri ?? packageMetadata().homepage;
+  return {
+    $schema: SARIF_SCHEMA,
+    version: SARIF_VERSION,
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "vakt",
+            ...(version === undefined ? {} : { version }),
+            ...(informationUri === undefined ? {} : { informationUri }),
+            rules,
+          },
+        },
+        invocations: [
+          {
+            // vakt ran to the end; problems with the input are reported as notifications.
+            executionSuccessful: true,
+            toolExecutionNotifications: report.problems.map((problem) => notification(problem, uri)),
+          },
+        ],
+        artifacts: report.files.map((file) => ({ location: { uri: uri(file) }, roles: ["analysisTarget"] })),
+        columnKind: "utf16CodeUnits",
+        results,
+      },
+    ],
+  };
+}
+
+export function renderSarif(report: CheckReport, options: SarifOptions = {}): string {
+  return JSON.stringify(toSarif(report, options), null, 2) + "\n";
+}
+
+function ruleDescriptor(rule: Rule): SarifRule {
+  const helpUri = rule.reference !== undefined && isWebUrl(rule.reference) ? rule.reference : undefined;
+  const markdown = [`**Fix:** ${rule.fix}`];
+  if (rule.controls.length > 0) {
+    markdown.push(`**Controls:** ${rule.controls.map((control) => `\`${control}\``).join(", ")}`);
+  }
+  markdown.push(`**Evidence boundary:** ${rule.evidenceBoundary}`);
+  if (rule.reference !== undefined) {
+    markdown.push(`**Reference:** ${helpUri === undefined ? rule.reference : `<${helpUri}>`}`);
+  }
+  return {
+    id: rule.id,
+    name: pascalCase(rule.id),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: rule.rationale },
+    help: { text: rule.fix, markdown: markdown.join("\n\n") },
+    ...(helpUri === undefined ? {} : { helpUri }),
+    defaultConfiguration: {
+      level: LEVEL[rule.defaultAction],
+      ...(rule.defaultAction === "off" ? { enabled: false } : {}),
+    },
+    properties: {
+      tags: [...new Set([...rule.controls, ...rule.sets])],
+      "security-severity": SECURITY_SEVERITY[rule.severity],
+    },
+  };
+}
+
+function notification(
+  problem: InputProblem,
+  uri: (file: string) => string,
+): SarifInvocation["toolExecutionNotifications"][number] {
+  return {
+    level: problem.level,
+    message: { text: problem.message },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: uri(problem.file) },
+          ...(problem.line === undefined ? {} : region(problem.line, problem.column)),
+        },
+      },
+    ],
+  };
+}
+
+/** A region when the line is known (SARIF lines and columns are 1-based). */
+function region(
+  line: number,
+  column: number | undefined,
+): { region?: { startLine: number; startColumn?: number } } {
+  if (!Number.isInteger(line) || line < 1) return {};
+  return {
+    region: {
+      startLine: line,
+      ...(column !== undefined && Number.isInteger(column) && column >= 1 ? { startColumn: column } : {}),
+    },
+  };
+}
+
+/**
+ * The artifact URI for a file as given on the command line: "stdin" for "-"; a relative
+ * URI reference with forward slashes and percent-encoded segments for relative paths (and for
+ * absolute paths under the base directory); a file: URI for other absolute paths.
+ */
+export function artifactUri(file: string, baseDirectory: string = process.cwd()): string {
+  if (file === "-") return "stdin";
+  let path = file;
+  if (isAbsolute(path)) {
+    const inside = relative(baseDirectory, path);
+    if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+      return pathToFileURL(path).href;
+    }
+    path = inside;
+  }
+  const segments = path.split(sep).join("/").split("/");
+  while (segments.length > 1 && (segments[0] === "." || segments[0] === "")) segments.shift();
+  return segments.map((segment) => encodeURIComponent(segment)).join("/");
+}
+
+/** Stable across runs and line moves: rule, file, object and field, not position. */
+function fingerprint(finding: ReportFinding, fileUri: string): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify([finding.rule, fileUri, finding.kind, finding.namespace, finding.name, finding.field]),
+    )
+    .digest("hex");
+}
+
+function pascalCase(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== "")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
+
+function isWebUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+interface PackageMetadata {
+  readonly version?: string;
+  readonly homepage?: string;
+}
+
+let cachedMetadata: PackageMetadata | undefined;
+
+/** vakt's own package.json (two levels up from src/outputs and from dist/outputs alike). */
+function packageMetadata(): PackageMetadata {
+  if (cachedMetadata === undefined) {
+    cachedMetadata = {};
+    try {
+      const parsed: unknown = JSON.parse(
+        readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+      );
+      if (
+        typeof parsed === "object" &&
+        parsed !== null &&
+        (parsed as Record<string, unknown>)["name"] === "vakt"
+      ) {
+        const { version, homepage } = parsed as Record<string, unknown>;
+        cachedMetadata = {
+          ...(typeof version === "string" ? { version } : {}),
+          ...(typeof homepage === "string" ? { homepage } : {}),
+        };
+      }
+    } catch {
+      // Not fatal: the driver just goes without a version.
+    }
+  }
+  return cachedMetadata;
+}
