@@ -156,7 +156,6 @@ void describe("catalog contents", () => {
       "hipaa:164.312(c)(1)",
       "hipaa:164.312(e)(1)",
       "hipaa:164.312(a)(2)(ii)",
-      "pdl:3.6",
       "pdl:3.1",
       "pdl:3.2",
       "pdl:3.9",

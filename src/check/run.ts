@@ -5,7 +5,13 @@ import type { Action, EngineSettings, KubeObject, Rule } from "../engine/types.t
 import { metaOf } from "../engine/workloads.ts";
 import { loadManifests } from "../inputs/manifests.ts";
 import type { LoadManifestsOptions, LoadedObject } from "../inputs/manifests.ts";
-import type { CheckReport, FileObjects, InputProblem, ReportFinding, ReportObject } from "../outputs/report.ts";
+import type {
+  CheckReport,
+  FileObjects,
+  InputProblem,
+  ReportFinding,
+  ReportObject,
+} from "../outputs/report.ts";
 import { formatPath } from "../outputs/report.ts";
 
 export interface CheckOptions {

@@ -20,7 +20,9 @@ export function loadConfig(path: string | undefined): VaktConfig {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the configuration ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(
+      `cannot read the configuration ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   try {
     return parseConfig(text, file, new Set(ALL_RULES.map((rule) => rule.id)));
@@ -31,7 +33,10 @@ export function loadConfig(path: string | undefined): VaktConfig {
 }
 
 function splitList(values: readonly string[]): string[] {
-  return values.flatMap((value) => value.split(",")).map((value) => value.trim()).filter((value) => value !== "");
+  return values
+    .flatMap((value) => value.split(","))
+    .map((value) => value.trim())
+    .filter((value) => value !== "");
 }
 
 export function registerCheck(program: Command): void {
@@ -41,17 +46,32 @@ export function registerCheck(program: Command): void {
     .argument("<inputs...>", "files, directories (recursive: .yaml, .yml, .json) or - for stdin")
     .option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`, "text")
     .option("-c, --config <file>", "vakt.yaml configuration (default: ./vakt.yaml when present)")
-    .option("--fail-on <action>", "exit 1 when an unsuppressed finding has this action or a stronger one: deny, warn, audit")
-    .option("--select <rules...>", `rule ids or sets to run (comma-separated or repeated); sets: ${RULE_SETS.join(", ")}`)
+    .option(
+      "--fail-on <action>",
+      "exit 1 when an unsuppressed finding has this action or a stronger one: deny, warn, audit",
+    )
+    .option(
+      "--select <rules...>",
+      `rule ids or sets to run (comma-separated or repeated); sets: ${RULE_SETS.join(", ")}`,
+    )
     .option("--pss-version <version>", "Pod Security Standards version: latest or v1.0 .. v1.37")
     .option("--no-color", "no colour in text output")
     .action(
       async (
         inputs: string[],
-        options: { output: string; config?: string; failOn?: string; select?: string[]; pssVersion?: string; color: boolean },
+        options: {
+          output: string;
+          config?: string;
+          failOn?: string;
+          select?: string[];
+          pssVersion?: string;
+          color: boolean;
+        },
       ) => {
         if (!isOutputFormat(options.output)) {
-          throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}, got "${options.output}"`);
+          throw new UsageError(
+            `--output must be one of ${OUTPUT_FORMATS.join(", ")}, got "${options.output}"`,
+          );
         }
         const config = loadConfig(options.config);
         let failOn = config.failOn;
@@ -79,7 +99,8 @@ export function registerCheck(program: Command): void {
           load: { stdin: process.stdin },
           listObjects: options.output === "junit",
         });
-        const color = options.output === "text" && options.color && process.stdout.isTTY && !settingPresent("noColor");
+        const color =
+          options.output === "text" && options.color && process.stdout.isTTY && !settingPresent("noColor");
         process.stdout.write(render(report, options.output, { color, toolVersion: VERSION }));
         process.exitCode = exitCodeOf(report, failOn);
       },

@@ -7,22 +7,30 @@ import { FRAMEWORK_IDS } from "../config/vakt-config.ts";
 import { UsageError } from "./errors.ts";
 
 export function registerRules(program: Command): void {
-  const rules = program.command("rules").description("list vakt's rules; `vakt rules explain ID` explains one");
+  const rules = program
+    .command("rules")
+    .description("list vakt's rules; `vakt rules explain ID` explains one");
   rules
     .option("--set <set>", "only rules of this set (e.g. pss-baseline, pss-restricted, platform)")
     .option("-o, --output <format>", "text or json", "text")
     .action((options: { set?: string; output: string }) => {
-      const list = options.set === undefined ? ALL_RULES : ALL_RULES.filter((rule) => rule.sets.includes(options.set ?? ""));
+      const list =
+        options.set === undefined
+          ? ALL_RULES
+          : ALL_RULES.filter((rule) => rule.sets.includes(options.set ?? ""));
       if (list.length === 0) throw new UsageError(`no rules in set "${options.set ?? ""}"`);
       if (options.output === "json") {
         const data = list.map(({ check: _check, ...meta }) => meta);
         process.stdout.write(JSON.stringify(data, null, 2) + "\n");
         return;
       }
-      if (options.output !== "text") throw new UsageError(`--output must be text or json, got "${options.output}"`);
+      if (options.output !== "text")
+        throw new UsageError(`--output must be text or json, got "${options.output}"`);
       const width = Math.max(...list.map((rule) => rule.id.length));
       for (const rule of list) {
-        process.stdout.write(`${rule.id.padEnd(width)}  ${rule.defaultAction.padEnd(5)}  ${rule.severity.padEnd(8)}  ${rule.title}\n`);
+        process.stdout.write(
+          `${rule.id.padEnd(width)}  ${rule.defaultAction.padEnd(5)}  ${rule.severity.padEnd(8)}  ${rule.title}\n`,
+        );
       }
       process.stdout.write(`\n${list.length} rules. Explain one: vakt rules explain <id>\n`);
     });
@@ -44,7 +52,9 @@ export function registerRules(program: Command): void {
         ...(rule.reference === undefined ? [] : [`Reference: ${rule.reference}`]),
         "",
         "Controls evidenced:",
-        ...rule.controls.map((control) => `  ${control.padEnd(24)} ${controlById(control)?.title ?? "(not in the catalog)"}`),
+        ...rule.controls.map(
+          (control) => `  ${control.padEnd(24)} ${controlById(control)?.title ?? "(not in the catalog)"}`,
+        ),
         "",
       ];
       process.stdout.write(lines.join("\n"));
@@ -54,12 +64,19 @@ export function registerRules(program: Command): void {
 export function registerControls(program: Command): void {
   program
     .command("controls")
-    .description("show each control of the frameworks with the rules that evidence it; marks controls nothing covers yet")
+    .description(
+      "show each control of the frameworks with the rules that evidence it; marks controls nothing covers yet",
+    )
     .option("--framework <id>", `one framework: ${FRAMEWORK_IDS.join(", ")}`)
     .option("--no-color", "no colour")
     .action((options: { framework?: string; color: boolean }) => {
-      if (options.framework !== undefined && !(FRAMEWORK_IDS as readonly string[]).includes(options.framework)) {
-        throw new UsageError(`--framework must be one of ${FRAMEWORK_IDS.join(", ")}, got "${options.framework}"`);
+      if (
+        options.framework !== undefined &&
+        !(FRAMEWORK_IDS as readonly string[]).includes(options.framework)
+      ) {
+        throw new UsageError(
+          `--framework must be one of ${FRAMEWORK_IDS.join(", ")}, got "${options.framework}"`,
+        );
       }
       const result = coverage(ALL_RULES, options.framework);
       const color = options.color && process.stdout.isTTY && !settingPresent("noColor");

@@ -410,7 +410,7 @@ async function waitReady(
 
 function httpGetOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = httpRequest(url, { timeout: 2_000 }, (res) => {
+    const req = httpRequest(url, { timeout: 2_000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -426,7 +426,7 @@ function httpGetOk(url: string): Promise<boolean> {
 
 export function httpsGetOk(url: string, ca: string, cert: string, key: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { ca, cert, key, timeout: 2_000 }, (res) => {
+    const req = request(url, { ca, cert, key, timeout: 2_000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -69,7 +69,11 @@ function stringList(object: KubeObject, path: readonly string[], problems: Viola
   const result: string[] = [];
   value.forEach((item, index) => {
     if (typeof item === "string" && item !== "") result.push(item);
-    else problems.push({ path: [...path, index], message: `${path.join(".")}[${index}] must be a non-empty string` });
+    else
+      problems.push({
+        path: [...path, index],
+        message: `${path.join(".")}[${index}] must be a non-empty string`,
+      });
   });
   return result;
 }
@@ -78,28 +82,46 @@ function stringList(object: KubeObject, path: readonly string[], problems: Viola
 export function parseException(object: KubeObject, knownRules: ReadonlySet<string>): Parsed {
   const problems: Violation[] = [];
   const name = metaOf(object).name ?? "(unnamed)";
-  if (!isDict(object["spec"])) return { problems: [{ path: ["spec"], message: `PolicyException ${name} has no spec` }] };
+  if (!isDict(object["spec"]))
+    return { problems: [{ path: ["spec"], message: `PolicyException ${name} has no spec` }] };
 
   const rules = stringList(object, ["spec", "rules"], problems);
   if (rules.length === 0 && get(object, ["spec", "rules"]) === undefined) {
-    problems.push({ path: ["spec", "rules"], message: "spec.rules is required: list the rule ids or sets this exception covers" });
+    problems.push({
+      path: ["spec", "rules"],
+      message: "spec.rules is required: list the rule ids or sets this exception covers",
+    });
   }
   rules.forEach((rule, index) => {
-    if (!knownRules.has(rule)) problems.push({ path: ["spec", "rules", index], message: `spec.rules[${index}] "${rule}" is not a known rule id or set (see \`vakt rules\`)` });
+    if (!knownRules.has(rule))
+      problems.push({
+        path: ["spec", "rules", index],
+        message: `spec.rules[${index}] "${rule}" is not a known rule id or set (see \`vakt rules\`)`,
+      });
   });
 
   const justification = stringAt(object, ["spec", "justification"])?.trim() ?? "";
   if (justification.length < 10) {
     problems.push({
       path: ["spec", "justification"],
-      message: "spec.justification is required: say why the exception is acceptable and what compensates for it (at least 10 characters)",
+      message:
+        "spec.justification is required: say why the exception is acceptable and what compensates for it (at least 10 characters)",
     });
   }
   const approvedBy = stringAt(object, ["spec", "approvedBy"])?.trim() ?? "";
-  if (approvedBy === "") problems.push({ path: ["spec", "approvedBy"], message: "spec.approvedBy is required: who approved this exception" });
+  if (approvedBy === "")
+    problems.push({
+      path: ["spec", "approvedBy"],
+      message: "spec.approvedBy is required: who approved this exception",
+    });
 
   const expiresRaw = get(object, ["spec", "expires"]);
-  const expires = typeof expiresRaw === "string" ? parseExpiry(expiresRaw) : expiresRaw instanceof Date ? expiresRaw : undefined;
+  const expires =
+    typeof expiresRaw === "string"
+      ? parseExpiry(expiresRaw)
+      : expiresRaw instanceof Date
+        ? expiresRaw
+        : undefined;
   if (expires === undefined) {
     problems.push({
       path: ["spec", "expires"],
@@ -113,23 +135,39 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
   const names = stringList(object, ["spec", "match", "names"], problems).map(glob);
   const selectorValue = match?.["selector"];
   const selector = selectorValue === undefined ? undefined : parseLabelSelector(selectorValue, "nothing");
-  if (selector?.nothing === true) problems.push({ path: ["spec", "match", "selector"], message: "spec.match.selector is not a valid label selector" });
-  if (match === undefined || (kinds.length === 0 && namespaces.length === 0 && names.length === 0 && selector === undefined)) {
+  if (selector?.nothing === true)
+    problems.push({
+      path: ["spec", "match", "selector"],
+      message: "spec.match.selector is not a valid label selector",
+    });
+  if (
+    match === undefined ||
+    (kinds.length === 0 && namespaces.length === 0 && names.length === 0 && selector === undefined)
+  ) {
     problems.push({
       path: ["spec", "match"],
-      message: "spec.match must name what the exception covers (kinds, namespaces, names or selector); an exception for everything is not allowed",
+      message:
+        "spec.match must name what the exception covers (kinds, namespaces, names or selector); an exception for everything is not allowed",
     });
   }
 
   if (problems.length > 0 || expires === undefined) return { problems };
-  return { exception: { name, rules, kinds, namespaces, names, selector, justification, approvedBy, expires }, problems };
+  return {
+    exception: { name, rules, kinds, namespaces, names, selector, justification, approvedBy, expires },
+    problems,
+  };
 }
 
 function covers(exception: PolicyException, ruleIds: ReadonlySet<string>, object: KubeObject): boolean {
   if (!exception.rules.some((rule) => ruleIds.has(rule))) return false;
-  if (exception.kinds.length > 0 && (typeof object.kind !== "string" || !exception.kinds.includes(object.kind))) return false;
+  if (
+    exception.kinds.length > 0 &&
+    (typeof object.kind !== "string" || !exception.kinds.includes(object.kind))
+  )
+    return false;
   const meta = metaOf(object);
-  if (exception.namespaces.length > 0 && !exception.namespaces.some((re) => re.test(meta.namespace ?? ""))) return false;
+  if (exception.namespaces.length > 0 && !exception.namespaces.some((re) => re.test(meta.namespace ?? "")))
+    return false;
   if (exception.names.length > 0 && !exception.names.some((re) => re.test(meta.name ?? ""))) return false;
   if (exception.selector !== undefined && !selectorMatches(exception.selector, meta.labels)) return false;
   return true;
@@ -148,7 +186,10 @@ export function exceptionMatcher(
   const active = objects
     .filter((object) => object.kind === EXCEPTION_KIND)
     .map((object) => parseException(object, known).exception)
-    .filter((exception): exception is PolicyException => exception !== undefined && exception.expires.getTime() > now.getTime());
+    .filter(
+      (exception): exception is PolicyException =>
+        exception !== undefined && exception.expires.getTime() > now.getTime(),
+    );
   if (active.length === 0) return () => undefined;
   const namesByRule = new Map(rules.map((rule) => [rule.id, new Set([rule.id, ...rule.sets])]));
   return (ruleId, object) => {
@@ -175,10 +216,12 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
       defaultAction: "deny",
       kinds: [EXCEPTION_KIND],
       sets: ["governance"],
-      rationale: "An exception without a justification, an approver, an expiry or a precise scope is an ungoverned hole in the safeguards.",
+      rationale:
+        "An exception without a justification, an approver, an expiry or a precise scope is an ungoverned hole in the safeguards.",
       fix: "Give the PolicyException spec.rules, spec.match, spec.justification, spec.approvedBy and spec.expires (a date).",
       controls: EXCEPTION_CONTROLS,
-      evidenceBoundary: "A well-formed exception is not proof that the approval really happened or that the compensating control exists.",
+      evidenceBoundary:
+        "A well-formed exception is not proof that the approval really happened or that the compensating control exists.",
       check: (object: KubeObject) => parseException(object, knownNames()).problems,
     },
     {
@@ -188,7 +231,8 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
       defaultAction: "warn",
       kinds: [EXCEPTION_KIND],
       sets: ["governance"],
-      rationale: "Exceptions are temporary by design; an expired one no longer suppresses findings and should be renewed or removed.",
+      rationale:
+        "Exceptions are temporary by design; an expired one no longer suppresses findings and should be renewed or removed.",
       fix: "Fix the findings it covered and delete the PolicyException, or renew it with a new approval and a later spec.expires.",
       controls: EXCEPTION_CONTROLS,
       evidenceBoundary: "Only the expiry date is checked, not whether the covered risk changed.",

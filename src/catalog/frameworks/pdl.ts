@@ -36,14 +36,6 @@ const CHAPTER_3 = defineControls(F, "HSLF-FS 2016:40 ch. 3, information security
     "Through its management system the provider ensures patient data stays available, correct and confidential, and that actions in automated systems can be traced to a user.",
   ],
   [
-    "3.6",
-    "Access rights assignment (legacy id, see pdl:4.2)",
-    "Access to patient data is granted per user on the basis of a needs-and-risk analysis; the regulation places these provisions in chapter 4 (pdl:4.2, pdl:4.3), and this id is kept only because early rules used it.",
-    {
-      note: "Not a verified mapping: the content of HSLF-FS 2016:40 ch. 3 § 6 was not confirmed. Prefer pdl:4.2 / pdl:4.3 for access rights.",
-    },
-  ],
-  [
     "3.9",
     "Security requirements when procuring systems",
     "When information systems for patient data are procured, the provider sets and follows up requirements that protect that data.",

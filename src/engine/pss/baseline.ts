@@ -65,7 +65,7 @@ export const privileged: PssRule = pssRule({
   rationale:
     "A privileged container has nearly all host capabilities and device access: a container escape is one step away.",
   fix: "Remove securityContext.privileged (or set it to false) on every container, init container and ephemeral container.",
-  controls: ["iso27001:A.8.2", "iso27001:A.8.9", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.6"],
+  controls: ["iso27001:A.8.2", "iso27001:A.8.9", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.2"],
   evidenceBoundary:
     "A pass shows no container asks for privileged mode; capabilities, host mounts and other escalation paths are separate checks.",
   evaluate(view) {
@@ -144,7 +144,7 @@ export const hostPathVolumes: PssRule = pssRule({
   rationale:
     "A hostPath volume exposes the node's filesystem to the pod: credentials, other pods' data, the container runtime socket.",
   fix: "Replace hostPath volumes with persistentVolumeClaim, emptyDir, configMap, secret or CSI volumes.",
-  controls: ["iso27001:A.8.27", "iso27001:A.5.15", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.6"],
+  controls: ["iso27001:A.8.27", "iso27001:A.5.15", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.2"],
   evidenceBoundary:
     "A pass shows the pod declares no hostPath volume; a CSI driver or persistent volume may still be backed by node storage.",
   evaluate(view) {

@@ -55,7 +55,7 @@ const CONTROL_IDS = new Set([
   "gdpr:32",
   "gdpr:25",
   "hipaa:164.312(a)(1)",
-  "pdl:3.6",
+  "pdl:3.2",
 ]);
 
 test("rule metadata: one rule per upstream check, exact sets, workload kinds, known controls", () => {

@@ -144,7 +144,7 @@ export const runAsNonRoot: PssRule = pssRule({
   rationale:
     "A process running as root in a container is root on the node if it escapes; runAsNonRoot makes the kubelet refuse root.",
   fix: "Set spec.securityContext.runAsNonRoot: true (or on every container) and do not set it to false anywhere.",
-  controls: ["iso27001:A.8.2", "iso27001:A.5.15", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.6"],
+  controls: ["iso27001:A.8.2", "iso27001:A.5.15", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.2"],
   evidenceBoundary:
     "A pass shows runAsNonRoot is required (or, from v1.35, that the pod has its own user namespace); the UID the image actually uses is checked only when the pod starts.",
   evaluate(view, minor) {
@@ -190,7 +190,7 @@ export const runAsUser: PssRule = pssRule({
   rationale:
     "UID 0 is root; an explicit runAsUser: 0 overrides the image's user and defeats runAsNonRoot intent.",
   fix: "Remove runAsUser: 0 from the pod and container security contexts, or set a non-zero UID.",
-  controls: ["iso27001:A.8.2", "iso27001:A.5.15", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.6"],
+  controls: ["iso27001:A.8.2", "iso27001:A.5.15", "nis2:21.2.i", "gdpr:32", "hipaa:164.312(a)(1)", "pdl:3.2"],
   evidenceBoundary:
     "A pass shows no explicit root UID (checked from policy v1.23; skipped from v1.35 for pods with their own user namespace); an unset UID falls back to the image.",
   evaluate(view, minor) {

@@ -41,7 +41,7 @@ export const backupOptOut: Rule = {
   fix:
     `Next to the label, add the annotation \`${BACKUP_JUSTIFICATION}: "<why the data need no backup, ` +
     'e.g. cache rebuilt from the primary database>"`, or remove the opt-out label.',
-  controls: ["iso27001:A.8.13", "nis2:21.2.c", "gdpr:32", "hipaa:164.312(a)(2)(ii)"],
+  controls: ["iso27001:A.8.13", "nis2:21.2.c", "gdpr:32", "pdl:3.12"],
   evidenceBoundary:
     "A pass shows that every opt-out carries a non-empty reason, not that the reason is valid, nor that " +
     "objects without the label are actually backed up, restorable, or backed up outside the region.",

@@ -1,0 +1,204 @@
+/**
+ * Lazy source positions. The fast path keeps only plain values; when a finding needs a line,
+ * the document's own text is re-parsed here (once, then cached) with a position-keeping parser
+ * and the field path is resolved to the node that holds it.
+ *
+ * A path resolves to: the key of a mapping entry, the start of a sequence item, the start of
+ * the document's content for []. When the path goes further than the document (a missing
+ * field), the position of the deepest part that exists.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { load } from "js-yaml";
+import type { FieldPath } from "../engine/types.ts";
+import type { SourcePosition } from "../outputs/report.ts";
+import { LineIndex, walkJson } from "./json.ts";
+import { KUBERNETES_SCHEMA } from "./parse.ts";
+
+export type Locator = (path: FieldPath) => SourcePosition;
+
+/** Bounds on alias and merge-key hops while resolving one path (documents are already limited). */
+const MAX_HOPS = 10_000;
+
+/**
+ * The key a plain scalar becomes after typing, as the fast path (js-yaml, YAML 1.1 scalars)
+ * stores it: `on:` is the key "true", `0x1F:` is "31". Path resolution compares both the
+ * source text and this, so it does not depend on how the re-parse types scalars.
+ */
+function typedKey(source: string): string | undefined {
+  try {
+    const value = load(source, { schema: KUBERNETES_SCHEMA, maxDepth: 2, maxAliases: 0 });
+    return typeof value === "object" && value !== null ? undefined : String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function keyMatches(key: unknown, wanted: string, document: Document): boolean {
+  let node = key;
+  if (isAlias(node)) node = node.resolve(document);
+  if (!isScalar(node)) return false;
+  const source = node.source ?? node.value;
+  if (typeof source !== "string") return String(source) === wanted;
+  if (source === wanted) return true;
+  return node.type === "PLAIN" && typedKey(source) === wanted;
+}
+
+interface Hops {
+  count: number;
+}
+
+function deref(node: unknown, document: Document, hops: Hops): unknown {
+  let current = node;
+  while (isAlias(current) && hops.count++ < MAX_HOPS) current = current.resolve(document);
+  return current;
+}
+
+/** The mapping entry for `wanted`, looking through `<<` merge keys after the entry's own keys. */
+function findPair(
+  map: unknown,
+  wanted: string,
+  document: Document,
+  hops: Hops,
+): { key: unknown; value: unknown } | undefined {
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (keyMatches(pair.key, wanted, document)) return pair;
+  }
+  for (const pair of map.items) {
+    if (!isScalar(pair.key) || pair.key.source !== "<<" || hops.count++ > MAX_HOPS) continue;
+    const source = deref(pair.value, document, hops);
+    const sources = isSeq(source) ? source.items.map((item) => deref(item, document, hops)) : [source];
+    for (const candidate of sources) {
+      const found = findPair(candidate, wanted, document, hops);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function startOf(node: unknown): number | undefined {
+  if (isPair(node)) return startOf(node.key);
+  if (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) return node.range?.[0];
+  return undefined;
+}
+
+/** Offset in the document text for `path` (see the module comment). */
+export function resolveYamlOffset(document: Document, path: FieldPath): number {
+  const hops: Hops = { count: 0 };
+  let node: unknown = document.contents;
+  let offset = startOf(node) ?? 0;
+  for (const key of path) {
+    node = deref(node, document, hops);
+    if (isMap(node)) {
+      const pair = findPair(node, String(key), document, hops);
+      if (pair === undefined) return offset;
+      offset = startOf(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = typeof key === "number" ? key : /^[0-9]+$/.test(key) ? Number(key) : -1;
+      const item: unknown = node.items[index];
+      if (item === undefined) return offset;
+      offset = startOf(item) ?? offset;
+      node = isPair(item) ? item.value : item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+/**
+ * A locator for one YAML document: `text` is the document as cut from its file and
+ * `startLine` the 0-based line it starts on. The re-parse happens on the first call.
+ */
+export function yamlLocator(text: string, startLine: number): Locator {
+  let parsed: { document: Document; lineCounter: LineCounter } | undefined;
+  return (path) => {
+    try {
+      if (parsed === undefined) {
+        const lineCounter = new LineCounter();
+        // failsafe: every scalar is a string, so resolution never depends on scalar typing.
+        const document = parseDocument(text, {
+          lineCounter,
+          schema: "failsafe",
+          uniqueKeys: false,
+          prettyErrors: false,
+          logLevel: "silent",
+          strict: false,
+        });
+        parsed = { document, lineCounter };
+      }
+      const offset = resolveYamlOffset(parsed.document, path);
+      const { line, col } = parsed.lineCounter.linePos(offset);
+      return { line: startLine + line, column: col };
+    } catch {
+      return { line: startLine + 1, column: 1 };
+    }
+  };
+}
+
+function samePrefix(walked: readonly (string | number)[], wanted: FieldPath): boolean {
+  for (let i = 0; i < walked.length; i++) {
+    const a = walked[i];
+    const b = wanted[i];
+    if (a !== b && String(a) !== String(b)) return false;
+  }
+  return true;
+}
+
+/** Offset of `path` in the JSON value that starts at `start`. */
+function resolveJsonOffset(text: string, start: number, path: FieldPath): number {
+  let best = start;
+  let bestDepth = -1;
+  walkJson(text, start, {
+    singleValue: true,
+    visit: (walked, keyOffset) => {
+      if (walked.length > path.length || walked.length <= bestDepth || !samePrefix(walked, path))
+        return false;
+      best = keyOffset;
+      bestDepth = walked.length;
+      return walked.length === path.length;
+    },
+  });
+  return best;
+}
+
+/**
+ * A locator for a JSON file. The offsets of a List's items are indexed on the first call
+ * that needs them, so locating in many items of a large List stays linear.
+ */
+export function jsonLocator(text: string): Locator {
+  let lines: LineIndex | undefined;
+  let items: number[] | undefined;
+  return (path) => {
+    try {
+      lines ??= new LineIndex(text);
+      let offset: number;
+      const index = path[1];
+      if (path[0] === "items" && typeof index === "number") {
+        if (items === undefined) {
+          const found: number[] = [];
+          walkJson(text, 0, {
+            visit: (walked, _key, valueOffset) => {
+              const item = walked[1];
+              if (walked.length === 2 && walked[0] === "items" && typeof item === "number")
+                found[item] = valueOffset;
+              return false;
+            },
+          });
+          items = found;
+        }
+        const itemStart = items[index];
+        offset =
+          itemStart === undefined
+            ? resolveJsonOffset(text, 0, path)
+            : resolveJsonOffset(text, itemStart, path.slice(2));
+      } else {
+        offset = resolveJsonOffset(text, 0, path);
+      }
+      return lines.position(offset);
+    } catch {
+      return { line: 1, column: 1 };
+    }
+  };
+}
