@@ -61,6 +61,19 @@ if [ ! -x "$bin/kwok" ]; then
   echo "build-tools: built kwok in $((SECONDS - start))s"
 fi
 
+# kwok simulates nothing without "stages". Its module ships the project's own fast stages;
+# combine them (from the module cache, not copied into the repo) into one config file.
+if [ ! -s "$bin/kwok-stages.yaml" ]; then
+  kwok_dir=$(go env GOMODCACHE)/sigs.k8s.io/kwok@${KWOK_VERSION}/kustomize/stage
+  [ -d "$kwok_dir" ] || (cd "$(mktemp -d)" && go mod download "sigs.k8s.io/kwok@${KWOK_VERSION}")
+  : >"$bin/kwok-stages.yaml.tmp"
+  for stage in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    { echo "---"; cat "$kwok_dir/$stage"; } >>"$bin/kwok-stages.yaml.tmp"
+  done
+  mv "$bin/kwok-stages.yaml.tmp" "$bin/kwok-stages.yaml"
+fi
+
 # A stable pointer for tools and people: ~/.cache/vakt/tools/current -> this version set.
 ln -sfn "$key" "$cache/current"
 echo "$bin"

@@ -50,9 +50,12 @@ export function registerCheck(program: Command): void {
       "--fail-on <action>",
       "exit 1 when an unsuppressed finding has this action or a stronger one: deny, warn, audit",
     )
+    // Not variadic (`<rules...>`): a variadic option swallows the inputs that follow it
+    // (`vakt check --select pss-baseline deploy.yaml`). Repeat the flag or separate with commas.
     .option(
-      "--select <rules...>",
+      "--select <rules>",
       `rule ids or sets to run (comma-separated or repeated); sets: ${RULE_SETS.join(", ")}`,
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--pss-version <version>", "Pod Security Standards version: latest or v1.0 .. v1.37")
     .option("--no-color", "no colour in text output")

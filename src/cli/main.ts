@@ -53,4 +53,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`vakt check -o sarif . | head`) closes the pipe: stop quietly with
+// the exit code already decided instead of dying on an unhandled EPIPE with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit();
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2));

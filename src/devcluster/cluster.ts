@@ -355,17 +355,19 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
     if (nodes > 0) {
       const kwokPort = await freePort();
       progress(`starting kwok with ${nodes} fake node(s)`);
-      launch("kwok", kwokPort, [
+      const kwok = launch("kwok", kwokPort, [
         `--kubeconfig=${kubeconfig}`,
         `--server-address=127.0.0.1:${kwokPort}`,
+        `--config=${join(options.binDir, "kwok-stages.yaml")}`,
         "--manage-all-nodes=false",
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
         "--manage-nodes-with-label-selector=",
-        "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
-        "--disregard-status-with-label-selector=",
         "--cidr=10.0.1.0/24",
         "--node-ip=10.0.1.1",
       ]);
+      await waitReady("kwok", kwok, components, timeout, () =>
+        httpGetOk(`http://127.0.0.1:${kwokPort}/healthz`),
+      );
     }
     save();
     return { version: 1, stateDir, kubeconfig, server, startedAt, components, nodes };
