@@ -20,7 +20,19 @@ export function registerRules(program: Command): void {
           : ALL_RULES.filter((rule) => rule.sets.includes(options.set ?? ""));
       if (list.length === 0) throw new UsageError(`no rules in set "${options.set ?? ""}"`);
       if (options.output === "json") {
-        const data = list.map(({ check: _check, ...meta }) => meta);
+        const data = list.map((rule) => ({
+          id: rule.id,
+          title: rule.title,
+          severity: rule.severity,
+          defaultAction: rule.defaultAction,
+          kinds: rule.kinds,
+          sets: rule.sets,
+          rationale: rule.rationale,
+          fix: rule.fix,
+          controls: rule.controls,
+          evidenceBoundary: rule.evidenceBoundary,
+          ...(rule.reference === undefined ? {} : { reference: rule.reference }),
+        }));
         process.stdout.write(JSON.stringify(data, null, 2) + "\n");
         return;
       }

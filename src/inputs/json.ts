@@ -5,8 +5,6 @@
  * It never recurses, so 100,000 nested `[` cannot overflow the stack.
  */
 
-export type JsonPath = (string | number)[];
-
 /**
  * Called at the start of every value. `path` is the value's path (mutated as the walk goes on:
  * copy it to keep it), `keyOffset` the offset of the key's opening quote for object members

@@ -366,9 +366,10 @@ async function readLimited(path: string, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(
-        info.isFile() ? Math.min(Math.max(info.size - total, 0) + 1, 1 << 24) : 1 << 20,
-      );
+      // A regular file is usually read in one go (size + 1 to see the end); FIFOs and files that
+      // report no size (procfs) in 1 MiB steps.
+      const expected = info.isFile() ? info.size - total + 1 : 0;
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(expected, 1 << 20), 1 << 24));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       total += bytesRead;

@@ -273,7 +273,7 @@ export function parseYamlDocument(text: string, limits: ParseLimits): ParseResul
           "document has an alias inside its own anchor (a recursive structure)",
         );
       }
-      if (extra > Infinity) {
+      if (extra > limits.maxAliasExpansion) {
         const { count, first } = countAliases(text, limits.maxDepth);
         const size = extra > 1e9 ? "more than a billion" : String(extra);
         return failure(
