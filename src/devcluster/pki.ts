@@ -30,6 +30,8 @@ export interface CertificateRequest {
   readonly ipAddresses?: readonly string[];
   readonly usage: "server" | "client" | "both";
   readonly validDays: number;
+  /** Start of validity (minus a minute of clock slack); default now. */
+  readonly now?: Date;
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
@@ -63,9 +65,11 @@ function serial(): string {
 export async function createCertificateAuthority(
   commonName: string,
   validDays: number,
+  now: Date = new Date(),
 ): Promise<IssuedCertificate> {
   const keys = await generateKeys();
-  const notBefore = new Date(Date.now() - 60_000);
+  // A minute of slack for clocks slightly behind ours.
+  const notBefore = new Date(now.getTime() - 60_000);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: subject(commonName),
@@ -88,7 +92,7 @@ export async function issueCertificate(
   request: CertificateRequest,
 ): Promise<IssuedCertificate> {
   const keys = await generateKeys();
-  const notBefore = new Date(Date.now() - 60_000);
+  const notBefore = new Date((request.now ?? new Date()).getTime() - 60_000);
   const extendedUsages: x509.ExtendedKeyUsage[] = [];
   if (request.usage !== "client") extendedUsages.push(x509.ExtendedKeyUsage.serverAuth);
   if (request.usage !== "server") extendedUsages.push(x509.ExtendedKeyUsage.clientAuth);

@@ -1,0 +1,158 @@
+import type { KubeObject, Rule } from "../engine/types.ts";
+
+/** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
+export type WebhookTarget =
+  | { readonly url: string }
+  | { readonly service: { readonly namespace: string; readonly name: string; readonly port: number } };
+
+export interface WebhookConfigOptions {
+  readonly name: string;
+  readonly target: WebhookTarget;
+  /** PEM of the CA that signed the webhook's serving certificate. */
+  readonly caBundle: string;
+  /** Fail (default): a request is refused when vakt cannot answer; Ignore: admitted. */
+  readonly failurePolicy: "Fail" | "Ignore";
+  readonly timeoutSeconds: number;
+  /** Namespaces never sent to the webhook (vakt's own, kube-system). */
+  readonly excludedNamespaces: readonly string[];
+  readonly rules: readonly Rule[];
+  readonly mutate: boolean;
+}
+
+/** Kind -> [API group, resource] for every kind a rule names. */
+const RESOURCES: Readonly<Record<string, readonly [string, string]>> = {
+  Pod: ["", "pods"],
+  PodTemplate: ["", "podtemplates"],
+  ReplicationController: ["", "replicationcontrollers"],
+  Service: ["", "services"],
+  Namespace: ["", "namespaces"],
+  ServiceAccount: ["", "serviceaccounts"],
+  PersistentVolumeClaim: ["", "persistentvolumeclaims"],
+  PersistentVolume: ["", "persistentvolumes"],
+  ConfigMap: ["", "configmaps"],
+  Secret: ["", "secrets"],
+  Deployment: ["apps", "deployments"],
+  StatefulSet: ["apps", "statefulsets"],
+  DaemonSet: ["apps", "daemonsets"],
+  ReplicaSet: ["apps", "replicasets"],
+  Job: ["batch", "jobs"],
+  CronJob: ["batch", "cronjobs"],
+  Ingress: ["networking.k8s.io", "ingresses"],
+  NetworkPolicy: ["networking.k8s.io", "networkpolicies"],
+  PodDisruptionBudget: ["policy", "poddisruptionbudgets"],
+  HorizontalPodAutoscaler: ["autoscaling", "horizontalpodautoscalers"],
+  StorageClass: ["storage.k8s.io", "storageclasses"],
+  PolicyException: ["vakt.dev", "policyexceptions"],
+  Role: ["rbac.authorization.k8s.io", "roles"],
+  RoleBinding: ["rbac.authorization.k8s.io", "rolebindings"],
+  ClusterRole: ["rbac.authorization.k8s.io", "clusterroles"],
+  ClusterRoleBinding: ["rbac.authorization.k8s.io", "clusterrolebindings"],
+};
+
+/** The admission rules (group/resource lists) covering every kind the given rules judge. */
+export function admissionRules(
+  rules: readonly Rule[],
+  kinds?: ReadonlySet<string>,
+): {
+  apiGroups: string[];
+  apiVersions: string[];
+  operations: string[];
+  resources: string[];
+  scope: string;
+}[] {
+  const byGroup = new Map<string, Set<string>>();
+  for (const rule of rules) {
+    for (const kind of rule.kinds) {
+      if (kinds !== undefined && !kinds.has(kind)) continue;
+      const entry = RESOURCES[kind];
+      if (entry === undefined) continue;
+      const [group, resource] = entry;
+      let set = byGroup.get(group);
+      if (set === undefined) byGroup.set(group, (set = new Set()));
+      set.add(resource);
+    }
+  }
+  return [...byGroup]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([group, resources]) => ({
+      apiGroups: [group],
+      apiVersions: ["*"],
+      operations: ["CREATE", "UPDATE"],
+      resources: [...resources].sort(),
+      scope: "*",
+    }));
+}
+
+const MUTATED_KINDS = new Set([
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "ReplicationController",
+  "Job",
+  "CronJob",
+  "PodTemplate",
+]);
+
+function clientConfig(target: WebhookTarget, path: string, caBundle: string): Record<string, unknown> {
+  const ca = Buffer.from(caBundle).toString("base64");
+  if ("url" in target) return { url: `${target.url}${path}`, caBundle: ca };
+  return { service: { ...target.service, path }, caBundle: ca };
+}
+
+/**
+ * The ValidatingWebhookConfiguration (and MutatingWebhookConfiguration) that make kube-apiserver
+ * call vakt. Objects being deleted are skipped by a matchCondition (finalizer updates need no
+ * verdict), and so are vakt's own and the system namespaces.
+ */
+export function webhookConfigurations(options: WebhookConfigOptions): KubeObject[] {
+  const common = {
+    admissionReviewVersions: ["v1"],
+    sideEffects: "None",
+    failurePolicy: options.failurePolicy,
+    timeoutSeconds: options.timeoutSeconds,
+    matchPolicy: "Equivalent",
+    namespaceSelector: {
+      matchExpressions: [
+        { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...options.excludedNamespaces] },
+      ],
+    },
+    matchConditions: [{ name: "not-being-deleted", expression: "!has(object.metadata.deletionTimestamp)" }],
+  };
+  const labels = { "app.kubernetes.io/name": "vakt", "app.kubernetes.io/managed-by": "vakt" };
+  const objects: KubeObject[] = [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: options.name, labels },
+      webhooks: [
+        {
+          name: "validate.vakt.dev",
+          clientConfig: clientConfig(options.target, "/validate", options.caBundle),
+          rules: admissionRules(options.rules),
+          ...common,
+        },
+      ],
+    },
+  ];
+  if (options.mutate) {
+    objects.push({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: options.name, labels },
+      webhooks: [
+        {
+          name: "mutate.vakt.dev",
+          clientConfig: clientConfig(options.target, "/mutate", options.caBundle),
+          rules: admissionRules(options.rules, MUTATED_KINDS),
+          reinvocationPolicy: "IfNeeded",
+          ...common,
+          // A mutation is a convenience: never block a request because vakt could not add defaults.
+          failurePolicy: "Ignore",
+        },
+      ],
+    });
+  }
+  return objects;
+}
