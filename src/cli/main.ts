@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.ts";
 import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
+import { registerInstall } from "./install.ts";
 import { registerControls, registerRules } from "./rules.ts";
 import { UsageError, isHinted } from "./errors.ts";
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerRules(program);
   registerControls(program);
+  registerInstall(program);
   registerDev(program);
   return program;
 }

@@ -1,0 +1,64 @@
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { ALL_RULES } from "../engine/rules/index.ts";
+import type { KubeObject } from "../engine/types.ts";
+import { installManifests } from "../install/manifests.ts";
+import { VERSION } from "../version.ts";
+import { UsageError } from "./errors.ts";
+
+export function registerInstall(program: Command): void {
+  program
+    .command("install")
+    .description(
+      "print the manifests that install vakt in a cluster (pipe to kubectl apply --server-side -f -)",
+    )
+    .option("--namespace <ns>", "namespace for vakt", "vakt-system")
+    .option("--image <image>", "vakt image, pinned to a tag or digest", `ghcr.io/vakt-dev/vakt:${VERSION}`)
+    .option(
+      "--replicas <n>",
+      "webhook replicas (2 or more keeps admission available during node drains)",
+      "2",
+    )
+    .option("--failure-policy <policy>", "Fail (refuse requests while vakt is unreachable) or Ignore", "Fail")
+    .option("--timeout <seconds>", "webhook timeout, 1-30 seconds", "5")
+    .option(
+      "--tls <source>",
+      "cert-manager, or self (vakt bootstraps and rotates its own CA)",
+      "cert-manager",
+    )
+    .action(
+      async (options: {
+        namespace: string;
+        image: string;
+        replicas: string;
+        failurePolicy: string;
+        timeout: string;
+        tls: string;
+      }) => {
+        const replicas = Number(options.replicas);
+        if (!Number.isInteger(replicas) || replicas < 1 || replicas > 20)
+          throw new UsageError(`--replicas must be a whole number from 1 to 20, got "${options.replicas}"`);
+        const timeoutSeconds = Number(options.timeout);
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30)
+          throw new UsageError(`--timeout must be 1 to 30 seconds, got "${options.timeout}"`);
+        if (options.failurePolicy !== "Fail" && options.failurePolicy !== "Ignore")
+          throw new UsageError(`--failure-policy must be Fail or Ignore, got "${options.failurePolicy}"`);
+        if (options.tls !== "cert-manager" && options.tls !== "self")
+          throw new UsageError(`--tls must be cert-manager or self, got "${options.tls}"`);
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace))
+          throw new UsageError(`--namespace "${options.namespace}" is not a valid namespace name`);
+        const { tenantCrd } = await import("../tenant/schema.ts");
+        const objects = installManifests({
+          namespace: options.namespace,
+          image: options.image,
+          replicas,
+          failurePolicy: options.failurePolicy,
+          timeoutSeconds,
+          tls: options.tls,
+          rules: ALL_RULES,
+          crds: [tenantCrd() as KubeObject],
+        });
+        process.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"));
+      },
+    );
+}

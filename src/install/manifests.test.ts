@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
+import { ALL_RULES } from "../engine/rules/index.ts";
+import { listInventory } from "../engine/rules/util/inventory.ts";
+import { tenantCrd } from "../tenant/schema.ts";
+import type { KubeObject } from "../engine/types.ts";
+import { installManifests } from "./manifests.ts";
+
+function manifests(tls: "cert-manager" | "self"): KubeObject[] {
+  return installManifests({
+    namespace: "vakt-system",
+    image: "ghcr.io/vakt-dev/vakt:0.1.0",
+    replicas: 2,
+    failurePolicy: "Fail",
+    timeoutSeconds: 5,
+    tls,
+    rules: ALL_RULES,
+    crds: [tenantCrd() as KubeObject],
+  });
+}
+
+describe("vakt install", () => {
+  for (const tls of ["cert-manager", "self"] as const) {
+    it(`passes vakt's own rules with a registry allow-list (tls ${tls})`, () => {
+      const objects = manifests(tls);
+      const ruleSet = new RuleSet(ALL_RULES);
+      const context = {
+        settings: { pssVersion: "latest", registries: ["ghcr.io/vakt-dev"], allowedRegions: [] },
+        inventory: listInventory(objects, true),
+      };
+      const findings = objects.flatMap((object) =>
+        evaluateObject(object, ruleSet, context).map(
+          (f) => `${String(object.kind)}: ${f.rule}: ${f.message}`,
+        ),
+      );
+      assert.deepEqual(findings, []);
+    });
+  }
+
+  it("grants no wildcard permissions and limits webhook-configuration writes to vakt's own", () => {
+    const roles = manifests("self").filter((o) => o.kind === "ClusterRole" || o.kind === "Role");
+    const rules = roles.flatMap(
+      (role) =>
+        role["rules"] as {
+          apiGroups: string[];
+          resources: string[];
+          verbs: string[];
+          resourceNames?: string[];
+        }[],
+    );
+    assert.ok(rules.length > 10);
+    for (const rule of rules) {
+      for (const list of [rule.apiGroups, rule.resources, rule.verbs])
+        assert.ok(!list.includes("*"), JSON.stringify(rule));
+      if (rule.resources.some((r) => r.endsWith("webhookconfigurations")))
+        assert.deepEqual(rule.resourceNames, ["vakt"]);
+      if (rule.verbs.includes("bind")) assert.deepEqual(rule.resourceNames, ["admin", "edit", "view"]);
+    }
+  });
+
+  it("registers webhooks that skip kube-system and vakt's namespace, fail closed, and inject the CA via cert-manager", () => {
+    const validating = manifests("cert-manager").find((o) => o.kind === "ValidatingWebhookConfiguration");
+    assert.ok(validating !== undefined);
+    const webhook = (validating["webhooks"] as Record<string, unknown>[])[0];
+    assert.equal(webhook?.["failurePolicy"], "Fail");
+    assert.deepEqual(webhook?.["namespaceSelector"], {
+      matchExpressions: [
+        { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "vakt-system"] },
+      ],
+    });
+    const resources = (webhook?.["rules"] as { resources: string[] }[]).flatMap((r) => r.resources);
+    for (const resource of ["pods", "deployments", "cronjobs", "services", "ingresses", "policyexceptions"])
+      assert.ok(resources.includes(resource), resource);
+    assert.deepEqual((validating.metadata as Record<string, unknown>)["annotations"], {
+      "cert-manager.io/inject-ca-from": "vakt-system/vakt-webhook",
+    });
+  });
+});
