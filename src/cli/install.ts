@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { ALL_RULES } from "../engine/rules/index.ts";
-import type { KubeObject } from "../engine/types.ts";
 import { installManifests } from "../install/manifests.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./errors.ts";
@@ -56,7 +55,7 @@ export function registerInstall(program: Command): void {
           timeoutSeconds,
           tls: options.tls,
           rules: ALL_RULES,
-          crds: [tenantCrd() as KubeObject],
+          crds: [tenantCrd()],
         });
         process.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"));
       },

@@ -16,7 +16,7 @@ function manifests(tls: "cert-manager" | "self"): KubeObject[] {
     timeoutSeconds: 5,
     tls,
     rules: ALL_RULES,
-    crds: [tenantCrd() as KubeObject],
+    crds: [tenantCrd()],
   });
 }
 
@@ -63,13 +63,14 @@ describe("vakt install", () => {
     const validating = manifests("cert-manager").find((o) => o.kind === "ValidatingWebhookConfiguration");
     assert.ok(validating !== undefined);
     const webhook = (validating["webhooks"] as Record<string, unknown>[])[0];
-    assert.equal(webhook?.["failurePolicy"], "Fail");
-    assert.deepEqual(webhook?.["namespaceSelector"], {
+    assert.ok(webhook !== undefined);
+    assert.equal(webhook["failurePolicy"], "Fail");
+    assert.deepEqual(webhook["namespaceSelector"], {
       matchExpressions: [
         { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "vakt-system"] },
       ],
     });
-    const resources = (webhook?.["rules"] as { resources: string[] }[]).flatMap((r) => r.resources);
+    const resources = (webhook["rules"] as { resources: string[] }[]).flatMap((r) => r.resources);
     for (const resource of ["pods", "deployments", "cronjobs", "services", "ingresses", "policyexceptions"])
       assert.ok(resources.includes(resource), resource);
     assert.deepEqual((validating.metadata as Record<string, unknown>)["annotations"], {
