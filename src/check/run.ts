@@ -32,16 +32,22 @@ export interface CheckOptions {
  * resolved only for objects with findings.
  */
 export async function runCheck(inputs: readonly string[], options: CheckOptions): Promise<CheckReport> {
-  const loaded: LoadedObject[] = [];
+  // Entries are dropped from `loaded` once their findings are located: an entry's `locate` holds
+  // its document's text and, after the first call, the position-keeping re-parse of it, which is
+  // several times the size of the plain object. Keeping them all to the end made peak memory and
+  // garbage collection grow with the number of documents with findings.
+  const loaded: (LoadedObject | undefined)[] = [];
+  const objects: KubeObject[] = [];
   const problems: InputProblem[] = [];
   const files: string[] = [];
   for await (const event of loadManifests(inputs, options.load ?? {})) {
-    if (event.type === "object") loaded.push(event);
-    else if (event.type === "problem") problems.push(event.problem);
+    if (event.type === "object") {
+      loaded.push(event);
+      objects.push(event.object);
+    } else if (event.type === "problem") problems.push(event.problem);
     else files.push(event.file);
   }
 
-  const objects: KubeObject[] = loaded.map((entry) => entry.object);
   const inventory = listInventory(objects, false);
   const now = options.settings.now ?? new Date();
   const context = {
@@ -54,7 +60,10 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
 
   const findings: ReportFinding[] = [];
   const objectsByFile = new Map<string, ReportObject[]>();
-  for (const entry of loaded) {
+  for (let index = 0; index < loaded.length; index++) {
+    const entry = loaded[index];
+    if (entry === undefined) continue;
+    loaded[index] = undefined;
     const meta = metaOf(entry.object);
     const kind = typeof entry.object.kind === "string" ? entry.object.kind : "";
     const identity = { kind, namespace: meta.namespace ?? "", name: meta.name ?? "" };
@@ -88,7 +97,7 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
     problems,
     rules: options.rules,
     files,
-    objects: loaded.length,
+    objects: objects.length,
     ...(options.listObjects === true ? { objectsByFile: byFile } : {}),
   };
 }

@@ -4,6 +4,8 @@ import { VERSION } from "../version.ts";
 import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
 import { registerInstall } from "./install.ts";
+import { registerRender } from "./render.ts";
+import { registerRun } from "./run.ts";
 import { registerControls, registerRules } from "./rules.ts";
 import { UsageError, isHinted } from "./errors.ts";
 
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerRules(program);
   registerControls(program);
+  registerRender(program);
+  registerRun(program);
   registerInstall(program);
   registerDev(program);
   return program;

@@ -55,11 +55,10 @@ export function renderText(text: string, file: string): { objects: KubeObject[];
     const value: unknown = document.toJS();
     if (value === null || value === undefined) return;
     const parsed = parseTenant(value);
-    const name =
-      parsed.tenant?.metadata.name ??
-      (typeof value === "object" && "metadata" in value
-        ? JSON.stringify((value.metadata as { name?: unknown }).name)
-        : "?");
+    const metadata = typeof value === "object" && "metadata" in value ? value.metadata : undefined;
+    const rawName =
+      typeof metadata === "object" && metadata !== null && "name" in metadata ? metadata.name : undefined;
+    const name = typeof rawName === "string" ? rawName : "(unnamed)";
     const where = `${label} (Tenant ${name})`;
     if (parsed.tenant === undefined) {
       errors.push(describeProblems(file, where, parsed.problems));

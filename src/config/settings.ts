@@ -59,6 +59,13 @@ export const SETTINGS = {
     description: "Set by `npm test`: directory of the control-plane binaries used by the tests.",
     default: (): string => "",
   },
+  updateGolden: {
+    name: "update-golden",
+    env: "UPDATE_GOLDEN",
+    description:
+      "Set to 1 when running tests to rewrite golden files (test/golden) instead of comparing with them.",
+    default: (): string => "",
+  },
   noColor: {
     name: "no-color",
     env: "NO_COLOR",

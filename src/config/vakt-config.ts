@@ -17,7 +17,31 @@ export interface VaktConfig {
   /** Frameworks reported on (empty: all). */
   readonly frameworks: readonly string[];
   readonly pssVersion: string;
+  /** Safe defaults the mutating admission webhook adds where a workload leaves a field unset. */
+  readonly mutations: MutationConfig;
 }
+
+/** Which safe defaults the mutating webhook applies (`spec.mutations`). */
+export interface MutationConfig {
+  /** Pod seccompProfile RuntimeDefault when neither the pod nor a container sets one. */
+  readonly seccompRuntimeDefault: boolean;
+  /** allowPrivilegeEscalation: false on containers that leave it unset (and are not privileged). */
+  readonly disallowPrivilegeEscalation: boolean;
+  /** capabilities.drop: [ALL] on non-root containers that declare no capabilities. */
+  readonly dropAllCapabilities: boolean;
+  /** Job spec.ttlSecondsAfterFinished when unset; null: off. */
+  readonly jobTtlSeconds: number | null;
+  /** automountServiceAccountToken: false on pods using the default service account. */
+  readonly disableServiceAccountToken: boolean;
+}
+
+export const DEFAULT_MUTATIONS: MutationConfig = {
+  seccompRuntimeDefault: true,
+  disallowPrivilegeEscalation: true,
+  dropAllCapabilities: true,
+  jobTtlSeconds: 86_400,
+  disableServiceAccountToken: true,
+};
 
 export const DEFAULT_CONFIG: VaktConfig = {
   failOn: "deny",
@@ -26,6 +50,7 @@ export const DEFAULT_CONFIG: VaktConfig = {
   allowedRegions: [],
   frameworks: [],
   pssVersion: "latest",
+  mutations: DEFAULT_MUTATIONS,
 };
 
 export const FRAMEWORK_IDS = ["iso27001", "gdpr", "pdl", "nis2", "hipaa"] as const;
@@ -86,6 +111,18 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   if (!isScalar(kind) || kind.value !== "VaktConfiguration") {
     problems.push(`${where(kind ?? root)}: kind must be "VaktConfiguration"`);
   }
+  // Unknown top-level fields are errors too: a misspelled `spec` would otherwise be silently
+  // ignored and the defaults used.
+  const rootKeys = new Set(["apiVersion", "kind", "metadata", "spec"]);
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+    if (!rootKeys.has(key)) {
+      const hint = closest(key, rootKeys);
+      problems.push(
+        `${where(pair.key)}: ${key} is not a configuration field${hint === undefined ? "" : `; did you mean "${hint}"?`} (top-level fields: ${[...rootKeys].join(", ")})`,
+      );
+    }
+  }
   const spec = get(root, "spec");
   if (spec === undefined || spec === null) {
     if (problems.length > 0) throw new ConfigError(problems.join("\n"));
@@ -100,12 +137,14 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
     "allowedRegions",
     "frameworks",
     "pssVersion",
+    "mutations",
   ]);
   for (const pair of spec.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "?";
     if (!allowedKeys.has(key)) {
+      const hint = closest(key, allowedKeys);
       problems.push(
-        `${where(pair.key as YamlNode)}: spec.${key} is not a configuration field; known fields: ${[...allowedKeys].join(", ")}`,
+        `${where(pair.key as YamlNode)}: spec.${key} is not a configuration field${hint === undefined ? "" : `; did you mean "${hint}"?`}; known fields: ${[...allowedKeys].join(", ")}`,
       );
     }
   }
@@ -167,11 +206,20 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
       problems.push(`${where(rulesNode)}: spec.rules must map rule ids to actions, e.g. "image-tag: warn"`);
     else
       for (const pair of rulesNode.items) {
-        const id = isScalar(pair.key) ? String(pair.key.value) : "";
+        if (
+          !isScalar(pair.key) ||
+          (typeof pair.key.value !== "string" && typeof pair.key.value !== "number")
+        ) {
+          problems.push(
+            `${where((pair.key ?? rulesNode) as YamlNode)}: spec.rules keys must be rule ids, e.g. "image-tag: warn"`,
+          );
+          continue;
+        }
+        const id = String(pair.key.value);
         if (!knownRuleIds.has(id)) {
           const hint = closest(id, knownRuleIds);
           problems.push(
-            `${where(pair.key as YamlNode)}: spec.rules.${id} is not a known rule${hint === undefined ? "" : `; did you mean "${hint}"?`} (list them with \`vakt rules\`)`,
+            `${where(pair.key)}: spec.rules.${id} is not a known rule${hint === undefined ? "" : `; did you mean "${hint}"?`} (list them with \`vakt rules\`)`,
           );
           continue;
         }
@@ -195,8 +243,44 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   });
   const allowedRegions = stringList("allowedRegions");
 
+  const mutations = { ...DEFAULT_MUTATIONS };
+  const mutationsNode = get(spec, "mutations");
+  if (mutationsNode !== undefined && mutationsNode !== null) {
+    if (!isMap(mutationsNode))
+      problems.push(
+        `${where(mutationsNode)}: spec.mutations must be a mapping, e.g. "mutations: { jobTtlSeconds: 3600 }"`,
+      );
+    else
+      for (const pair of mutationsNode.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+        const value = pair.value as YamlNode | null;
+        const raw = isScalar(value) ? value.value : undefined;
+        if (key === "jobTtlSeconds") {
+          if (raw === null || value === null) mutations.jobTtlSeconds = null;
+          else if (typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0)
+            mutations.jobTtlSeconds = raw;
+          else
+            problems.push(
+              `${where(value)}: spec.mutations.jobTtlSeconds must be a whole number of seconds (0 or more), or null to turn the Job TTL default off`,
+            );
+        } else if (key in DEFAULT_MUTATIONS) {
+          if (typeof raw === "boolean") (mutations as Record<string, unknown>)[key] = raw;
+          else
+            problems.push(
+              `${where(value ?? (pair.key as YamlNode))}: spec.mutations.${key} must be true or false`,
+            );
+        } else {
+          const known = Object.keys(DEFAULT_MUTATIONS);
+          const hint = closest(key, new Set(known));
+          problems.push(
+            `${where(pair.key as YamlNode)}: spec.mutations.${key} is not a mutation${hint === undefined ? "" : `; did you mean "${hint}"?`}; known: ${known.join(", ")}`,
+          );
+        }
+      }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return { failOn, rules, registries, allowedRegions, frameworks, pssVersion };
+  return { failOn, rules, registries, allowedRegions, frameworks, pssVersion, mutations };
 }
 
 /** The known id nearest to `id` by edit distance, when it is close enough to be a typo. */

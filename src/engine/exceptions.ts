@@ -46,13 +46,41 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 /** Parses an expiry: a date (end of that day, UTC) or an RFC 3339 timestamp. */
 export function parseExpiry(value: string): Date | undefined {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const date = new Date(`${value}T23:59:59.999Z`);
     return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : date;
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+  const match = TIMESTAMP.exec(value);
+  if (match !== null) {
+    // Date() rolls impossible fields over (2026-02-30T10:00:00Z becomes March 2nd, 24:00 the next
+    // day), so every field is range-checked before trusting it.
+    const [year, month, day, hour, minute, second, offsetHour = 0, offsetMinute = 0] = match
+      .slice(1)
+      .map((group: string | undefined) => (group === undefined ? undefined : Number(group)));
+    if (
+      year === undefined ||
+      month === undefined ||
+      day === undefined ||
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      day > daysInMonth(year, month) ||
+      (hour ?? 0) > 23 ||
+      (minute ?? 0) > 59 ||
+      (second ?? 0) > 59 ||
+      offsetHour > 23 ||
+      offsetMinute > 59
+    )
+      return undefined;
     const date = new Date(value);
     return Number.isNaN(date.getTime()) ? undefined : date;
   }
@@ -86,7 +114,9 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
     return { problems: [{ path: ["spec"], message: `PolicyException ${name} has no spec` }] };
 
   const rules = stringList(object, ["spec", "rules"], problems);
-  if (rules.length === 0 && get(object, ["spec", "rules"]) === undefined) {
+  const rulesValue = get(object, ["spec", "rules"]);
+  if (rulesValue === undefined || (Array.isArray(rulesValue) && rulesValue.length === 0)) {
+    // An empty list is as incomplete as a missing one: such an exception covers nothing.
     problems.push({
       path: ["spec", "rules"],
       message: "spec.rules is required: list the rule ids or sets this exception covers",
@@ -142,7 +172,11 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
     });
   if (
     match === undefined ||
-    (kinds.length === 0 && namespaces.length === 0 && names.length === 0 && selector === undefined)
+    // The empty selector {} selects every object, so it does not narrow anything on its own.
+    (kinds.length === 0 &&
+      namespaces.length === 0 &&
+      names.length === 0 &&
+      (selector === undefined || selector.empty))
   ) {
     problems.push({
       path: ["spec", "match"],

@@ -28,7 +28,7 @@ const PORT = 9443;
  * Everything needed to run vakt in a cluster, in apply order. vakt passes its own rules: the
  * Deployment runs 2 replicas spread over nodes with a PodDisruptionBudget, a restricted security
  * context, probes, requests and limits, no service-account token beyond what it needs (it talks to
- * the API), and a NetworkPolicy that only admits the API server's webhook calls and metrics.
+ * the API), and a NetworkPolicy that only opens the webhook port.
  */
 export function installManifests(options: InstallOptions): KubeObject[] {
   const ns = options.namespace;
@@ -100,10 +100,7 @@ export function installManifests(options: InstallOptions): KubeObject[] {
       spec: {
         type: "ClusterIP",
         selector,
-        ports: [
-          { name: "webhook", port: 443, targetPort: "webhook", protocol: "TCP" },
-          { name: "metrics", port: 8080, targetPort: "metrics", protocol: "TCP" },
-        ],
+        ports: [{ name: "webhook", port: 443, targetPort: "webhook", protocol: "TCP" }],
       },
     },
     {
@@ -113,15 +110,9 @@ export function installManifests(options: InstallOptions): KubeObject[] {
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ["Ingress"],
-        // The API server's source address is not a pod: allow the webhook port from anywhere,
-        // metrics only from the monitoring namespace.
-        ingress: [
-          { ports: [{ port: PORT, protocol: "TCP" }] },
-          {
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
-            ports: [{ port: 8080, protocol: "TCP" }],
-          },
-        ],
+        // The API server's source address is not a pod, so the webhook port (which also serves
+        // /metrics and the health endpoints) is open to the cluster network; nothing else is.
+        ingress: [{ ports: [{ port: PORT, protocol: "TCP" }] }],
       },
     },
   ];
@@ -215,17 +206,16 @@ function deployment(
               args: [
                 "run",
                 `--webhook-port=${PORT}`,
-                "--metrics-port=8080",
                 `--namespace=${options.namespace}`,
                 ...(tlsFromSecret ? ["--tls-dir=/tls"] : ["--tls=self"]),
               ],
-              ports: [
-                { name: "webhook", containerPort: PORT, protocol: "TCP" },
-                { name: "metrics", containerPort: 8080, protocol: "TCP" },
-              ],
-              readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5 },
+              ports: [{ name: "webhook", containerPort: PORT, protocol: "TCP" }],
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "webhook", scheme: "HTTPS" },
+                periodSeconds: 5,
+              },
               livenessProbe: {
-                httpGet: { path: "/healthz", port: "metrics" },
+                httpGet: { path: "/healthz", port: "webhook", scheme: "HTTPS" },
                 periodSeconds: 10,
                 failureThreshold: 3,
               },

@@ -17,6 +17,8 @@ export interface WebhookConfigOptions {
   readonly excludedNamespaces: readonly string[];
   readonly rules: readonly Rule[];
   readonly mutate: boolean;
+  /** Only namespaces with these labels are judged (default: all but the excluded ones). */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
 }
 
 /** Kind -> [API group, resource] for every kind a rule names. */
@@ -128,7 +130,7 @@ export function webhookConfigurations(options: WebhookConfigOptions): KubeObject
       metadata: { name: options.name, labels },
       webhooks: [
         {
-          name: "validate.vakt.dev",
+          name: `validate.${options.name}.vakt.dev`,
           clientConfig: clientConfig(options.target, "/validate", options.caBundle),
           rules: admissionRules(options.rules),
           ...common,
@@ -143,7 +145,7 @@ export function webhookConfigurations(options: WebhookConfigOptions): KubeObject
       metadata: { name: options.name, labels },
       webhooks: [
         {
-          name: "mutate.vakt.dev",
+          name: `mutate.${options.name}.vakt.dev`,
           clientConfig: clientConfig(options.target, "/mutate", options.caBundle),
           rules: admissionRules(options.rules, MUTATED_KINDS),
           reinvocationPolicy: "IfNeeded",

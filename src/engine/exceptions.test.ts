@@ -1,0 +1,361 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import {
+  exceptionMatcher,
+  exceptionRules,
+  knownRuleNames,
+  parseException,
+  parseExpiry,
+} from "./exceptions.ts";
+import { listInventory } from "./rules/util/inventory.ts";
+import type { KubeObject, Rule, RuleContext } from "./types.ts";
+
+function rule(id: string, sets: readonly string[]): Rule {
+  return {
+    id,
+    title: id,
+    severity: "high",
+    defaultAction: "deny",
+    kinds: ["Deployment", "Pod"],
+    sets,
+    rationale: "r",
+    fix: "f",
+    controls: [],
+    evidenceBoundary: "e",
+    check: () => [],
+  };
+}
+
+const RULES: readonly Rule[] = [
+  rule("pss-privileged", ["pss-baseline", "pss-restricted"]),
+  rule("pss-run-as-non-root", ["pss-restricted"]),
+  rule("image-tag", ["platform", "platform-images"]),
+];
+const KNOWN = knownRuleNames(RULES);
+const NOW = new Date("2026-06-15T12:00:00Z");
+
+type Json = Record<string, unknown>;
+
+function exception(spec: Json, name = "exc"): KubeObject {
+  return {
+    apiVersion: "vakt.dev/v1alpha1",
+    kind: "PolicyException",
+    metadata: { name, namespace: "shop" },
+    spec: {
+      justification: "legacy image, isolated node pool, reviewed monthly",
+      approvedBy: "ciso@example.com",
+      expires: "2027-01-31",
+      ...spec,
+    },
+  };
+}
+
+function workload(kind: string, name: string, namespace: string | undefined, labels: Json = {}): KubeObject {
+  return {
+    apiVersion: kind === "Pod" ? "v1" : "apps/v1",
+    kind,
+    metadata: { name, labels, ...(namespace === undefined ? {} : { namespace }) },
+  };
+}
+
+/** Which exception (by name) covers `ruleId` on `object`, with `exceptions` in force at `now`. */
+function coveredBy(
+  exceptions: readonly KubeObject[],
+  ruleId: string,
+  object: KubeObject,
+  now: Date = NOW,
+): string | undefined {
+  return exceptionMatcher(exceptions, RULES, now)(ruleId, object);
+}
+
+describe("parseExpiry", () => {
+  it("reads a date as the end of that day, UTC", () => {
+    assert.equal(parseExpiry("2027-01-31")?.toISOString(), "2027-01-31T23:59:59.999Z");
+    assert.equal(parseExpiry("2024-02-29")?.toISOString(), "2024-02-29T23:59:59.999Z");
+  });
+
+  it("reads RFC 3339 timestamps with Z or an offset, with or without fractions", () => {
+    assert.equal(parseExpiry("2027-01-31T10:20:30Z")?.toISOString(), "2027-01-31T10:20:30.000Z");
+    assert.equal(parseExpiry("2027-01-31T10:20:30.25Z")?.toISOString(), "2027-01-31T10:20:30.250Z");
+    assert.equal(parseExpiry("2027-01-31T10:20:30+02:00")?.toISOString(), "2027-01-31T08:20:30.000Z");
+    assert.equal(parseExpiry("2027-01-31T23:20:30-05:30")?.toISOString(), "2027-02-01T04:50:30.000Z");
+  });
+
+  it("rejects impossible dates instead of rolling them over", () => {
+    for (const value of [
+      "2026-02-30",
+      "2025-02-29",
+      "2026-04-31",
+      "2026-13-01",
+      "2026-00-10",
+      "2026-01-00",
+      "2026-02-30T10:00:00Z",
+      "2025-02-29T10:00:00Z",
+      "2026-04-31T00:00:00+01:00",
+      "2026-01-01T24:00:00Z",
+      "2026-01-01T23:60:00Z",
+      "2026-01-01T23:59:60Z",
+      "2026-01-01T10:00:00+24:00",
+    ]) {
+      assert.equal(parseExpiry(value), undefined, value);
+    }
+  });
+
+  it("rejects other formats", () => {
+    for (const value of [
+      "",
+      "tomorrow",
+      "2026-1-1",
+      "31.01.2027",
+      "2027-01-31T10:00:00",
+      "2027-01-31 10:00:00Z",
+      " 2027-01-31",
+      "2027-01-31\n",
+    ]) {
+      assert.equal(parseExpiry(value), undefined, JSON.stringify(value));
+    }
+  });
+});
+
+describe("parseException", () => {
+  it("accepts a complete exception", () => {
+    const parsed = parseException(
+      exception({ rules: ["image-tag"], match: { kinds: ["Deployment"] } }),
+      KNOWN,
+    );
+    assert.deepEqual(parsed.problems, []);
+    assert.equal(parsed.exception?.name, "exc");
+    assert.deepEqual(parsed.exception.rules, ["image-tag"]);
+    assert.deepEqual(parsed.exception.kinds, ["Deployment"]);
+    assert.equal(parsed.exception.expires.toISOString(), "2027-01-31T23:59:59.999Z");
+  });
+
+  it("reports each missing or malformed field at its path", () => {
+    const paths = (spec: Json): string[] =>
+      parseException(
+        { apiVersion: "vakt.dev/v1alpha1", kind: "PolicyException", metadata: { name: "x" }, spec },
+        KNOWN,
+      ).problems.map((problem) => problem.path.join("."));
+    assert.deepEqual(paths({}), [
+      "spec.rules",
+      "spec.justification",
+      "spec.approvedBy",
+      "spec.expires",
+      "spec.match",
+    ]);
+    const complete = {
+      rules: ["image-tag"],
+      match: { names: ["a"] },
+      justification: "long enough reason",
+      approvedBy: "me",
+      expires: "2027-01-31",
+    };
+    assert.deepEqual(paths(complete), []);
+    assert.deepEqual(paths({ ...complete, rules: [] }), ["spec.rules"]);
+    assert.deepEqual(paths({ ...complete, rules: "image-tag" }), ["spec.rules"]);
+    assert.deepEqual(paths({ ...complete, rules: ["image-tag", "nope", 3] }), [
+      "spec.rules.2",
+      "spec.rules.1",
+    ]);
+    assert.deepEqual(paths({ ...complete, justification: "   short  " }), ["spec.justification"]);
+    assert.deepEqual(paths({ ...complete, approvedBy: " " }), ["spec.approvedBy"]);
+    assert.deepEqual(paths({ ...complete, expires: "2026-02-30" }), ["spec.expires"]);
+    assert.deepEqual(paths({ ...complete, expires: 20270131 }), ["spec.expires"]);
+    assert.deepEqual(paths({ ...complete, match: {} }), ["spec.match"]);
+    assert.deepEqual(paths({ ...complete, match: { kinds: [] } }), ["spec.match"]);
+    // The empty selector selects everything: on its own it is an exception for everything.
+    assert.deepEqual(paths({ ...complete, match: { selector: {} } }), ["spec.match"]);
+    assert.deepEqual(paths({ ...complete, match: { selector: { matchLabels: { a: 1 } } } }), [
+      "spec.match.selector",
+    ]);
+    assert.deepEqual(paths({ ...complete, match: { names: "a" } }), ["spec.match.names", "spec.match"]);
+    assert.deepEqual(paths({ ...complete, match: { names: "a", kinds: ["Pod"] } }), ["spec.match.names"]);
+    assert.deepEqual(
+      parseException({ kind: "PolicyException", metadata: { name: "x" } }, KNOWN).problems.map((p) => p.path),
+      [["spec"]],
+    );
+  });
+
+  it("says why an expiry is invalid", () => {
+    const [problem] = parseException(
+      exception({ rules: ["image-tag"], match: { kinds: ["Pod"] }, expires: "someday" }),
+      KNOWN,
+    ).problems;
+    assert.match(problem?.message ?? "", /spec\.expires is not a valid date \("someday"\)/);
+  });
+});
+
+describe("exceptionMatcher", () => {
+  const web = workload("Deployment", "legacy-web", "team-a", { app: "web", tier: "front" });
+
+  it("covers a rule named by id or by one of its sets, and no other rule", () => {
+    const byId = exception({ rules: ["image-tag"], match: { kinds: ["Deployment"] } }, "by-id");
+    assert.equal(coveredBy([byId], "image-tag", web), "by-id");
+    assert.equal(coveredBy([byId], "pss-privileged", web), undefined);
+
+    const bySet = exception({ rules: ["pss-restricted"], match: { kinds: ["Deployment"] } }, "by-set");
+    assert.equal(coveredBy([bySet], "pss-privileged", web), "by-set");
+    assert.equal(coveredBy([bySet], "pss-run-as-non-root", web), "by-set");
+    assert.equal(coveredBy([bySet], "image-tag", web), undefined);
+
+    const baseline = exception({ rules: ["pss-baseline"], match: { kinds: ["Deployment"] } }, "baseline");
+    assert.equal(coveredBy([baseline], "pss-privileged", web), "baseline");
+    assert.equal(coveredBy([baseline], "pss-run-as-non-root", web), undefined);
+  });
+
+  it("matches kinds exactly", () => {
+    const onlyPods = exception({ rules: ["image-tag"], match: { kinds: ["Pod"] } });
+    assert.equal(coveredBy([onlyPods], "image-tag", web), undefined);
+    assert.equal(coveredBy([onlyPods], "image-tag", workload("Pod", "p", "team-a")), "exc");
+    const lower = exception({ rules: ["image-tag"], match: { kinds: ["deployment"] } });
+    assert.equal(coveredBy([lower], "image-tag", web), undefined);
+  });
+
+  it("matches namespaces and names as whole-string globs", () => {
+    const scoped = (match: Json): string | undefined =>
+      coveredBy([exception({ rules: ["image-tag"], match })], "image-tag", web);
+    assert.equal(scoped({ namespaces: ["team-a"] }), "exc");
+    assert.equal(scoped({ namespaces: ["team-*"] }), "exc");
+    assert.equal(scoped({ namespaces: ["team"] }), undefined);
+    assert.equal(scoped({ namespaces: ["*-b", "other"] }), undefined);
+    assert.equal(scoped({ namespaces: ["team.a"] }), undefined, "a dot is literal, not a regex wildcard");
+    assert.equal(scoped({ names: ["legacy-*"] }), "exc");
+    assert.equal(scoped({ names: ["*web"] }), "exc");
+    assert.equal(scoped({ names: ["legacy"] }), undefined);
+    assert.equal(scoped({ names: ["web"] }), undefined);
+    assert.equal(scoped({ names: ["(legacy)-web"] }), undefined, "regex syntax is literal");
+    // Every given criterion must hold.
+    assert.equal(scoped({ namespaces: ["team-a"], names: ["other"] }), undefined);
+    assert.equal(scoped({ kinds: ["Deployment"], namespaces: ["team-a"], names: ["legacy-web"] }), "exc");
+    // An object without a namespace has the namespace "" for the globs.
+    const clusterScoped = workload("Deployment", "legacy-web", undefined);
+    assert.equal(
+      coveredBy(
+        [exception({ rules: ["image-tag"], match: { namespaces: ["*"] } })],
+        "image-tag",
+        clusterScoped,
+      ),
+      "exc",
+    );
+    assert.equal(
+      coveredBy(
+        [exception({ rules: ["image-tag"], match: { namespaces: ["?*"] } })],
+        "image-tag",
+        clusterScoped,
+      ),
+      undefined,
+    );
+  });
+
+  it("matches label selectors", () => {
+    const scoped = (selector: Json): string | undefined =>
+      coveredBy([exception({ rules: ["image-tag"], match: { selector } })], "image-tag", web);
+    assert.equal(scoped({ matchLabels: { app: "web" } }), "exc");
+    assert.equal(scoped({ matchLabels: { app: "api" } }), undefined);
+    assert.equal(
+      scoped({ matchExpressions: [{ key: "tier", operator: "In", values: ["front", "back"] }] }),
+      "exc",
+    );
+    assert.equal(
+      scoped({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }] }),
+      undefined,
+    );
+    assert.equal(scoped({ matchExpressions: [{ key: "legacy", operator: "Exists" }] }), undefined);
+    assert.equal(
+      scoped({
+        matchLabels: { app: "web" },
+        matchExpressions: [{ key: "legacy", operator: "DoesNotExist" }],
+      }),
+      "exc",
+    );
+  });
+
+  it("returns the first exception in force that covers the finding", () => {
+    const a = exception({ rules: ["pss-privileged"], match: { names: ["x"] } }, "a");
+    const b = exception({ rules: ["image-tag"], match: { names: ["legacy-web"] } }, "b");
+    const c = exception({ rules: ["platform"], match: { names: ["legacy-web"] } }, "c");
+    assert.equal(coveredBy([a, b, c], "image-tag", web), "b");
+    assert.equal(coveredBy([a, c, b], "image-tag", web), "c");
+  });
+
+  it("ignores invalid exceptions and objects of other kinds", () => {
+    const noApprover = exception({ rules: ["image-tag"], match: { names: ["legacy-web"] }, approvedBy: "" });
+    assert.equal(coveredBy([noApprover], "image-tag", web), undefined);
+    const notAnException = {
+      ...exception({ rules: ["image-tag"], match: { names: ["legacy-web"] } }),
+      kind: "ConfigMap",
+    };
+    assert.equal(coveredBy([notAnException], "image-tag", web), undefined);
+  });
+
+  it("applies an exception until its expiry, judged against the injected clock", () => {
+    const dated = exception({
+      rules: ["image-tag"],
+      match: { names: ["legacy-web"] },
+      expires: "2026-06-15",
+    });
+    assert.equal(coveredBy([dated], "image-tag", web, new Date("2026-06-15T23:59:59.998Z")), "exc");
+    assert.equal(coveredBy([dated], "image-tag", web, new Date("2026-06-15T23:59:59.999Z")), undefined);
+    assert.equal(coveredBy([dated], "image-tag", web, new Date("2026-06-16T00:00:00Z")), undefined);
+
+    const timed = exception({
+      rules: ["image-tag"],
+      match: { names: ["legacy-web"] },
+      expires: "2026-06-15T12:00:00+02:00",
+    });
+    assert.equal(coveredBy([timed], "image-tag", web, new Date("2026-06-15T09:59:59Z")), "exc");
+    assert.equal(coveredBy([timed], "image-tag", web, new Date("2026-06-15T10:00:00Z")), undefined);
+  });
+});
+
+describe("exception rules", () => {
+  const byId = (id: string): Rule => {
+    const found = exceptionRules(() => RULES).find((candidate) => candidate.id === id);
+    assert.ok(found !== undefined, id);
+    return found;
+  };
+  const invalid = byId("exception-invalid");
+  const expired = byId("exception-expired");
+  const context = (now: Date): RuleContext => ({
+    settings: { pssVersion: "latest", registries: [], allowedRegions: [], now },
+    inventory: listInventory([], false),
+  });
+
+  it("are exception-invalid and exception-expired, on PolicyExceptions", () => {
+    assert.deepEqual(
+      exceptionRules(() => RULES).map((candidate) => candidate.id),
+      ["exception-invalid", "exception-expired"],
+    );
+    assert.deepEqual(invalid.kinds, ["PolicyException"]);
+    assert.deepEqual(expired.kinds, ["PolicyException"]);
+  });
+
+  it("exception-invalid reports the problems of parseException, naming unknown rules", () => {
+    const object = exception({ rules: ["image-tg"], match: { kinds: ["Pod"] }, justification: "" });
+    const problems = invalid.check(object, context(NOW));
+    assert.deepEqual(
+      problems.map((problem) => problem.path.join(".")),
+      ["spec.rules.0", "spec.justification"],
+    );
+    assert.match(problems[0]?.message ?? "", /"image-tg" is not a known rule id or set/);
+    assert.deepEqual(
+      invalid.check(exception({ rules: ["image-tag"], match: { kinds: ["Pod"] } }), context(NOW)),
+      [],
+    );
+  });
+
+  it("exception-expired reports an exception whose expiry has passed at the injected clock", () => {
+    const object = exception({ rules: ["image-tag"], match: { kinds: ["Pod"] }, expires: "2026-06-14" });
+    assert.deepEqual(expired.check(object, context(new Date("2026-06-14T12:00:00Z"))), []);
+    const [finding, ...rest] = expired.check(object, context(NOW));
+    assert.deepEqual(rest, []);
+    assert.deepEqual(finding?.path, ["spec", "expires"]);
+    assert.match(finding.message, /PolicyException exc expired on 2026-06-14; .*\(rules: image-tag\)/);
+    // An unparseable expiry is exception-invalid's business, not an expiry.
+    assert.deepEqual(
+      expired.check(exception({ rules: ["image-tag"], expires: "2020-02-30" }), context(NOW)),
+      [],
+    );
+  });
+});

@@ -1,0 +1,223 @@
+// The admission webhook end to end: kube-apiserver calls vakt (running in this process as it
+// would on a host next to the control plane) and enforces its verdicts. The webhook is scoped to
+// namespaces labelled for this test so that other test files sharing the cluster are unaffected.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { get } from "../../src/engine/workloads.ts";
+import { ADMISSION_RULES, startManager } from "../../src/manager/run.ts";
+import type { Manager } from "../../src/manager/run.ts";
+import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
+import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
+
+const id = randomBytes(3).toString("hex");
+const name = `vakt-e2e-${id}`;
+const namespace = `webhook-${id}`;
+const labels = { "vakt.dev/e2e": id };
+const config = testKubeConfig();
+const objects = KubernetesObjectApi.makeApiClient(config);
+let manager: Manager | undefined;
+
+function pod(
+  podName: string,
+  overrides: { image?: string; privileged?: boolean; probes?: boolean } = {},
+): string {
+  const probes =
+    overrides.probes === false
+      ? ""
+      : `
+      readinessProbe: {httpGet: {path: /ready, port: 8080}}
+      livenessProbe: {httpGet: {path: /healthz, port: 8080}}`;
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${podName}, namespace: ${namespace}}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000}
+  containers:
+    - name: app
+      image: ${overrides.image ?? "registry.example/app:1.2.3"}
+      resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}${probes}
+      ${overrides.privileged === true ? "securityContext: {privileged: true}" : ""}
+`;
+}
+
+async function create(manifest: string): Promise<{ stdout: string; stderr: string }> {
+  return kubectl(["create", "-f", "-"], manifest);
+}
+
+async function register(failurePolicy: "Fail" | "Ignore", url: string, caBundle: string): Promise<void> {
+  for (const object of webhookConfigurations({
+    name,
+    target: { url },
+    caBundle,
+    failurePolicy,
+    timeoutSeconds: 5,
+    excludedNamespaces: ["kube-system"],
+    rules: ADMISSION_RULES,
+    mutate: true,
+    namespaceLabels: labels,
+  })) {
+    await objects.patch(
+      object as KubernetesObject,
+      undefined,
+      undefined,
+      "vakt-test",
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+}
+
+describe("admission webhook on the real API server", () => {
+  before(async () => {
+    manager = await startManager({
+      kubeconfig: config,
+      webhookHost: "127.0.0.1",
+      webhookPort: 0,
+      registerUrl: "https://127.0.0.1:0",
+      failurePolicy: "Fail",
+      timeoutSeconds: 5,
+      excludedNamespaces: ["kube-system"],
+      installCrds: true,
+      webhookName: name,
+      namespaceLabels: labels,
+      logger: pino({ level: "silent" }),
+    });
+    await kubectl(["create", "namespace", namespace]);
+    await kubectl(["label", "namespace", namespace, `vakt.dev/e2e=${id}`]);
+    await eventually("the webhook to be ready", 15_000, async () =>
+      (await fetchReady()) ? true : undefined,
+    );
+  });
+
+  after(async () => {
+    await manager?.close();
+    await kubectl([
+      "delete",
+      "validatingwebhookconfiguration,mutatingwebhookconfiguration",
+      name,
+      "--ignore-not-found",
+    ]);
+    await kubectl(["delete", "namespace", namespace, "--wait=false"]);
+  });
+
+  it("rejects a privileged Pod with a message naming rule, object, field, fix and controls", async () => {
+    await assert.rejects(create(pod("privileged", { privileged: true })), (error: Error) => {
+      assert.match(error.message, /denied the request/);
+      assert.match(error.message, /\[pss-privileged\] Pod\/webhook-[0-9a-f]+\/privileged/);
+      assert.match(error.message, /field spec\.containers\[0\]\.securityContext\.privileged/);
+      assert.match(error.message, /Fix: /);
+      assert.match(error.message, /Controls: .*iso27001:A\.8\.2/);
+      return true;
+    });
+  });
+
+  it("rejects a Deployment on its pod template", async () => {
+    const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:latest"}]
+`;
+    await assert.rejects(
+      create(deployment),
+      /\[image-tag\] Deployment\/webhook-[0-9a-f]+\/web: .*field spec\.template\.spec\.containers\[0\]\.image/,
+    );
+  });
+
+  it("admits a warn-level finding with a warning, and stores the safe-default mutations", async () => {
+    const result = await create(pod("no-probes", { probes: false }));
+    assert.match(result.stderr, /Warning: \[probes\] container "app" has no readinessProbe/);
+    const stored: unknown = JSON.parse(
+      (await kubectl(["get", "pod", "no-probes", "-n", namespace, "-o", "json"])).stdout,
+    );
+    const container = ["spec", "containers", 0, "securityContext"];
+    assert.equal(get(stored, ["spec", "securityContext", "seccompProfile", "type"]), "RuntimeDefault");
+    assert.equal(get(stored, [...container, "allowPrivilegeEscalation"]), false);
+    assert.deepEqual(get(stored, [...container, "capabilities", "drop"]), ["ALL"]);
+    assert.equal(get(stored, ["spec", "automountServiceAccountToken"]), false);
+  });
+
+  it("admits an object covered by a PolicyException within seconds, and denies again once it has expired", async () => {
+    const exception = (expires: string): string => `apiVersion: vakt.dev/v1alpha1
+kind: PolicyException
+metadata: {name: legacy-tag, namespace: ${namespace}}
+spec:
+  rules: [image-tag]
+  match: {kinds: [Pod], namespaces: [${namespace}], names: ["legacy-*"]}
+  justification: "vendor image only published as latest; tracked in RISK-42"
+  approvedBy: ciso@example.com
+  expires: "${expires}"
+`;
+    const legacy = (n: number): string => pod(`legacy-${n}`, { image: "registry.example/vendor:latest" });
+    await assert.rejects(create(legacy(0)), /\[image-tag\]/);
+    await kubectl(
+      ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
+      exception("2999-12-31"),
+    );
+    const started = Date.now();
+    await eventually("the exception to take effect", 10_000, async () =>
+      (await create(legacy(1)).catch(() => undefined)) ? true : undefined,
+    );
+    assert.ok(Date.now() - started < 10_000);
+    await kubectl(
+      ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
+      exception("2000-01-01"),
+    );
+    await eventually(
+      "the expired exception to stop applying",
+      10_000,
+      async () =>
+        await create(legacy(2)).then(
+          () => undefined,
+          (error: unknown) =>
+            error instanceof Error && /\[image-tag\]/.test(error.message) ? true : undefined,
+        ),
+    );
+  });
+
+  it("with vakt stopped, failurePolicy Fail refuses and Ignore admits", async () => {
+    assert.ok(manager !== undefined);
+    const url = manager.webhook.url;
+    const caBundle = (
+      await kubectl([
+        "get",
+        "validatingwebhookconfiguration",
+        name,
+        "-o",
+        "jsonpath={.webhooks[0].clientConfig.caBundle}",
+      ])
+    ).stdout;
+    await manager.close();
+    manager = undefined;
+    await assert.rejects(create(pod("while-down-fail")), /failed calling webhook/);
+    await register("Ignore", url, Buffer.from(caBundle, "base64").toString());
+    await eventually("Ignore to admit while vakt is down", 10_000, async () =>
+      (await create(pod("while-down-ignore")).catch(() => undefined)) ? true : undefined,
+    );
+  });
+});
+
+async function fetchReady(): Promise<boolean> {
+  const url = manager?.webhook.url;
+  if (url === undefined) return false;
+  // The server's certificate is signed by vakt's own CA; readiness is what matters here.
+  const { request } = await import("node:https");
+  return new Promise((resolve) => {
+    const req = request(`${url}/readyz`, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => {
+      resolve(false);
+    });
+    req.end();
+  });
+}
