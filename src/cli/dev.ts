@@ -32,38 +32,49 @@ export function registerDev(program: Command): void {
     .option("--bin-dir <dir>", "where the control-plane binaries are (default: the build-tools cache)")
     .option("--port <port>", "API server port on 127.0.0.1 (default: a free port)")
     .option("--nodes <n>", "fake nodes simulated by kwok", "0")
-    .action(async (options: { stateDir?: string; binDir?: string; port?: string; nodes: string }) => {
-      const stateDir = stateDirOf(options);
-      const nodes = parseCount(options.nodes, "--nodes");
-      // Loaded on demand: the PKI libraries are not needed by other commands.
-      const { up } = await import("../devcluster/cluster.ts");
-      const { createFakeNodes } = await import("../devcluster/nodes.ts");
-      const started = Date.now();
-      const state = await up({
-        stateDir,
-        binDir: options.binDir ?? setting("binDir"),
-        apiServerPort: options.port === undefined ? 0 : parseCount(options.port, "--port"),
-        nodes,
-        progress: (line) => {
-          process.stderr.write(`vakt dev: ${line}\n`);
-        },
-      });
-      if (nodes > 0) await createFakeNodes(state.kubeconfig, nodes);
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stdout.write(
-        [
-          `Local control plane ready in ${seconds}s: ${state.server}`,
-          `  kubeconfig: ${state.kubeconfig}`,
-          `  logs:       ${join(stateDir, "logs")}`,
-          "",
-          "Use it:",
-          `  export KUBECONFIG=${state.kubeconfig}`,
-          `  ${join(options.binDir ?? setting("binDir"), "kubectl")} get namespaces`,
-          "Stop it: vakt dev down",
-          "",
-        ].join("\n"),
-      );
-    });
+    .option("--no-vakt", "do not start vakt's admission webhook with the control plane")
+    .action(
+      async (options: {
+        stateDir?: string;
+        binDir?: string;
+        port?: string;
+        nodes: string;
+        vakt: boolean;
+      }) => {
+        const stateDir = stateDirOf(options);
+        const nodes = parseCount(options.nodes, "--nodes");
+        // Loaded on demand: the PKI libraries are not needed by other commands.
+        const { up } = await import("../devcluster/cluster.ts");
+        const { createFakeNodes } = await import("../devcluster/nodes.ts");
+        const started = Date.now();
+        const state = await up({
+          stateDir,
+          binDir: options.binDir ?? setting("binDir"),
+          apiServerPort: options.port === undefined ? 0 : parseCount(options.port, "--port"),
+          nodes,
+          // vakt runs from the same entry point as this command (bin/vakt.js or src/cli/main.ts).
+          ...(options.vakt ? { vakt: { command: process.execPath, script: process.argv[1] ?? "" } } : {}),
+          progress: (line) => {
+            process.stderr.write(`vakt dev: ${line}\n`);
+          },
+        });
+        if (nodes > 0) await createFakeNodes(state.kubeconfig, nodes);
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        process.stdout.write(
+          [
+            `Local control plane ready in ${seconds}s: ${state.server}`,
+            `  kubeconfig: ${state.kubeconfig}`,
+            `  logs:       ${join(stateDir, "logs")}`,
+            "",
+            "Use it:",
+            `  export KUBECONFIG=${state.kubeconfig}`,
+            `  ${join(options.binDir ?? setting("binDir"), "kubectl")} get namespaces`,
+            "Stop it: vakt dev down",
+            "",
+          ].join("\n"),
+        );
+      },
+    );
 
   dev
     .command("down")

@@ -13,6 +13,7 @@ export const COMPONENTS = [
   "kube-controller-manager",
   "kube-scheduler",
   "kwok",
+  "vakt",
 ] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
@@ -30,6 +31,11 @@ export interface DevClusterOptions {
   /** Extra command-line flags per component, appended after vakt's own (e.g. feature gates). */
   readonly extraArgs?: Partial<Readonly<Record<ComponentName, readonly string[]>>>;
   readonly readyTimeoutMs?: number;
+  /**
+   * Also run vakt itself (`vakt run` with the webhook registered at 127.0.0.1), as a host process:
+   * no kubelet runs pods here. The command is the node binary and the CLI script.
+   */
+  readonly vakt?: { readonly command: string; readonly script: string; readonly args?: readonly string[] };
   /** Progress lines for people. */
   readonly progress?: (line: string) => void;
 }
@@ -261,10 +267,15 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
   const save = (): void => {
     writeState({ version: 1, stateDir, kubeconfig, server, startedAt, components, nodes });
   };
-  const launch = (name: ComponentName, port: number, args: readonly string[]): StartedProcess => {
+  const launch = (
+    name: ComponentName,
+    port: number,
+    args: readonly string[],
+    command?: string,
+  ): StartedProcess => {
     const log = join(dirs.logs, `${name}.log`);
     const started = startDetached(
-      join(options.binDir, name),
+      command ?? join(options.binDir, name),
       [...args, ...(options.extraArgs?.[name] ?? [])],
       log,
     );
@@ -369,6 +380,28 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
         httpGetOk(`http://127.0.0.1:${kwokPort}/healthz`),
       );
     }
+    if (options.vakt !== undefined) {
+      const vaktPort = await freePort();
+      progress(`starting vakt (admission webhook) on https://127.0.0.1:${vaktPort}`);
+      const vakt = launch(
+        "vakt",
+        vaktPort,
+        [
+          options.vakt.script,
+          "run",
+          `--kubeconfig=${kubeconfig}`,
+          "--webhook-host=127.0.0.1",
+          `--webhook-port=${vaktPort}`,
+          `--register-url=https://127.0.0.1:${vaktPort}`,
+          "--install-crds",
+          ...(options.vakt.args ?? []),
+        ],
+        options.vakt.command,
+      );
+      await waitReady("vakt", vakt, components, timeout, () =>
+        httpsGetOk(`https://127.0.0.1:${vaktPort}/readyz`, "", "", "", true),
+      );
+    }
     save();
     return { version: 1, stateDir, kubeconfig, server, startedAt, components, nodes };
   } catch (error) {
@@ -426,9 +459,17 @@ function httpGetOk(url: string): Promise<boolean> {
   });
 }
 
-export function httpsGetOk(url: string, ca: string, cert: string, key: string): Promise<boolean> {
+export function httpsGetOk(
+  url: string,
+  ca: string,
+  cert: string,
+  key: string,
+  insecure = false,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { ca, cert, key, timeout: 2_000, agent: false }, (res) => {
+    // insecure: only for readiness of a local process whose self-made CA we do not know yet.
+    const tls = insecure ? { rejectUnauthorized: false } : { ca, cert, key };
+    const req = request(url, { ...tls, timeout: 2_000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
