@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { KubeConfig } from "@kubernetes/client-node";
 import { UsageError } from "./errors.ts";
 
 interface RunFlags {
@@ -51,6 +50,8 @@ export function registerRun(program: Command): void {
         throw new UsageError(`--failure-policy must be Fail or Ignore, got "${flags.failurePolicy}"`);
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
+      // Loaded on demand: the Kubernetes client costs most of the CLI's start-up time.
+      const { KubeConfig } = await import("@kubernetes/client-node");
       const kubeconfig = new KubeConfig();
       if (flags.kubeconfig !== undefined) kubeconfig.loadFromFile(flags.kubeconfig);
       else kubeconfig.loadFromDefault();

@@ -8,6 +8,7 @@ import {
   parseException,
   parseExpiry,
 } from "./exceptions.ts";
+import { ALL_RULES } from "./rules/index.ts";
 import { listInventory } from "./rules/util/inventory.ts";
 import type { KubeObject, Rule, RuleContext } from "./types.ts";
 
@@ -37,11 +38,12 @@ const NOW = new Date("2026-06-15T12:00:00Z");
 
 type Json = Record<string, unknown>;
 
-function exception(spec: Json, name = "exc"): KubeObject {
+/** An exception in the platform namespace, which may cover any namespace. */
+function exception(spec: Json, name = "exc", namespace = "vakt-system"): KubeObject {
   return {
     apiVersion: "vakt.dev/v1alpha1",
     kind: "PolicyException",
-    metadata: { name, namespace: "shop" },
+    metadata: { name, namespace },
     spec: {
       justification: "legacy image, isolated node pool, reviewed monthly",
       approvedBy: "ciso@example.com",
@@ -187,6 +189,21 @@ describe("parseException", () => {
 });
 
 describe("exceptionMatcher", () => {
+  it("limits an exception in a team namespace to that namespace, whatever spec.match says", () => {
+    const rules = ALL_RULES;
+    const now = new Date("2026-06-01T00:00:00Z");
+    const team = exception({ rules: ["image-tag"], match: { namespaces: ["*"] } }, "team-exc", "team-a");
+    const matcher = exceptionMatcher([team], rules, now);
+    assert.equal(matcher("image-tag", workload("Pod", "p", "team-a")), "team-exc");
+    assert.equal(matcher("image-tag", workload("Pod", "p", "team-b")), undefined);
+    const platform = exceptionMatcher(
+      [exception({ rules: ["image-tag"], match: { namespaces: ["*"] } }, "platform-exc")],
+      rules,
+      now,
+    );
+    assert.equal(platform("image-tag", workload("Pod", "p", "team-b")), "platform-exc");
+  });
+
   const web = workload("Deployment", "legacy-web", "team-a", { app: "web", tier: "front" });
 
   it("covers a rule named by id or by one of its sets, and no other rule", () => {

@@ -26,6 +26,8 @@ export const EXCEPTION_API_VERSION = "vakt.dev/v1alpha1";
 
 export interface PolicyException {
   readonly name: string;
+  /** The exception's own namespace ("" when it has none, as in a file checked by `vakt check`). */
+  readonly namespace: string;
   readonly rules: readonly string[];
   readonly kinds: readonly string[];
   readonly namespaces: readonly RegExp[];
@@ -187,13 +189,43 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
 
   if (problems.length > 0 || expires === undefined) return { problems };
   return {
-    exception: { name, rules, kinds, namespaces, names, selector, justification, approvedBy, expires },
+    exception: {
+      name,
+      namespace: metaOf(object).namespace ?? "",
+      rules,
+      kinds,
+      namespaces,
+      names,
+      selector,
+      justification,
+      approvedBy,
+      expires,
+    },
     problems,
   };
 }
 
-function covers(exception: PolicyException, ruleIds: ReadonlySet<string>, object: KubeObject): boolean {
+/**
+ * Namespace scope: an exception that lives in a namespace covers only objects of that namespace,
+ * so RBAC on PolicyExceptions decides who may exempt what. Exceptions in the platform namespace
+ * (vakt's own), and those without a namespace (files in `vakt check`), may cover any namespace
+ * and cluster-scoped objects through spec.match.
+ */
+export const DEFAULT_PLATFORM_NAMESPACE = "vakt-system";
+
+function covers(
+  exception: PolicyException,
+  ruleIds: ReadonlySet<string>,
+  object: KubeObject,
+  platformNamespace: string,
+): boolean {
   if (!exception.rules.some((rule) => ruleIds.has(rule))) return false;
+  if (
+    exception.namespace !== "" &&
+    exception.namespace !== platformNamespace &&
+    metaOf(object).namespace !== exception.namespace
+  )
+    return false;
   if (
     exception.kinds.length > 0 &&
     (typeof object.kind !== "string" || !exception.kinds.includes(object.kind))
@@ -215,6 +247,7 @@ export function exceptionMatcher(
   objects: readonly KubeObject[],
   rules: readonly Rule[],
   now: Date,
+  platformNamespace: string = DEFAULT_PLATFORM_NAMESPACE,
 ): ExceptionMatcher {
   const known = knownRuleNames(rules);
   const active = objects
@@ -228,7 +261,7 @@ export function exceptionMatcher(
   const namesByRule = new Map(rules.map((rule) => [rule.id, new Set([rule.id, ...rule.sets])]));
   return (ruleId, object) => {
     const ids = namesByRule.get(ruleId) ?? new Set([ruleId]);
-    return active.find((exception) => covers(exception, ids, object))?.name;
+    return active.find((exception) => covers(exception, ids, object, platformNamespace))?.name;
   };
 }
 

@@ -259,21 +259,15 @@ describe("vakt check", { concurrency: true }, () => {
 
   it("exits 2 on a file that does not exist, naming it, and still checks the other inputs", async () => {
     const missing = join(dir, "no-such-dir", "missing.yaml");
-    const [text, json] = await Promise.all([
-      runVakt(["check", missing]),
-      runVakt(["check", missing, file("privileged.yaml"), "-o", "json"]),
-    ]);
-    assert.equal(text.code, 2);
-    assert.ok((text.stdout + text.stderr).includes(missing), text.stdout + text.stderr);
-    assert.match(text.stdout, /no such file or directory/);
-
-    assert.equal(json.code, 2);
-    const report = assertContract(parseJsonReport(json.stdout));
-    assert.deepEqual(
-      report.problems.map((problem) => [problem["file"], problem["level"]]),
-      [[missing, "error"]],
+    const result = await runVakt(["check", missing, file("privileged.yaml")]);
+    assert.equal(result.code, 2);
+    const problemLine = result.stdout.split("\n").find((line) => line.includes(" ERROR "));
+    assert.equal(
+      problemLine,
+      `${missing}  ERROR  cannot read ${missing}: no such file or directory (ENOENT)`,
     );
-    assert.equal(findingsOf(report, "pss-privileged").length, 1);
+    assert.match(result.stdout, /privileged\.yaml:\d+:\d+\s+DENY\s+pss-privileged/);
+    assert.match(result.stdout, /1 input error/);
   });
 
   it("exits 2 on usage errors, with a message on stderr and nothing on stdout", async () => {
@@ -283,11 +277,8 @@ describe("vakt check", { concurrency: true }, () => {
         ["--select", "unknown-rule"],
         /unknown rule or set "unknown-rule"; list rules with `vakt rules`, sets are .*pss-baseline/,
       ],
-      [["--select", "pss-baseline,nope"], /unknown rule or set "nope"/],
       [["--fail-on", "bogus"], /--fail-on must be deny, warn or audit, got "bogus"/],
-      [["--fail-on", "off"], /--fail-on must be deny, warn or audit/],
       [["--pss-version", "v9.9"], /--pss-version must be "latest" or v1\.0 \.\. v1\.37, got "v9\.9"/],
-      [["--pss-version", "1.25"], /--pss-version/],
       [["--no-such-flag"], /unknown option '--no-such-flag'/],
     ];
     const results = await Promise.all(
@@ -313,10 +304,9 @@ describe("vakt check", { concurrency: true }, () => {
         containers: [{ name: "c", image: "registry.example.com/x:1", securityContext: { privileged: true } }],
       },
     });
-    const [yaml, json, clean] = await Promise.all([
+    const [yaml, json] = await Promise.all([
       runVakt(["check", "-", "-o", "json"], { input: PRIVILEGED_POD }),
       runVakt(["check", "-", "-o", "json", "--select", "pss-privileged"], { input: podJson }),
-      runVakt(["check", "-", "-c", file("vakt.yaml")], { input: compliantSet() }),
     ]);
     assert.equal(yaml.code, 1, yaml.stderr);
     const [privileged] = findingsOf(assertContract(parseJsonReport(yaml.stdout)), "pss-privileged");
@@ -329,8 +319,6 @@ describe("vakt check", { concurrency: true }, () => {
     assert.deepEqual(others, []);
     assert.equal(fromJson?.["name"], "from-json");
     assert.equal(fromJson["line"], 1);
-
-    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
   });
 
   it("writes the JSON contract: every finding located and attributed", async () => {
@@ -375,12 +363,11 @@ describe("vakt check", { concurrency: true }, () => {
   });
 
   it("--select pss-baseline and pss-restricted run exactly the PSS rules of those sets", async () => {
-    const [sets, baseline, restricted, everything] = await Promise.all([
+    const [sets, baseline, restricted] = await Promise.all([
       ruleSets(),
       // --select before the inputs must not swallow them.
       runVakt(["check", "--select", "pss-baseline", file("privileged.yaml"), "-o", "json"]),
       runVakt(["check", file("privileged.yaml"), "-o", "json", "--select", "pss-restricted"]),
-      runVakt(["check", file("privileged.yaml"), "-o", "json"]),
     ]);
     const baselineIds = sets.get("pss-baseline") ?? new Set<string>();
     const restrictedIds = sets.get("pss-restricted") ?? new Set<string>();
@@ -412,31 +399,18 @@ describe("vakt check", { concurrency: true }, () => {
       restrictedRules.some((id) => !baselineIds.has(id)),
       "restricted-only checks run",
     );
-
-    // Without --select the same pod also fails platform rules; the selections dropped them.
-    const allRules = rulesOf(assertContract(parseJsonReport(everything.stdout)));
-    assert.deepEqual(
-      allRules.filter((id) => restrictedIds.has(id)),
-      restrictedRules,
-    );
-    assert.ok(
-      allRules.some((id) => !restrictedIds.has(id)),
-      allRules.join(", "),
-    );
   });
 
   it("--fail-on warn turns a warn-only input into exit 1", async () => {
-    const [byDefault, failOnWarn, failOnAudit] = await Promise.all([
+    const [byDefault, failOnWarn] = await Promise.all([
       runVakt(["check", "warn-only.yaml", "-o", "json"], { cwd: dir }),
       runVakt(["check", "warn-only.yaml", "--fail-on", "warn"], { cwd: dir }),
-      runVakt(["check", "warn-only.yaml", "--fail-on=audit"], { cwd: dir }),
     ]);
     assert.equal(byDefault.code, 0, byDefault.stderr);
     const report = assertContract(parseJsonReport(byDefault.stdout));
     assert.ok(report.findings.length > 0);
     assert.deepEqual([...new Set(report.findings.map((finding) => finding["action"]))], ["warn"]);
     assert.equal(failOnWarn.code, 1, failOnWarn.stderr);
-    assert.equal(failOnAudit.code, 1, failOnAudit.stderr);
   });
 
   it("writes SARIF with located results and JUnit XML", async () => {
@@ -630,17 +604,16 @@ data:
   });
 
   it("notes a non-Kubernetes YAML document without failing", async () => {
-    const [alone, withOthers] = await Promise.all([
-      runVakt(["check", "notes.yaml"], { cwd: dir }),
-      runVakt(["check", "notes.yaml", "compliant.yaml", "-o", "json"], { cwd: dir }),
-    ]);
-    assert.equal(alone.code, 0, alone.stdout + alone.stderr);
-    assert.match(alone.stdout, /notes\.yaml:2:1\s+NOTE\s+document 1 has no apiVersion\/kind/);
-    assert.equal(withOthers.code, 0);
-    const report = assertContract(parseJsonReport(withOthers.stdout));
+    const result = await runVakt(["check", "notes.yaml", "compliant.yaml", "-o", "json"], { cwd: dir });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const report = assertContract(parseJsonReport(result.stdout));
     assert.deepEqual(
       report.problems.map((problem) => [problem["file"], problem["level"], problem["line"]]),
       [["notes.yaml", "note", 2]],
+    );
+    assert.match(
+      String(report.problems[0]?.["message"]),
+      /document 1 has no apiVersion\/kind; not a Kubernetes object/,
     );
     assert.equal(report.summary["objects"], 4);
   });
