@@ -36,7 +36,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 async function phase(core: CoreV1Api, namespace: string, label: string): Promise<number[]> {
-  const body = compliantPod() as unknown as V1Pod;
+  const template = compliantPod();
   const samples: number[] = [];
   for (let i = 0; i < requests + 20; i++) {
     const started = process.hrtime.bigint();
