@@ -127,3 +127,23 @@ export async function issueCertificate(
 export async function createKeyPair(): Promise<KeyPairPem> {
   return keyPem(await generateKeys());
 }
+
+/** A certificate authority from PEM (a CA stored in a Secret by an earlier run or another replica). */
+export async function loadCertificateAuthority(
+  certificatePem: string,
+  privateKeyPem: string,
+): Promise<IssuedCertificate> {
+  const certificate = new x509.X509Certificate(certificatePem);
+  const privateKey = await webcrypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(privateKeyPem),
+    ALGORITHM,
+    true,
+    ["sign"],
+  );
+  const publicKey = await webcrypto.subtle.importKey("spki", certificate.publicKey.rawData, ALGORITHM, true, [
+    "verify",
+  ]);
+  const keys: CryptoKeyPair = { privateKey, publicKey };
+  return { keys, certificate, certificatePem, ...(await keyPem(keys)) };
+}

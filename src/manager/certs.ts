@@ -18,6 +18,16 @@ export interface SelfSignedOptions {
   /** CA lifetime; a new CA is made when a third remains, and both are trusted for a while. */
   readonly caDays: number;
   readonly now?: () => Date;
+  /**
+   * Where the CA lives when several replicas must trust the same one (a Secret). `save` returns
+   * the CA that is stored after the call: the given one, or one another replica saved first.
+   */
+  readonly store?: CaStore;
+}
+
+export interface CaStore {
+  load(): Promise<IssuedCertificate | undefined>;
+  save(ca: IssuedCertificate, replacing: IssuedCertificate | undefined): Promise<IssuedCertificate>;
 }
 
 /**
@@ -66,12 +76,19 @@ export class SelfSignedServing {
   async rotateIfDue(): Promise<boolean> {
     const now = this.#now();
     let changed = false;
+    const store = this.#options.store;
+    if (this.#ca === undefined && store !== undefined) {
+      this.#ca = await store.load();
+      changed = this.#ca !== undefined;
+    }
     if (
       this.#ca === undefined ||
       SelfSignedServing.dueAt(this.#ca.certificate.notBefore, this.#ca.certificate.notAfter) <= now
     ) {
-      this.#previousCa = this.#ca;
-      this.#ca = await createCertificateAuthority("vakt-webhook-ca", this.#options.caDays, now);
+      const replacing = this.#ca;
+      const created = await createCertificateAuthority("vakt-webhook-ca", this.#options.caDays, now);
+      this.#ca = store === undefined ? created : await store.save(created, replacing);
+      this.#previousCa = replacing;
       changed = true;
     }
     const material = this.#material;
