@@ -12,6 +12,8 @@ interface RunFlags {
   tls?: string;
   namespace: string;
   installCrds: boolean;
+  parts: string;
+  workers: string;
 }
 
 export function registerRun(program: Command): void {
@@ -39,6 +41,12 @@ export function registerRun(program: Command): void {
     .option("--tls <mode>", "self: vakt bootstraps and rotates its own CA (the default without --tls-dir)")
     .option("--namespace <ns>", "vakt's own namespace (never judged by the webhook)", "vakt-system")
     .option("--install-crds", "apply vakt's CRDs at start (local development)", false)
+    .option(
+      "--parts <parts>",
+      "comma-separated parts to run: webhook, controller (the Tenant controller; waits for the Tenant CRD if absent)",
+      "webhook,controller",
+    )
+    .option("--workers <n>", "Tenant controller: parallel reconciles", "4")
     .action(async (flags: RunFlags) => {
       const port = Number(flags.webhookPort);
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -50,13 +58,47 @@ export function registerRun(program: Command): void {
         throw new UsageError(`--failure-policy must be Fail or Ignore, got "${flags.failurePolicy}"`);
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
+      const parts = new Set(
+        flags.parts
+          .split(",")
+          .map((part) => part.trim())
+          .filter((part) => part !== ""),
+      );
+      for (const part of parts)
+        if (part !== "webhook" && part !== "controller")
+          throw new UsageError(`--parts takes webhook and/or controller, got "${part}"`);
+      if (parts.size === 0) throw new UsageError("--parts must name at least one part: webhook, controller");
+      const workers = Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+        throw new UsageError(`--workers must be 1 to 64, got "${flags.workers}"`);
       // Loaded on demand: the Kubernetes client costs most of the CLI's start-up time.
       const { KubeConfig } = await import("@kubernetes/client-node");
       const kubeconfig = new KubeConfig();
       if (flags.kubeconfig !== undefined) kubeconfig.loadFromFile(flags.kubeconfig);
       else kubeconfig.loadFromDefault();
       const { startManager } = await import("../manager/run.ts");
+      const failurePolicy: "Fail" | "Ignore" = flags.failurePolicy;
+      const common = {
+        kubeconfig,
+        webhookHost: flags.webhookHost,
+        webhookPort: port,
+        ...(flags.registerUrl === undefined ? {} : { registerUrl: flags.registerUrl }),
+        failurePolicy,
+        timeoutSeconds,
+        excludedNamespaces: ["kube-system", flags.namespace],
+        ...(flags.tlsDir === undefined ? {} : { tlsDir: flags.tlsDir }),
+        installCrds: flags.installCrds,
+        controller: { leaseNamespace: flags.namespace, workers },
+      };
+      if (!parts.has("webhook")) {
+        const controllerOnly = await startManager({ ...common, parts: { webhook: false, controller: true } });
+        process.stderr.write("vakt run: Tenant controller started (webhook not running)\n");
+        await waitForSignal(() => controllerOnly.close());
+        return;
+      }
       const manager = await startManager({
+        parts: { webhook: true, controller: parts.has("controller") },
+        controller: { leaseNamespace: flags.namespace, workers },
         kubeconfig,
         webhookHost: flags.webhookHost,
         webhookPort: port,
@@ -64,16 +106,21 @@ export function registerRun(program: Command): void {
         failurePolicy: flags.failurePolicy,
         timeoutSeconds,
         excludedNamespaces: ["kube-system", flags.namespace],
+        namespace: flags.namespace,
         ...(flags.tlsDir === undefined ? {} : { tlsDir: flags.tlsDir }),
         installCrds: flags.installCrds,
       });
       process.stderr.write(`vakt run: webhook listening on ${manager.webhook.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          void manager.close().then(resolve);
-        };
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
-      });
+      await waitForSignal(() => manager.close());
     });
+}
+
+function waitForSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      void close().then(resolve);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
 }

@@ -3,9 +3,9 @@
  * objects with lazily resolved source positions.
  *
  * Speed (see shared/design/performance.md): YAML is parsed with js-yaml into plain values and
- * JSON with JSON.parse; nothing keeps positions. Each object carries `locate`, which re-parses
- * only its own document with the position-keeping `yaml` package when called, i.e. only for
- * objects that have findings.
+ * JSON with JSON.parse; nothing keeps positions. Each object carries `locate`, which scans only
+ * its own document for key positions when called (positions-fast.ts; the position-keeping `yaml`
+ * package re-parses documents the scan declines), i.e. only for objects that have findings.
  *
  * Memory: a file is read whole (bounded by maxFileBytes), then cut into documents and parsed
  * one document at a time as the consumer pulls from the generator. The text of a document

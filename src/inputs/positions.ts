@@ -1,37 +1,23 @@
 /**
  * Lazy source positions. The fast path keeps only plain values; when a finding needs a line,
- * the document's own text is re-parsed here (once, then cached) with a position-keeping parser
- * and the field path is resolved to the node that holds it.
+ * the document's own text is scanned here (once, then cached) for the positions of its keys and
+ * items (positions-fast.ts), and the field path is resolved against that. Documents (or paths)
+ * the scan is not sure of are re-parsed with the position-keeping `yaml` package instead.
  *
  * A path resolves to: the key of a mapping entry, the start of a sequence item, the start of
  * the document's content for []. When the path goes further than the document (a missing
  * field), the position of the deepest part that exists.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { load } from "js-yaml";
 import type { FieldPath } from "../engine/types.ts";
 import type { SourcePosition } from "../outputs/report.ts";
 import { LineIndex, walkJson } from "./json.ts";
-import { KUBERNETES_SCHEMA } from "./parse.ts";
+import { indexBlockYaml, keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-fast.ts";
 
 export type Locator = (path: FieldPath) => SourcePosition;
 
 /** Bounds on alias and merge-key hops while resolving one path (documents are already limited). */
 const MAX_HOPS = 10_000;
-
-/**
- * The key a plain scalar becomes after typing, as the fast path (js-yaml, YAML 1.1 scalars)
- * stores it: `on:` is the key "true", `0x1F:` is "31". Path resolution compares both the
- * source text and this, so it does not depend on how the re-parse types scalars.
- */
-function typedKey(source: string): string | undefined {
-  try {
-    const value = load(source, { schema: KUBERNETES_SCHEMA, maxDepth: 2, maxAliases: 0 });
-    return typeof value === "object" && value !== null ? undefined : String(value);
-  } catch {
-    return undefined;
-  }
-}
 
 function keyMatches(key: unknown, wanted: string, document: Document): boolean {
   let node = key;
@@ -39,8 +25,7 @@ function keyMatches(key: unknown, wanted: string, document: Document): boolean {
   if (!isScalar(node)) return false;
   const source = node.source ?? node.value;
   if (typeof source !== "string") return String(source) === wanted;
-  if (source === wanted) return true;
-  return node.type === "PLAIN" && typedKey(source) === wanted;
+  return keyTextMatches(source, node.type === "PLAIN", wanted);
 }
 
 interface Hops {
@@ -108,10 +93,10 @@ export function resolveYamlOffset(document: Document, path: FieldPath): number {
 }
 
 /**
- * A locator for one YAML document: `text` is the document as cut from its file and
- * `startLine` the 0-based line it starts on. The re-parse happens on the first call.
+ * A locator for one YAML document that always re-parses it with the `yaml` package (on the first
+ * call): what yamlLocator falls back to. `text` and `startLine` as for yamlLocator.
  */
-export function yamlLocator(text: string, startLine: number): Locator {
+export function parsedYamlLocator(text: string, startLine: number): Locator {
   let parsed: { document: Document; lineCounter: LineCounter } | undefined;
   return (path) => {
     try {
@@ -134,6 +119,33 @@ export function yamlLocator(text: string, startLine: number): Locator {
     } catch {
       return { line: startLine + 1, column: 1 };
     }
+  };
+}
+
+/**
+ * A locator for one YAML document: `text` is the document as cut from its file and
+ * `startLine` the 0-based line it starts on. On the first call the text is scanned for the
+ * positions of its keys and items (indexBlockYaml); documents and paths the scan is not sure of
+ * are resolved by re-parsing the text with `yaml` (parsedYamlLocator), also at most once.
+ */
+export function yamlLocator(text: string, startLine: number): Locator {
+  // undefined: not scanned yet; null: the scan declined the document.
+  let index: BlockIndex | null | undefined;
+  let slow: Locator | undefined;
+  return (path) => {
+    if (index === undefined) {
+      try {
+        index = indexBlockYaml(text) ?? null;
+      } catch {
+        index = null;
+      }
+    }
+    if (index !== null) {
+      const position = resolveBlockPath(index, path);
+      if (position !== undefined) return { line: startLine + position.line + 1, column: position.col + 1 };
+    }
+    slow ??= parsedYamlLocator(text, startLine);
+    return slow(path);
   };
 }
 

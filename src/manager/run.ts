@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
 import type { Logger } from "pino";
@@ -14,10 +20,15 @@ import { AdmissionState } from "../webhook/admission.ts";
 import { startWebhookServer } from "../webhook/server.ts";
 import type { TlsMaterial, WebhookServer } from "../webhook/server.ts";
 import { stringify } from "yaml";
+import { secretCaStore } from "./ca-secret.ts";
 import { SelfSignedServing } from "./certs.ts";
 import { watchCustomResources } from "./informer.ts";
 import type { CustomResourceWatch } from "./informer.ts";
 import { webhookConfigurations } from "./webhook-config.ts";
+import { startTenantController } from "../controllers/controller.ts";
+import type { TenantController } from "../controllers/controller.ts";
+import { tenantCrd } from "../tenant/schema.ts";
+import { hostname } from "node:os";
 
 export const FIELD_MANAGER = "vakt";
 
@@ -48,6 +59,12 @@ export interface ManagerOptions {
   readonly excludedNamespaces: readonly string[];
   /** tls.crt / tls.key from a mounted Secret (cert-manager); otherwise vakt bootstraps its own CA. */
   readonly tlsDir?: string;
+  /**
+   * vakt's namespace. In a cluster without --tls-dir and --register-url, the CA vakt bootstraps is
+   * kept in the Secret vakt-webhook-ca here so every replica trusts the same one, and vakt keeps
+   * the caBundle of the webhook configurations that `vakt install` created current.
+   */
+  readonly namespace?: string;
   /** Install vakt's CRDs at start (local mode). */
   readonly installCrds: boolean;
   readonly logger?: Logger;
@@ -55,11 +72,34 @@ export interface ManagerOptions {
   readonly webhookName?: string;
   /** Only namespaces with these labels are judged (default: every namespace not excluded). */
   readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** Which parts run (default: the webhook only). */
+  readonly parts?: ManagerParts;
+  /** The Tenant controller's leader election (with parts.controller). */
+  readonly controller?: {
+    /** Namespace of the Lease (default "vakt-system"; created with installCrds). */
+    readonly leaseNamespace?: string;
+    /** This replica's identity (default <hostname>-<pid>). */
+    readonly identity?: string;
+    readonly workers?: number;
+  };
+}
+
+export interface ManagerParts {
+  readonly webhook: boolean;
+  readonly controller: boolean;
+}
+
+/** `vakt run --parts controller`: the Tenant controller without the webhook. */
+export interface ControllerManager {
+  readonly controller: TenantController;
+  close(): Promise<void>;
 }
 
 export interface Manager {
   readonly webhook: WebhookServer;
   readonly state: AdmissionState;
+  /** With parts.controller. */
+  readonly controller?: TenantController;
   close(): Promise<void>;
 }
 
@@ -93,14 +133,83 @@ async function apply(api: KubernetesObjectApi, object: KubeObject): Promise<void
 }
 
 /**
+ * Sets caBundle on every webhook of the validating and mutating configurations named `name`
+ * (created by `vakt install`). A configuration that does not exist is skipped.
+ */
+export async function updateCaBundles(config: KubeConfig, name: string, caBundle: string): Promise<void> {
+  const api = config.makeApiClient(AdmissionregistrationV1Api);
+  const encoded = Buffer.from(caBundle).toString("base64");
+  const code = (error: unknown): unknown =>
+    typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  // Read-modify-write with the object's resourceVersion: replicas updating at the same time get
+  // a 409 and retry on the fresh object, so no write is lost.
+  const update = async <T extends { webhooks?: { clientConfig: { caBundle?: string } }[] }>(
+    read: () => Promise<T>,
+    replace: (body: T) => Promise<unknown>,
+  ): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      let object: T;
+      try {
+        object = await read();
+      } catch (error) {
+        if (code(error) === 404) return;
+        throw error;
+      }
+      const webhooks = object.webhooks ?? [];
+      if (webhooks.every((webhook) => webhook.clientConfig.caBundle === encoded)) return;
+      for (const webhook of webhooks) webhook.clientConfig.caBundle = encoded;
+      try {
+        await replace(object);
+        return;
+      } catch (error) {
+        if (code(error) !== 409 || attempt >= 10) throw error;
+      }
+    }
+  };
+  await update(
+    () => api.readValidatingWebhookConfiguration({ name }),
+    (body) => api.replaceValidatingWebhookConfiguration({ name, body }),
+  );
+  await update(
+    () => api.readMutatingWebhookConfiguration({ name }),
+    (body) => api.replaceMutatingWebhookConfiguration({ name, body }),
+  );
+}
+
+/**
  * `vakt run`: the admission webhook with live PolicyExceptions and configuration. Level-triggered:
  * everything it needs is re-read from the API server after a restart; nothing is kept only here.
  */
-export async function startManager(options: ManagerOptions): Promise<Manager> {
+export function startManager(
+  options: ManagerOptions & { readonly parts: { readonly webhook: false; readonly controller: true } },
+): Promise<ControllerManager>;
+export function startManager(options: ManagerOptions): Promise<Manager>;
+export async function startManager(options: ManagerOptions): Promise<Manager | ControllerManager> {
   const logger = options.logger ?? pino({ level: setting("logLevel"), base: { component: "manager" } });
   const objects = KubernetesObjectApi.makeApiClient(options.kubeconfig);
+  const parts = options.parts ?? { webhook: true, controller: false };
+  const leaseNamespace = options.controller?.leaseNamespace ?? "vakt-system";
   if (options.installCrds) {
-    for (const crd of [POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD]) await apply(objects, crd);
+    const crds = [POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD];
+    if (parts.controller) crds.push(tenantCrd());
+    for (const crd of crds) await apply(objects, crd);
+    if (parts.controller)
+      await apply(objects, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
+  }
+  // Without the Tenant CRD the controller waits (its watch retries) instead of failing.
+  const controller = parts.controller
+    ? await startTenantController({
+        kubeconfig: options.kubeconfig,
+        logger,
+        identity: options.controller?.identity ?? `${hostname()}-${process.pid}`,
+        leaseNamespace,
+        ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
+      })
+    : undefined;
+  if (!parts.webhook) {
+    if (controller === undefined)
+      throw new Error("vakt run: no part to run (parts.webhook and parts.controller are both false)");
+    return { controller, close: () => controller.close() };
   }
 
   const state = new AdmissionState({ rules: ADMISSION_RULES, allRules: ALL_RULES });
@@ -141,6 +250,17 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
       cert: readFileSync(join(options.tlsDir, "tls.crt")),
       key: readFileSync(join(options.tlsDir, "tls.key")),
     };
+  } else if (options.registerUrl === undefined) {
+    const namespace = options.namespace ?? "vakt-system";
+    selfSigned = new SelfSignedServing({
+      dnsNames: [`vakt.${namespace}.svc`, `vakt.${namespace}.svc.cluster.local`],
+      ipAddresses: [],
+      servingDays: 30,
+      caDays: 365,
+      store: secretCaStore(options.kubeconfig.makeApiClient(CoreV1Api), namespace, "vakt-webhook-ca"),
+    });
+    const material = await selfSigned.current();
+    tls = { cert: material.certificatePem, key: material.privateKeyPem };
   } else {
     selfSigned = new SelfSignedServing({
       dnsNames: ["localhost", "vakt"],
@@ -162,8 +282,13 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
   });
 
   const register = async (): Promise<void> => {
-    if (options.registerUrl === undefined || selfSigned === undefined) return;
+    if (selfSigned === undefined) return;
     const material = await selfSigned.current();
+    if (options.registerUrl === undefined) {
+      await updateCaBundles(options.kubeconfig, options.webhookName ?? "vakt", material.caBundle);
+      logger.info({ webhookConfigurations: options.webhookName ?? "vakt" }, "caBundle updated");
+      return;
+    }
     for (const object of webhookConfigurations({
       name: options.webhookName ?? "vakt",
       ...(options.namespaceLabels === undefined ? {} : { namespaceLabels: options.namespaceLabels }),
@@ -215,8 +340,10 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
   return {
     webhook,
     state,
+    ...(controller === undefined ? {} : { controller }),
     async close() {
       if (rotation !== undefined) clearTimeout(rotation);
+      await controller?.close();
       await webhook.close();
       await Promise.all(watches.map((w) => w.stop()));
     },

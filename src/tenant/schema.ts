@@ -519,6 +519,13 @@ export const tenantStatusSchema = obj(
     observedGeneration: int({ description: "Generation of the spec last reconciled.", minimum: 0 }),
     namespaceCount: int({ description: "Namespaces the tenant owns.", minimum: 0 }),
     objectCount: int({ description: "Objects rendered for the tenant.", minimum: 0 }),
+    children: map(int({ description: "Objects of this kind.", minimum: 0 }), {
+      description: "Objects applied for the tenant, counted per kind.",
+    }),
+    skippedKinds: arr(
+      str({ description: "A kind as <kind>.<group> (e.g. Certificate.cert-manager.io).", maxLength: 316 }),
+      { description: "Rendered kinds whose CRD is not installed; their objects were skipped.", maxItems: 64 },
+    ),
     conditions: arr(
       obj(
         {

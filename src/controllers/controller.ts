@@ -1,0 +1,295 @@
+/**
+ * The Tenant controller: watches on Tenants and on every kind a Tenant renders (selected by the
+ * vakt.dev/tenant label) feed a rate-limited work queue of tenant names; N workers run
+ * `reconcileTenant`. Only the leader (a Lease) watches and works; a replica that loses the Lease
+ * stops at once and every write is checked against leadership first.
+ *
+ *   const controller = await startTenantController({ kubeconfig, logger, identity, leaseNamespace });
+ *   ...
+ *   await controller.close();
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { makeDiscovery } from "./discovery.ts";
+import { ChildIndex, writtenBy } from "./index.ts";
+import type { Json, KubeClient } from "./kube.ts";
+import { errorMessage, makeKubeClient, resourcePath } from "./kube.ts";
+import { LeaderElector } from "./leader.ts";
+import { FIELD_MANAGER, NotLeaderError, TENANTS_PATH, reconcileTenant } from "./tenant.ts";
+import type { WriteInfo } from "./tenant.ts";
+import { Reflector } from "./watch.ts";
+import { WorkQueue } from "./workqueue.ts";
+import type { WorkQueueOptions } from "./workqueue.ts";
+import { TENANT_LABEL } from "../tenant/render.ts";
+
+/** Every kind renderTenant can produce (watched for drift and pruning when served). */
+export const CHILD_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
+  { apiVersion: "v1", kind: "Namespace" },
+  { apiVersion: "v1", kind: "ResourceQuota" },
+  { apiVersion: "v1", kind: "LimitRange" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+  { apiVersion: "cert-manager.io/v1", kind: "Certificate" },
+  { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster" },
+  { apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup" },
+  { apiVersion: "rabbitmq.com/v1beta1", kind: "RabbitmqCluster" },
+  { apiVersion: "databases.spotahome.com/v1", kind: "RedisFailover" },
+  { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor" },
+  { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor" },
+  { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule" },
+  { apiVersion: "velero.io/v1", kind: "Schedule" },
+  { apiVersion: "argoproj.io/v1alpha1", kind: "AppProject" },
+  { apiVersion: "argoproj.io/v1alpha1", kind: "Application" },
+];
+
+export interface TenantControllerOptions {
+  readonly kubeconfig: KubeConfig;
+  readonly logger: Logger;
+  /** This replica's name in the Lease (e.g. the pod name). */
+  readonly identity: string;
+  readonly leaseNamespace: string;
+  /** Default "vakt-tenant-controller". */
+  readonly leaseName?: string;
+  /** Parallel reconciles (default 4). */
+  readonly workers?: number;
+  /** Parallel applies within one reconcile (default 8). */
+  readonly applyConcurrency?: number;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+  readonly queue?: WorkQueueOptions;
+  /** Test seam: called before every write; throwing aborts the reconcile like a crash would. */
+  readonly onWrite?: (write: WriteInfo) => void;
+}
+
+export interface TenantController {
+  isLeader(): boolean;
+  /** API requests issued (including watches). */
+  readonly requests: number;
+  /** Reconciles run (finished or failed). */
+  readonly reconciles: number;
+  /** Stops; with `releaseLease: false` (a crash) the Lease is left to expire. */
+  close(options?: { readonly releaseLease?: boolean }): Promise<void>;
+}
+
+interface Session {
+  stopped: boolean;
+  readonly queue: WorkQueue;
+  readonly reflectors: Reflector[];
+  readonly workers: Promise<void>[];
+  readonly timers: NodeJS.Timeout[];
+}
+
+export function startTenantController(options: TenantControllerOptions): Promise<TenantController> {
+  const logger = options.logger.child({ controller: "tenant" });
+  const client: KubeClient = makeKubeClient(options.kubeconfig);
+  let session: Session | undefined;
+  let reconciles = 0;
+  let closed = false;
+
+  const elector: LeaderElector = new LeaderElector({
+    client,
+    namespace: options.leaseNamespace,
+    name: options.leaseName ?? "vakt-tenant-controller",
+    identity: options.identity,
+    logger,
+    ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
+    ...(options.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: options.renewDeadlineMs }),
+    ...(options.retryPeriodMs === undefined ? {} : { retryPeriodMs: options.retryPeriodMs }),
+    onStartedLeading: () => {
+      if (!closed) session = startActing();
+    },
+    onStoppedLeading: () => {
+      void stopActing();
+    },
+  });
+
+  const startActing = (): Session => {
+    const queue = new WorkQueue(options.queue);
+    const current: Session = { stopped: false, queue, reflectors: [], workers: [], timers: [] };
+    const index = new ChildIndex();
+    const discovery = makeDiscovery(client);
+    const mayWrite = (): boolean => !current.stopped && elector.isLeader();
+    const deps = {
+      client,
+      discover: discovery.resourceFor,
+      invalidate: discovery.invalidate,
+      index,
+      logger,
+      mayWrite,
+      identity: options.identity,
+      ...(options.applyConcurrency === undefined ? {} : { applyConcurrency: options.applyConcurrency }),
+      ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
+    };
+
+    const childReflectors: Reflector[] = [];
+    /** Starts the watch of a kind if it is served; false when its CRD is not installed. */
+    const tryWatch = async (apiVersion: string, kind: string): Promise<boolean> => {
+      try {
+        const resource = await discovery.resourceFor(apiVersion, kind);
+        if (resource !== undefined) {
+          const reflector = new Reflector({
+            config: options.kubeconfig,
+            client,
+            path: resourcePath(resource),
+            labelSelector: TENANT_LABEL,
+            logger,
+            onList: (objects) => {
+              for (const object of objects) {
+                const result = index.upsert(object);
+                if (result?.changed === true) queue.add(result.tenant);
+              }
+              // Deleted while the watch was down: heal their tenants.
+              const present = new Set(
+                objects.map((o) => {
+                  const m = o["metadata"] as { namespace?: string; name: string };
+                  return `${apiVersion}|${kind}|${m.namespace ?? ""}|${m.name}`;
+                }),
+              );
+              for (const { tenant, key } of index.ofKind(apiVersion, kind))
+                if (!present.has(key)) {
+                  index.delete(tenant, key);
+                  queue.add(tenant);
+                }
+            },
+            onEvent: (type, object) => {
+              if (type === "DELETED") {
+                const tenant = index.remove(object);
+                if (tenant !== undefined) queue.add(tenant);
+                return;
+              }
+              const result = index.upsert(object);
+              // Only foreign changes enqueue: our own applies are recorded from their responses,
+              // and their watch events (often faster than the responses) carry vakt's Apply as
+              // the newest write.
+              if (result?.changed === true && !writtenBy(object, FIELD_MANAGER)) queue.add(result.tenant);
+            },
+          });
+          childReflectors.push(reflector);
+          current.reflectors.push(reflector);
+          reflector.start();
+          return true;
+        }
+      } catch (error) {
+        logger.warn({ apiVersion, kind, error: errorMessage(error) }, "discovery failed; retrying");
+      }
+      return false;
+    };
+    const watchKind = async (apiVersion: string, kind: string): Promise<void> => {
+      if (await tryWatch(apiVersion, kind)) return;
+      // Kinds whose CRD is missing are looked for again every 10 s: installing it later works.
+      const poll = (): void => {
+        current.timers.push(
+          setTimeout(() => {
+            if (current.stopped) return;
+            void tryWatch(apiVersion, kind).then((started) => {
+              if (!started) poll();
+            });
+          }, 10_000),
+        );
+      };
+      poll();
+    };
+
+    void (async () => {
+      // First learn which children exist (pruning and drift detection rely on it), then tenants.
+      await Promise.all(CHILD_KINDS.map(({ apiVersion, kind }) => watchKind(apiVersion, kind)));
+      await Promise.all(childReflectors.map((r) => r.waitForSync(10_000)));
+      if (current.stopped) return;
+      const generations = new Map<string, number>();
+      const tenantKey = (object: Json): { name: string; generation: number; deleting: boolean } => {
+        const m = object["metadata"] as { name: string; generation?: number; deletionTimestamp?: string };
+        return { name: m.name, generation: m.generation ?? 0, deleting: m.deletionTimestamp !== undefined };
+      };
+      let waitingLogged = false;
+      const tenants = new Reflector({
+        config: options.kubeconfig,
+        client,
+        path: TENANTS_PATH,
+        logger,
+        onListError: (error) => {
+          if (!waitingLogged) logger.info({ error: errorMessage(error) }, "waiting for the Tenant CRD");
+          waitingLogged = true;
+        },
+        onList: (objects) => {
+          // A re-list (the watch fell out of the API server's window: 410 Gone) enqueues only
+          // tenants that are new or changed; re-running all of them would cost ~25 requests
+          // each and delay real work behind them. Drift in children is seen by their watches.
+          const listed = new Set<string>();
+          for (const object of objects) {
+            const t = tenantKey(object);
+            listed.add(t.name);
+            if (generations.get(t.name) !== t.generation || t.deleting) queue.add(t.name);
+            generations.set(t.name, t.generation);
+          }
+          for (const name of generations.keys()) if (!listed.has(name)) generations.delete(name);
+        },
+        onEvent: (type, object) => {
+          const t = tenantKey(object);
+          if (type === "DELETED") {
+            generations.delete(t.name);
+            return;
+          }
+          // Status writes (our own) do not change the generation: no reconcile for them.
+          if (type === "ADDED" || generations.get(t.name) !== t.generation || t.deleting) queue.add(t.name);
+          generations.set(t.name, t.generation);
+        },
+      });
+      current.reflectors.push(tenants);
+      tenants.start();
+    })();
+
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const key = await queue.get();
+        if (key === undefined) return;
+        try {
+          const result = await reconcileTenant(key, deps);
+          queue.forget(key);
+          if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+        } catch (error) {
+          if (!(error instanceof NotLeaderError) && !current.stopped) {
+            const delayMs = queue.addRateLimited(key);
+            logger.warn({ tenant: key, error: errorMessage(error), retryInMs: delayMs }, "reconcile failed");
+          }
+        } finally {
+          reconciles += 1;
+          queue.done(key);
+        }
+      }
+    };
+    for (let i = 0; i < (options.workers ?? 4); i++) current.workers.push(worker());
+    logger.info({ workers: options.workers ?? 4 }, "tenant controller acting as leader");
+    return current;
+  };
+
+  const stopActing = async (): Promise<void> => {
+    const current = session;
+    session = undefined;
+    if (current === undefined) return;
+    current.stopped = true;
+    current.queue.shutDown();
+    for (const timer of current.timers) clearTimeout(timer);
+    for (const reflector of current.reflectors) reflector.stop();
+    await Promise.all(current.workers);
+  };
+
+  elector.start();
+  return Promise.resolve({
+    isLeader: () => elector.isLeader() && session !== undefined,
+    get requests() {
+      return client.requests;
+    },
+    get reconciles() {
+      return reconciles;
+    },
+    async close(closeOptions = {}) {
+      closed = true;
+      const release = closeOptions.releaseLease ?? true;
+      // Stop writing first (workers check before each write), then give up the Lease.
+      const acting = stopActing();
+      await elector.stop(release);
+      await acting;
+    },
+  });
+}

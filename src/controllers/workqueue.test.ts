@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { WorkQueue } from "./workqueue.ts";
+import { FakeClock } from "./fake-clock.ts";
+
+describe("WorkQueue", () => {
+  it("deduplicates keys waiting in the queue", async () => {
+    const queue = new WorkQueue();
+    queue.add("a");
+    queue.add("b");
+    queue.add("a");
+    assert.equal(queue.length, 2);
+    assert.equal(await queue.get(), "a");
+    assert.equal(await queue.get(), "b");
+  });
+
+  it("never hands one key to two workers; a key added while processing runs again after", async () => {
+    const queue = new WorkQueue();
+    queue.add("a");
+    const key = await queue.get();
+    assert.equal(key, "a");
+    queue.add("a");
+    assert.equal(queue.length, 0, "not queued while it is processed");
+    queue.done("a");
+    assert.equal(queue.length, 1);
+    assert.equal(await queue.get(), "a");
+  });
+
+  it("backs off per key exponentially, capped, and forget resets it", () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ clock, baseDelayMs: 10, maxDelayMs: 50, burst: 1000 });
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => queue.addRateLimited("a")),
+      [10, 20, 40, 50, 50],
+    );
+    queue.forget("a");
+    assert.equal(queue.addRateLimited("a"), 10);
+    assert.equal(queue.addRateLimited("b"), 10, "keys back off independently");
+  });
+
+  it("delays rate-limited keys until their time comes", async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ clock, baseDelayMs: 100 });
+    queue.addRateLimited("a");
+    assert.equal(queue.length, 0);
+    clock.advance(99);
+    assert.equal(queue.length, 0);
+    clock.advance(1);
+    assert.equal(queue.length, 1);
+    assert.equal(await queue.get(), "a");
+  });
+
+  it("limits retries of all keys together with a token bucket", () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ clock, baseDelayMs: 1, qps: 10, burst: 2 });
+    assert.equal(queue.addRateLimited("a"), 1);
+    assert.equal(queue.addRateLimited("b"), 1);
+    assert.equal(queue.addRateLimited("c"), 100, "the bucket is empty: one token per 100 ms");
+    assert.equal(queue.addRateLimited("d"), 200);
+  });
+
+  it("releases waiting workers on shutdown", async () => {
+    const queue = new WorkQueue();
+    const waiting = queue.get();
+    queue.shutDown();
+    assert.equal(await waiting, undefined);
+    queue.add("a");
+    assert.equal(await queue.get(), undefined);
+  });
+});
