@@ -1,18 +1,10 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
-import { UsageError } from "./errors.ts";
+import { wholeNumber } from "./errors.ts";
 
 function stateDirOf(options: { stateDir?: string }): string {
   return options.stateDir ?? join(setting("home"), "dev");
-}
-
-function parseCount(value: string, flag: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 10_000) {
-    throw new UsageError(`${flag} takes a whole number from 0 to 10000, got "${value}"`);
-  }
-  return parsed;
 }
 
 export function registerDev(program: Command): void {
@@ -42,7 +34,7 @@ export function registerDev(program: Command): void {
         vakt: boolean;
       }) => {
         const stateDir = stateDirOf(options);
-        const nodes = parseCount(options.nodes, "--nodes");
+        const nodes = wholeNumber(options.nodes, "--nodes", 0, 10_000);
         // Loaded on demand: the PKI libraries are not needed by other commands.
         const { up } = await import("../devcluster/cluster.ts");
         const { createFakeNodes } = await import("../devcluster/nodes.ts");
@@ -50,7 +42,7 @@ export function registerDev(program: Command): void {
         const state = await up({
           stateDir,
           binDir: options.binDir ?? setting("binDir"),
-          apiServerPort: options.port === undefined ? 0 : parseCount(options.port, "--port"),
+          apiServerPort: options.port === undefined ? 0 : wholeNumber(options.port, "--port", 1, 65_535),
           nodes,
           // vakt runs from the same entry point as this command (bin/vakt.js or src/cli/main.ts).
           ...(options.vakt ? { vakt: { command: process.execPath, script: process.argv[1] ?? "" } } : {}),

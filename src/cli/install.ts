@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { installManifests } from "../install/manifests.ts";
 import { VERSION } from "../version.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 export function registerInstall(program: Command): void {
   program
@@ -34,16 +34,10 @@ export function registerInstall(program: Command): void {
         timeout: string;
         tls: string;
       }) => {
-        const replicas = Number(options.replicas);
-        if (!Number.isInteger(replicas) || replicas < 1 || replicas > 20)
-          throw new UsageError(`--replicas must be a whole number from 1 to 20, got "${options.replicas}"`);
-        const timeoutSeconds = Number(options.timeout);
-        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30)
-          throw new UsageError(`--timeout must be 1 to 30 seconds, got "${options.timeout}"`);
-        if (options.failurePolicy !== "Fail" && options.failurePolicy !== "Ignore")
-          throw new UsageError(`--failure-policy must be Fail or Ignore, got "${options.failurePolicy}"`);
-        if (options.tls !== "cert-manager" && options.tls !== "self")
-          throw new UsageError(`--tls must be cert-manager or self, got "${options.tls}"`);
+        const replicas = wholeNumber(options.replicas, "--replicas", 1, 20);
+        const timeoutSeconds = wholeNumber(options.timeout, "--timeout", 1, 30);
+        const failurePolicy = oneOf(options.failurePolicy, "--failure-policy", ["Fail", "Ignore"] as const);
+        const tls = oneOf(options.tls, "--tls", ["cert-manager", "self"] as const);
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace))
           throw new UsageError(`--namespace "${options.namespace}" is not a valid namespace name`);
         const { tenantCrd } = await import("../tenant/schema.ts");
@@ -51,9 +45,9 @@ export function registerInstall(program: Command): void {
           namespace: options.namespace,
           image: options.image,
           replicas,
-          failurePolicy: options.failurePolicy,
+          failurePolicy,
           timeoutSeconds,
-          tls: options.tls,
+          tls,
           rules: ALL_RULES,
           crds: [tenantCrd()],
         });

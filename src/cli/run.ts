@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UsageError } from "./errors.ts";
+import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 interface RunFlags {
   kubeconfig?: string;
@@ -48,14 +48,9 @@ export function registerRun(program: Command): void {
     )
     .option("--workers <n>", "Tenant controller: parallel reconciles", "4")
     .action(async (flags: RunFlags) => {
-      const port = Number(flags.webhookPort);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535)
-        throw new UsageError(`--webhook-port must be a port number, got "${flags.webhookPort}"`);
-      const timeoutSeconds = Number(flags.timeout);
-      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30)
-        throw new UsageError(`--timeout must be 1 to 30 seconds, got "${flags.timeout}"`);
-      if (flags.failurePolicy !== "Fail" && flags.failurePolicy !== "Ignore")
-        throw new UsageError(`--failure-policy must be Fail or Ignore, got "${flags.failurePolicy}"`);
+      const port = wholeNumber(flags.webhookPort, "--webhook-port", 0, 65_535);
+      const timeoutSeconds = wholeNumber(flags.timeout, "--timeout", 1, 30);
+      const failurePolicy = oneOf(flags.failurePolicy, "--failure-policy", ["Fail", "Ignore"] as const);
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
       const parts = new Set(
@@ -77,7 +72,6 @@ export function registerRun(program: Command): void {
       if (flags.kubeconfig !== undefined) kubeconfig.loadFromFile(flags.kubeconfig);
       else kubeconfig.loadFromDefault();
       const { startManager } = await import("../manager/run.ts");
-      const failurePolicy: "Fail" | "Ignore" = flags.failurePolicy;
       const common = {
         kubeconfig,
         webhookHost: flags.webhookHost,
@@ -103,7 +97,7 @@ export function registerRun(program: Command): void {
         webhookHost: flags.webhookHost,
         webhookPort: port,
         ...(flags.registerUrl === undefined ? {} : { registerUrl: flags.registerUrl }),
-        failurePolicy: flags.failurePolicy,
+        failurePolicy,
         timeoutSeconds,
         excludedNamespaces: ["kube-system", flags.namespace],
         namespace: flags.namespace,

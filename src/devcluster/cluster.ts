@@ -302,9 +302,7 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
       "--quota-backend-bytes=8589934592",
       "--log-level=warn",
     ]);
-    await waitReady("etcd", etcd, components, timeout, () =>
-      httpGetOk(`http://127.0.0.1:${etcdPort}/health`),
-    );
+    await waitReady("etcd", etcd, components, timeout, () => getOk(`http://127.0.0.1:${etcdPort}/health`));
 
     progress(`starting kube-apiserver on ${server}`);
     const apiserver = launch("kube-apiserver", apiPort, [
@@ -326,7 +324,11 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
       `--v=1`,
     ]);
     const readyz = (): Promise<boolean> =>
-      httpsGetOk(`${server}/readyz`, ca.certificatePem, admin.certificatePem, admin.privateKeyPem);
+      getOk(`${server}/readyz`, {
+        ca: ca.certificatePem,
+        cert: admin.certificatePem,
+        key: admin.privateKeyPem,
+      });
     await waitReady("kube-apiserver", apiserver, components, timeout, readyz);
 
     if (options.controllers !== false) {
@@ -376,9 +378,7 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
         "--cidr=10.0.1.0/24",
         "--node-ip=10.0.1.1",
       ]);
-      await waitReady("kwok", kwok, components, timeout, () =>
-        httpGetOk(`http://127.0.0.1:${kwokPort}/healthz`),
-      );
+      await waitReady("kwok", kwok, components, timeout, () => getOk(`http://127.0.0.1:${kwokPort}/healthz`));
     }
     if (options.vakt !== undefined) {
       const vaktPort = await freePort();
@@ -399,7 +399,7 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
         options.vakt.command,
       );
       await waitReady("vakt", vakt, components, timeout, () =>
-        httpsGetOk(`https://127.0.0.1:${vaktPort}/readyz`, "", "", "", true),
+        getOk(`https://127.0.0.1:${vaktPort}/readyz`, "insecure"),
       );
     }
     save();
@@ -443,33 +443,22 @@ async function waitReady(
   }
 }
 
-function httpGetOk(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpRequest(url, { timeout: 2_000, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("error", () => {
-      resolve(false);
-    });
-    req.on("timeout", () => {
-      req.destroy();
-    });
-    req.end();
-  });
-}
+/** TLS for a readiness probe: client certificates, or none and no verification (see getOk). */
+export type ProbeTls = { readonly ca: string; readonly cert: string; readonly key: string } | "insecure";
 
-export function httpsGetOk(
-  url: string,
-  ca: string,
-  cert: string,
-  key: string,
-  insecure = false,
-): Promise<boolean> {
+/**
+ * True when GET `url` answers 200 within 2 s. For https, `tls` gives the CA and client
+ * certificate; "insecure" skips verification, only for the readiness of a local process whose
+ * self-made CA we do not know yet. No keep-alive: a probe must not hold the event loop open.
+ */
+export function getOk(url: string, tls?: ProbeTls): Promise<boolean> {
   return new Promise((resolve) => {
-    // insecure: only for readiness of a local process whose self-made CA we do not know yet.
-    const tls = insecure ? { rejectUnauthorized: false } : { ca, cert, key };
-    const req = request(url, { ...tls, timeout: 2_000, agent: false }, (res) => {
+    const options = {
+      timeout: 2_000,
+      agent: false,
+      ...(tls === "insecure" ? { rejectUnauthorized: false } : tls),
+    };
+    const req = (url.startsWith("https:") ? request : httpRequest)(url, options, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -550,12 +539,11 @@ export async function status(stateDir: string): Promise<StatusReport> {
   const pki = join(stateDir, "pki");
   let ready: boolean;
   try {
-    ready = await httpsGetOk(
-      `${state.server}/readyz`,
-      readFileSync(join(pki, "ca.crt"), "utf8"),
-      readFileSync(join(pki, "admin.crt"), "utf8"),
-      readFileSync(join(pki, "admin.key"), "utf8"),
-    );
+    ready = await getOk(`${state.server}/readyz`, {
+      ca: readFileSync(join(pki, "ca.crt"), "utf8"),
+      cert: readFileSync(join(pki, "admin.crt"), "utf8"),
+      key: readFileSync(join(pki, "admin.key"), "utf8"),
+    });
   } catch {
     ready = false;
   }

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
+import { getOk } from "../../src/devcluster/cluster.ts";
 import { get } from "../../src/engine/workloads.ts";
 import { ADMISSION_RULES, startManager } from "../../src/manager/run.ts";
 import type { Manager } from "../../src/manager/run.ts";
@@ -207,17 +208,6 @@ spec:
 
 async function fetchReady(): Promise<boolean> {
   const url = manager?.webhook.url;
-  if (url === undefined) return false;
   // The server's certificate is signed by vakt's own CA; readiness is what matters here.
-  const { request } = await import("node:https");
-  return new Promise((resolve) => {
-    const req = request(`${url}/readyz`, { rejectUnauthorized: false, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("error", () => {
-      resolve(false);
-    });
-    req.end();
-  });
+  return url === undefined ? false : getOk(`${url}/readyz`, "insecure");
 }
