@@ -12,50 +12,12 @@
  * `1:20` stays a string (no base-60 numbers), and no `!!binary`/`!!set`/`!!omap`/`!!pairs`.
  * Merge keys (`<<`) are supported, as in go-yaml v2.
  */
-import {
-  boolYaml11Tag,
-  defineScalarTag,
-  EVENT_ID,
-  floatYaml11Tag,
-  intYaml11Tag,
-  loadAll,
-  mapTag,
-  mergeTag,
-  NOT_RESOLVED,
-  nullYaml11Tag,
-  parseEvents,
-  Schema,
-  seqTag,
-  strTag,
-  YAMLException,
-  type ScalarTagDefinition,
-} from "js-yaml";
+import { EVENT_ID, loadAll, parseEvents, YAMLException } from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
+import { DECLINED, fastLoad } from "./fast-yaml.ts";
+import { KUBERNETES_SCHEMA } from "./schema.ts";
 
-function withoutBase60(tag: ScalarTagDefinition<number>): ScalarTagDefinition<number> {
-  return defineScalarTag(tag.tagName, {
-    implicit: tag.implicit,
-    matchByTagPrefix: tag.matchByTagPrefix,
-    implicitFirstChars: tag.implicitFirstChars,
-    resolve: (source, isExplicit, tagName) =>
-      source.includes(":") ? NOT_RESOLVED : tag.resolve(source, isExplicit, tagName),
-    identify: tag.identify,
-    represent: tag.represent,
-    representTagName: tag.representTagName,
-  });
-}
-
-/** The schema used to read manifests: YAML 1.1 scalars the way go-yaml v2 reads them (see above). */
-export const KUBERNETES_SCHEMA = new Schema([
-  strTag,
-  seqTag,
-  mapTag,
-  nullYaml11Tag,
-  boolYaml11Tag,
-  withoutBase60(intYaml11Tag),
-  withoutBase60(floatYaml11Tag),
-  mergeTag,
-]);
+export { KUBERNETES_SCHEMA } from "./schema.ts";
 
 export interface ParseLimits {
   readonly maxDepth: number;
@@ -215,6 +177,8 @@ const MESSAGE_PREFIX = /^(?:YAMLException: )?/;
  * overflows and parser bugs come back as failures.
  */
 export function parseYamlDocument(text: string, limits: ParseLimits): ParseResult {
+  const fast = fastLoad(text, limits.maxDepth);
+  if (fast !== DECLINED) return { ok: true, values: [fast] };
   let values: unknown[];
   try {
     values = loadAll(text, {

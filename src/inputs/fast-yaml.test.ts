@@ -1,0 +1,198 @@
+// The fast YAML path must agree with js-yaml (KUBERNETES_SCHEMA) on every document it accepts,
+// and accept nearly all of what manifests are made of (or it buys nothing).
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { loadAll } from "js-yaml";
+import { writeCorpus } from "../../bench/corpus.ts";
+import { DECLINED, fastLoad } from "./fast-yaml.ts";
+import { KUBERNETES_SCHEMA } from "./schema.ts";
+import { splitYamlDocuments } from "./split.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+/** js-yaml's reading of one document: its value, or "error". */
+function reference(text: string): unknown {
+  try {
+    const values = loadAll(text, { schema: KUBERNETES_SCHEMA, maxDepth: 100 });
+    return values.length === 1 ? values[0] : { multiple: values };
+  } catch {
+    return "error";
+  }
+}
+
+/** Asserts the fast path declines `text` or reads exactly what js-yaml reads; true when it accepted. */
+function agrees(text: string): boolean {
+  const fast = fastLoad(text, 100);
+  if (fast === DECLINED) return false;
+  const expected = reference(text);
+  assert.notEqual(expected, "error", `the fast path accepted what js-yaml refuses: ${JSON.stringify(text)}`);
+  assert.deepStrictEqual(fast, expected, `the fast path disagrees with js-yaml on ${JSON.stringify(text)}`);
+  return true;
+}
+
+function* yamlFiles(directory: string): Generator<string> {
+  for (const entry of readdirSync(directory).sort()) {
+    const file = path.join(directory, entry);
+    if (statSync(file).isDirectory()) yield* yamlFiles(file);
+    else if (/\.ya?ml$/.test(entry)) yield file;
+  }
+}
+
+function documentsOf(files: Iterable<string>): string[] {
+  const documents: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const span of splitYamlDocuments(text)) documents.push(text.slice(span.start, span.end));
+  }
+  return documents;
+}
+
+const corpusDir = mkdtempSync(path.join(tmpdir(), "vakt-fast-yaml-"));
+const corpus = documentsOf(writeCorpus(corpusDir, { objects: 2_000, files: 4, seed: 7 }).files);
+rmSync(corpusDir, { recursive: true, force: true });
+const fixtures = documentsOf(yamlFiles(path.resolve(repoRoot, "../shared/conformance/pss")));
+const examples = documentsOf(yamlFiles(path.join(repoRoot, "examples")));
+
+const ACCEPTED = [
+  "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: true\ng: False\n",
+  "a: 0644\nb: 0x1F\nc: 1_000\nd: -12\ne: +3\nf: 0b101\ng: 1:20\nh: 2001-12-14\n",
+  "a: 1.5\nb: .inf\nc: -.Inf\nd: .nan\ne: 6.02e+23\nf: 1e3\ng: 1.\nh: .5\n",
+  "a: ~\nb: null\nc: Null\nd:\ne: ''\nf: \"\"\ng: 'it''s'\nh: \"tab\\there \\\"q\\\" \\u00e9\"\n",
+  "1: a\n0x10: b\nyes: c\n~: d\n.inf: e\n'on': f\n\"2\": g\nNO: h\n",
+  "a: x #comment\nb: x#y\nc: 'x' # c\nd: http://example.com:8080/a#b\ne: a:b\n",
+  "a: [1, b, \"c d\", 'e', [], {}]\nb: {x: 1, y: [2, 3], 'z': {w: no}}\nc: [--port, \"8080\", -1]\n",
+  "a:\n- 1\n- b: 2\n  c: 3\n- - x\n  - y\n-\n  - z\n- \nd: e\n",
+  '- name: a\n  env:\n  - name: X\n    value: "1"\n- name: b\n',
+  "a: |\n  line 1\n\n    indented\n  line 3\nb: |-\n  strip\n\nc: |+\n  keep\n\n\nd: x\n",
+  "a: >\n  folded\n  text\n\n  para\ne: >-\n  x\n  y\nf: >+\n  k\n\n",
+  "# head\n---\n# c\nkind: Pod # trailing\nmetadata:\n  # inside\n  name: x\n\n\n",
+  "a: 'single # not a comment'\nb: \"double: not a key\"\n'q k': 1\n\"dq: k\": 2\n",
+  "- a\n- b\n",
+];
+
+const DECLINED_CASES = [
+  "a: &x 1\nb: *x\n",
+  "a: !!str 1\n",
+  "%YAML 1.1\n---\na: 1\n",
+  "base: &b {x: 1}\nc:\n  <<: *b\n",
+  "? complex\n: key\n",
+  "a: multi\n  line plain\n",
+  'a: "multi\n  line"\n',
+  "a: [1,\n  2]\n",
+  "a:\tb\n",
+  "a: 1\r\nb: 2\r\n",
+  "a: 1\na: 2\n",
+  "a: |2\n    x\n",
+  "a: b: c\n",
+  "",
+  "---\n",
+  "text\n",
+];
+
+describe("fast YAML path", () => {
+  it("reads every document of the benchmark corpus exactly as js-yaml does", () => {
+    const accepted = corpus.filter((text) => agrees(text)).length;
+    assert.equal(accepted, corpus.length, "every corpus document is within the fast path's subset");
+  });
+
+  it("agrees with js-yaml on the Pod Security conformance fixtures and the examples", () => {
+    const all = [...fixtures, ...examples];
+    assert.ok(all.length > 1_000);
+    const accepted = all.filter((text) => agrees(text)).length;
+    assert.ok(accepted / all.length > 0.95, `accepted ${accepted} of ${all.length}`);
+  });
+
+  it("types scalars as Kubernetes does (YAML 1.1 via go-yaml v2) and makes keys strings as js-yaml does", () => {
+    const cases = ACCEPTED;
+    for (const text of cases) assert.ok(agrees(text), `accepted: ${JSON.stringify(text)}`);
+  });
+
+  it("declines what is outside its subset, leaving it to js-yaml", () => {
+    const cases = DECLINED_CASES;
+    for (const text of cases) assert.equal(fastLoad(text, 100), DECLINED, JSON.stringify(text));
+  });
+
+  it("agrees with js-yaml on mutated manifests (property)", () => {
+    const pool = [
+      ...corpus.slice(0, 100),
+      ...fixtures.slice(0, 100),
+      ...ACCEPTED,
+      ...ACCEPTED,
+      ...DECLINED_CASES,
+    ];
+    const alphabet = [
+      " ",
+      "  ",
+      "-",
+      "- ",
+      ":",
+      ": ",
+      "#",
+      " #",
+      "'",
+      '"',
+      "|",
+      ">",
+      "[",
+      "]",
+      "{",
+      "}",
+      ",",
+      "\n",
+      "\n  ",
+      "&a",
+      "*a",
+      "!",
+      "?",
+      "\\",
+      "y",
+      "0",
+      "1.5",
+      "~",
+    ];
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.nat(pool.length - 1),
+        fc.array(
+          fc.record({
+            at: fc.double({ min: 0, max: 1, noNaN: true }),
+            cut: fc.nat(6),
+            insert: fc.constantFrom(...alphabet),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (index, edits) => {
+          let text = pool[index] ?? "";
+          for (const edit of edits) {
+            const at = Math.floor(edit.at * text.length);
+            text = text.slice(0, at) + edit.insert + text.slice(at + edit.cut);
+          }
+          if (agrees(text)) accepted++;
+        },
+      ),
+      {
+        numRuns: 4_000,
+        seed: 20261122,
+      },
+    );
+    // Many mutants are still plain manifests: the property has to exercise the accepting side.
+    assert.ok(accepted > 400, `only ${accepted} mutants were accepted`);
+  });
+
+  it("never throws, whatever the input (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme-composite", maxLength: 200 }), (text) => {
+        agrees(text);
+      }),
+      {
+        numRuns: 2_000,
+        seed: 11,
+      },
+    );
+  });
+});
