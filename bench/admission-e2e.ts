@@ -1,28 +1,36 @@
 /**
- * End-to-end create latency through kube-apiserver, with and without vakt's webhook registered.
+ * End-to-end create latency through kube-apiserver, with and without vakt's webhook in the path.
  *
- *   node bench/admission-e2e.ts [--requests 400]
+ *   node bench/admission-e2e.ts [--requests 1000] [--built]
  *
- * Starts its own local control plane (no kwok, no controllers: only the API path is measured),
- * then creates compliant Pods one after another with a server-side dry run (full admission chain,
- * nothing stored, so etcd growth does not skew later samples): first with no webhook, then with
- * vakt (validating + mutating) registered at 127.0.0.1, then without again. Prints p50/p90/p99 and
- * the added latency. Loopback only, bounded by --requests per phase. A script: it asserts nothing.
+ * Starts its own local control plane (no kwok, no controllers: only the API path is measured)
+ * with vakt as a separate host process (`vakt run --parts webhook`, as `npm start` runs it; with
+ * --built from bin/vakt.js, else src/cli/main.ts), registered at 127.0.0.1 with both webhooks
+ * (mutating and validating), failurePolicy Fail.
+ *
+ * The comparison is paired and interleaved, so that load from anything else on the machine lands
+ * on both sides alike: each round creates one compliant Pod (server-side dry run: the full
+ * admission chain, nothing stored) in a namespace the webhooks judge and one in a namespace their
+ * namespaceSelector excludes (vakt's own), in alternating order. A last phase measures the API
+ * server with no webhook configuration at all, after vakt is stopped and its configurations
+ * deleted, as a reference. Prints p50/p90/p99 per side and the added latency. Loopback only,
+ * bounded by --requests per side. A script: it asserts nothing.
  */
 import { execFileSync } from "node:child_process";
+import { request } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { V1Pod } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { down, up } from "../src/devcluster/cluster.ts";
-import { startManager } from "../src/manager/run.ts";
 import { compliantPod } from "../src/webhook/fixtures.ts";
 
 const argv = process.argv.slice(2);
 const requestsFlag = argv.indexOf("--requests");
-const requests = requestsFlag === -1 ? 400 : Number(argv[requestsFlag + 1]);
+const requests = requestsFlag === -1 ? 1000 : Number(argv[requestsFlag + 1]);
+if (!Number.isInteger(requests) || requests < 10) throw new Error("--requests takes a whole number >= 10");
+const built = argv.includes("--built");
 const repo = join(import.meta.dirname, "..");
 const binDir =
   execFileSync("bash", [join(repo, "scripts/build-tools.sh")], { encoding: "utf8" })
@@ -30,68 +38,160 @@ const binDir =
     .split("\n")
     .at(-1) ?? "";
 const stateDir = mkdtempSync(join(tmpdir(), "vakt-bench-e2e-"));
+const WARM_UP = 50;
+const JUDGED = "bench";
+const EXCLUDED = "vakt-system"; // vakt's own namespace: the webhooks' namespaceSelector leaves it out
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function phase(core: CoreV1Api, namespace: string, label: string): Promise<number[]> {
-  const template = compliantPod();
-  const samples: number[] = [];
-  for (let i = 0; i < requests + 20; i++) {
-    const started = process.hrtime.bigint();
-    const body = { ...template, metadata: { name: `p-${i}` } } as unknown as V1Pod;
-    await core.createNamespacedPod({ namespace, body, dryRun: "All" });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (i >= 20) samples.push(ms); // the first 20 warm connections and caches
-  }
+async function timedCreate(core: CoreV1Api, namespace: string, body: V1Pod): Promise<number> {
+  const started = process.hrtime.bigint();
+  await core.createNamespacedPod({ namespace, body, dryRun: "All" });
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function row(label: string, samples: number[]): void {
   samples.sort((a, b) => a - b);
   process.stdout.write(
-    `| ${label.padEnd(28)} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 90).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} |\n`,
+    `| ${label} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 90).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} |\n`,
   );
-  return samples;
+}
+
+/** Mean time vakt spent per review, by endpoint, from its own histogram (sum / count). */
+async function serverSideMeans(port: number): Promise<string> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/metrics", rejectUnauthorized: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => {
+        resolve(body);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  const value = (name: string, endpoint: string): number =>
+    Number(new RegExp(`^${name}\\{endpoint="${endpoint}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return ["validate", "mutate"]
+    .map((endpoint) => {
+      const count = value("vakt_admission_duration_seconds_count", endpoint);
+      const mean = (value("vakt_admission_duration_seconds_sum", endpoint) / count) * 1000;
+      return `${endpoint} ${count} reviews, mean ${mean.toFixed(3)} ms`;
+    })
+    .join("; ");
+}
+
+function pod(i: number): V1Pod {
+  return { ...compliantPod(), metadata: { name: `p-${i}` } };
+}
+
+/** Until the API server calls the webhook: a privileged Pod in the judged namespace is denied by vakt. */
+async function untilWebhookActive(core: CoreV1Api): Promise<void> {
+  const privileged = compliantPod({ securityContext: { privileged: true } });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await core.createNamespacedPod({
+        namespace: JUDGED,
+        body: privileged,
+        dryRun: "All",
+      });
+    } catch (error) {
+      if (String(error).includes("vakt")) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error("the webhook was not called within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 try {
-  const cluster = await up({ stateDir, binDir, controllers: false });
+  const cpuBefore = process.cpuUsage();
+  const cluster = await up({
+    stateDir,
+    binDir,
+    controllers: false,
+    vakt: {
+      command: process.execPath,
+      script: built ? join(repo, "bin/vakt.js") : join(repo, "src/cli/main.ts"),
+      args: ["--parts=webhook"],
+    },
+  });
   const config = new KubeConfig();
   config.loadFromFile(cluster.kubeconfig);
   const core = config.makeApiClient(CoreV1Api);
-  const namespace = "bench";
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await core
-    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: "default" } } })
-    .catch(() => undefined);
-  process.stdout.write(`${requests} dry-run Pod creates per phase, serial, after 20 warm-up requests\n\n`);
-  process.stdout.write("| phase | p50 ms | p90 ms | p99 ms |\n|---|---:|---:|---:|\n");
-  const before = await phase(core, namespace, "no webhook");
-  const manager = await startManager({
-    kubeconfig: config,
-    webhookHost: "127.0.0.1",
-    webhookPort: 0,
-    registerUrl: "https://127.0.0.1:0",
-    failurePolicy: "Fail",
-    timeoutSeconds: 5,
-    excludedNamespaces: ["kube-system"],
-    installCrds: true,
-    logger: pino({ level: "silent" }),
-  });
-  // The API server picks up new webhook configurations asynchronously; wait until one is called.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const withWebhook = await phase(core, namespace, "vakt webhook (validate+mutate)");
-  await manager.close();
+  for (const name of [JUDGED, EXCLUDED]) {
+    await core.createNamespace({ body: { metadata: { name } } });
+    // The ServiceAccount admission plugin wants the default ServiceAccount (no controllers run).
+    await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: "default" } } });
+  }
+  await untilWebhookActive(core);
+  process.stdout.write(
+    `${requests} dry-run Pod creates per side, serial, paired and interleaved (ABBA), after ${WARM_UP} warm-up rounds; vakt ${built ? "bin/vakt.js" : "src/cli/main.ts"} in its own process\n\n`,
+  );
+  process.stdout.write("| side | p50 ms | p90 ms | p99 ms |\n|---|---:|---:|---:|\n");
+  const judged: number[] = [];
+  const excluded: number[] = [];
+  for (let i = 0; i < requests + WARM_UP; i++) {
+    const body = pod(i);
+    let a: number;
+    let b: number;
+    if (i % 2 === 0) {
+      a = await timedCreate(core, JUDGED, body);
+      b = await timedCreate(core, EXCLUDED, body);
+    } else {
+      b = await timedCreate(core, EXCLUDED, body);
+      a = await timedCreate(core, JUDGED, body);
+    }
+    if (i >= WARM_UP) {
+      judged.push(a);
+      excluded.push(b);
+    }
+  }
+  row("judged by vakt (mutate + validate)", judged);
+  row("excluded by namespaceSelector", excluded);
+  const vakt = cluster.components.find((component) => component.name === "vakt");
+  if (vakt !== undefined)
+    process.stdout.write(
+      `\ninside vakt (request headers to response end): ${await serverSideMeans(vakt.port)}\n\n`,
+    );
+
+  // Reference: no webhook configuration at all.
+  if (vakt !== undefined) process.kill(vakt.pid, "SIGTERM");
   execFileSync(join(binDir, "kubectl"), [
     `--kubeconfig=${cluster.kubeconfig}`,
     "delete",
     "validatingwebhookconfiguration,mutatingwebhookconfiguration",
     "vakt",
   ]);
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const after = await phase(core, namespace, "no webhook (again)");
-  const baseline = [...before, ...after].sort((a, b) => a - b);
+  // Configuration changes reach the API server's admission chain asynchronously: until a
+  // privileged Pod is admitted (dry run), vakt's (stopped) webhook is still in the chain.
+  const privileged = compliantPod({ securityContext: { privileged: true } }) as unknown as V1Pod;
+  for (let admitted = false; !admitted;) {
+    admitted = await core.createNamespacedPod({ namespace: JUDGED, body: privileged, dryRun: "All" }).then(
+      () => true,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return false;
+      },
+    );
+  }
+  const none: number[] = [];
+  for (let i = 0; i < requests + WARM_UP; i++) {
+    const ms = await timedCreate(core, JUDGED, pod(i));
+    if (i >= WARM_UP) none.push(ms);
+  }
+  row("no webhook registered (reference, after)", none);
+  const added50 = percentile(judged, 50) - percentile(excluded, 50);
+  const added99 = percentile(judged, 99) - percentile(excluded, 99);
   process.stdout.write(
-    `\nadded by the webhook: p50 ${(percentile(withWebhook, 50) - percentile(baseline, 50)).toFixed(2)} ms, p99 ${(percentile(withWebhook, 99) - percentile(baseline, 99)).toFixed(2)} ms; ratio p99 ${(percentile(withWebhook, 99) / percentile(baseline, 99)).toFixed(2)}\n`,
+    `\nadded by the webhook (judged - excluded, same rounds): p50 ${added50.toFixed(2)} ms, p99 ${added99.toFixed(2)} ms; ratio p99 ${(percentile(judged, 99) / percentile(excluded, 99)).toFixed(2)}\n`,
   );
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(`bench client CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s\n`);
 } finally {
   await down(stateDir);
   rmSync(stateDir, { recursive: true, force: true });

@@ -97,6 +97,57 @@ const MUTATED_KINDS = new Set([
   "PodTemplate",
 ]);
 
+/**
+ * CEL: true when a pod spec at `spec` (an expression) may lack a default the mutations add. Each
+ * clause names a field whose absence a mutation needs, so when every clause is false no mutation
+ * applies (mutations only ever ADD absent fields); the converse need not hold: a call the clauses
+ * let through may still yield no patch (a privileged container, a named service account, ...).
+ * Every `has()` of a nested field is guarded by the `has()` of its parent, so the expression never
+ * errors on a typed object (an error would count as a failed call).
+ */
+function podSpecMayNeedDefaults(spec: string): string {
+  const container =
+    "!has(c.securityContext) || !has(c.securityContext.allowPrivilegeEscalation) || " +
+    "!has(c.securityContext.capabilities) || !has(c.securityContext.capabilities.drop)";
+  return [
+    `!has(${spec}.containers)`,
+    `!has(${spec}.automountServiceAccountToken)`,
+    `!has(${spec}.securityContext)`,
+    `!has(${spec}.securityContext.seccompProfile)`,
+    `${spec}.containers.exists(c, ${container})`,
+    `(has(${spec}.initContainers) && ${spec}.initContainers.exists(c, ${container}))`,
+  ].join(" || ");
+}
+
+/** Where each mutated kind keeps its pod spec, as the chain of fields to it. */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: ["spec"],
+  PodTemplate: ["template", "spec"],
+  Deployment: ["spec", "template", "spec"],
+  StatefulSet: ["spec", "template", "spec"],
+  DaemonSet: ["spec", "template", "spec"],
+  ReplicaSet: ["spec", "template", "spec"],
+  ReplicationController: ["spec", "template", "spec"],
+  Job: ["spec", "template", "spec"],
+  CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+};
+
+/**
+ * The mutating webhook's matchCondition: call vakt only for an object that may lack a default (a
+ * fully declared workload, the usual GitOps case, costs no call). Conservative in both ways: any
+ * kind not listed, or an object without its pod spec, is sent to vakt, which decides as before.
+ * It ignores which mutations are enabled, so a configuration change never needs new conditions.
+ */
+export function mutationMatchCondition(): string {
+  const byKind = Object.entries(POD_SPEC_PATHS).map(([kind, fields]) => {
+    const prefixes = fields.map((_, i) => ["object", ...fields.slice(0, i + 1)].join("."));
+    const missing = prefixes.map((prefix) => `!has(${prefix})`);
+    const ttl = kind === "Job" ? " || !has(object.spec.ttlSecondsAfterFinished)" : "";
+    return `request.kind.kind == '${kind}' ? (${missing.join(" || ")} || ${podSpecMayNeedDefaults(prefixes.at(-1) ?? "object")}${ttl})`;
+  });
+  return `${byKind.join(" : ")} : true`;
+}
+
 function clientConfig(target: WebhookTarget, path: string, caBundle: string): Record<string, unknown> {
   const ca = Buffer.from(caBundle).toString("base64");
   if ("url" in target) return { url: `${target.url}${path}`, caBundle: ca };
@@ -147,9 +198,17 @@ export function webhookConfigurations(options: WebhookConfigOptions): KubeObject
         {
           name: `mutate.${options.name}.vakt.dev`,
           clientConfig: clientConfig(options.target, "/mutate", options.caBundle),
-          rules: admissionRules(options.rules, MUTATED_KINDS),
+          // Defaults are added on CREATE only (see planMutations): UPDATE is not sent at all.
+          rules: admissionRules(options.rules, MUTATED_KINDS).map((rule) => ({
+            ...rule,
+            operations: ["CREATE"],
+          })),
           reinvocationPolicy: "IfNeeded",
           ...common,
+          matchConditions: [
+            ...common.matchConditions,
+            { name: "may-need-defaults", expression: mutationMatchCondition() },
+          ],
           // A mutation is a convenience: never block a request because vakt could not add defaults.
           failurePolicy: "Ignore",
         },

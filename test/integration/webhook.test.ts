@@ -3,6 +3,7 @@
 // namespaces labelled for this test so that other test files sharing the cluster are unaffected.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { get as httpsGet } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -89,6 +90,12 @@ describe("admission webhook on the real API server", () => {
     });
     await kubectl(["create", "namespace", namespace]);
     await kubectl(["label", "namespace", namespace, `vakt.dev/e2e=${id}`]);
+    // Pods are refused until kube-controller-manager has created the namespace's default ServiceAccount.
+    await eventually("the default ServiceAccount", 15_000, async () =>
+      (await kubectl(["get", "serviceaccount", "default", "-n", namespace]).catch(() => undefined))
+        ? true
+        : undefined,
+    );
     await eventually("the webhook to be ready", 15_000, async () =>
       (await fetchReady()) ? true : undefined,
     );
@@ -184,6 +191,120 @@ spec:
     );
   });
 
+  it("calls the mutating webhook only for objects that may lack a default (matchConditions)", async () => {
+    const container = (containerName: string, context: Record<string, unknown>): Record<string, unknown> => ({
+      name: containerName,
+      image: "registry.example/app:1.2.3",
+      resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
+      // Probes are for long-running containers only (the API server refuses them on init containers).
+      ...(containerName === "init"
+        ? {}
+        : {
+            readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
+            livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
+          }),
+      securityContext: context,
+    });
+    const declared = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+    // A pod spec declaring every field a default could fill, then with one of them left out.
+    const podSpec = (leftOut: string | undefined): Record<string, unknown> => ({
+      ...(leftOut === "automountServiceAccountToken" ? {} : { automountServiceAccountToken: false }),
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        ...(leftOut === "seccompProfile" ? {} : { seccompProfile: { type: "RuntimeDefault" } }),
+      },
+      restartPolicy: "Never",
+      initContainers: [
+        container(
+          "init",
+          leftOut === "init.allowPrivilegeEscalation" ? { capabilities: { drop: ["ALL"] } } : declared,
+        ),
+      ],
+      containers: [
+        container(
+          "app",
+          leftOut === "app.capabilities.drop"
+            ? { allowPrivilegeEscalation: false, capabilities: {} }
+            : leftOut === "app.securityContext"
+              ? {}
+              : declared,
+        ),
+      ],
+    });
+    const template = (leftOut: string | undefined): Record<string, unknown> => ({
+      metadata: { labels: { app: "mc" } },
+      spec: podSpec(leftOut),
+    });
+    const kinds: Record<
+      string,
+      { object: (leftOut?: string) => Record<string, unknown>; spec: (string | number)[] }
+    > = {
+      Pod: {
+        object: (leftOut) => ({ apiVersion: "v1", kind: "Pod", spec: podSpec(leftOut) }),
+        spec: ["spec"],
+      },
+      Job: {
+        object: (leftOut) => ({
+          apiVersion: "batch/v1",
+          kind: "Job",
+          spec: {
+            ...(leftOut === "ttl" ? {} : { ttlSecondsAfterFinished: 60 }),
+            template: template(leftOut),
+          },
+        }),
+        spec: ["spec", "template", "spec"],
+      },
+      CronJob: {
+        object: (leftOut) => ({
+          apiVersion: "batch/v1",
+          kind: "CronJob",
+          spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: template(leftOut) } } },
+        }),
+        spec: ["spec", "jobTemplate", "spec", "template", "spec"],
+      },
+    };
+    // What each left-out field becomes once vakt's defaults are added.
+    const expected: Record<string, { path: (string | number)[]; value: unknown }> = {
+      automountServiceAccountToken: { path: ["automountServiceAccountToken"], value: false },
+      seccompProfile: { path: ["securityContext", "seccompProfile", "type"], value: "RuntimeDefault" },
+      "init.allowPrivilegeEscalation": {
+        path: ["initContainers", 0, "securityContext", "allowPrivilegeEscalation"],
+        value: false,
+      },
+      "app.capabilities.drop": {
+        path: ["containers", 0, "securityContext", "capabilities", "drop"],
+        value: ["ALL"],
+      },
+      "app.securityContext": {
+        path: ["containers", 0, "securityContext", "allowPrivilegeEscalation"],
+        value: false,
+      },
+    };
+    const dryRun = async (object: Record<string, unknown>, objectName: string): Promise<unknown> =>
+      objects.create({ ...object, metadata: { name: objectName, namespace } }, undefined, "All");
+    let n = 0;
+    for (const [kind, { object, spec }] of Object.entries(kinds)) {
+      const calls = await mutateCalls();
+      await dryRun(object(), `mc-${String(n++)}`);
+      assert.equal(await mutateCalls(), calls, `a fully declared ${kind} is not sent to /mutate`);
+      for (const [leftOut, { path, value }] of Object.entries(expected)) {
+        const stored = await dryRun(object(leftOut), `mc-${String(n++)}`);
+        assert.deepEqual(
+          get(stored, [...spec, ...path]),
+          value,
+          `${kind} without ${leftOut} gets the default`,
+        );
+      }
+    }
+    const job = await dryRun(kinds["Job"]?.object("ttl") ?? {}, "mc-ttl");
+    assert.equal(
+      typeof get(job, ["spec", "ttlSecondsAfterFinished"]),
+      "number",
+      "a Job without a TTL gets one",
+    );
+  });
+
   it("with vakt stopped, failurePolicy Fail refuses and Ignore admits", async () => {
     assert.ok(manager !== undefined);
     const url = manager.webhook.url;
@@ -205,6 +326,24 @@ spec:
     );
   });
 });
+
+/** How many reviews vakt's /mutate endpoint has answered, from its own metrics. */
+async function mutateCalls(): Promise<number> {
+  const url = manager?.webhook.url;
+  assert.ok(url !== undefined);
+  const text = await new Promise<string>((resolve, reject) => {
+    // The server's certificate is signed by vakt's own CA; only the counter matters here.
+    httpsGet(`${url}/metrics`, { rejectUnauthorized: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => {
+        resolve(body);
+      });
+    }).on("error", reject);
+  });
+  return Number(/^vakt_admission_duration_seconds_count\{endpoint="mutate"\} (\d+)$/m.exec(text)?.[1] ?? "0");
+}
 
 async function fetchReady(): Promise<boolean> {
   const url = manager?.webhook.url;
