@@ -1,8 +1,7 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { V1Secret } from "@kubernetes/client-node";
 import { loadCertificateAuthority } from "../devcluster/pki.ts";
-import type { IssuedCertificate } from "../devcluster/pki.ts";
-import type { CaStore } from "./certs.ts";
+import type { CaGeneration, CaStore } from "./certs.ts";
 
 function statusOf(error: unknown): number | undefined {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "number"
@@ -18,10 +17,12 @@ function decode(secret: V1Secret, key: string): string | undefined {
 /**
  * The webhook CA in a Secret, shared by every replica: the first replica to start creates it,
  * the others (and later restarts) load it. Rotation replaces it with optimistic concurrency, so
- * two replicas rotating at once agree on one CA.
+ * two replicas rotating at once agree on one CA. The CA it replaced is kept beside it
+ * (ca-previous.crt, ca-previous.key): every replica, including one started during the rollover,
+ * keeps trusting it and signs with it until the new CA has been published long enough.
  */
 export function secretCaStore(core: CoreV1Api, namespace: string, name: string): CaStore {
-  const read = async (): Promise<{ secret: V1Secret; ca: IssuedCertificate } | undefined> => {
+  const read = async (): Promise<{ secret: V1Secret; generation: CaGeneration } | undefined> => {
     let secret: V1Secret;
     try {
       secret = await core.readNamespacedSecret({ name, namespace });
@@ -36,15 +37,31 @@ export function secretCaStore(core: CoreV1Api, namespace: string, name: string):
         `Secret ${namespace}/${name} lacks ca.crt or ca.key; delete it to let vakt create a new CA`,
       );
     }
-    return { secret, ca: await loadCertificateAuthority(cert, key) };
+    const current = await loadCertificateAuthority(cert, key);
+    const previousCert = decode(secret, "ca-previous.crt");
+    const previousKey = decode(secret, "ca-previous.key");
+    if (previousCert === undefined || previousKey === undefined) return { secret, generation: { current } };
+    return {
+      secret,
+      generation: { current, previous: await loadCertificateAuthority(previousCert, previousKey) },
+    };
   };
-  const data = (ca: IssuedCertificate): Record<string, string> => ({
-    "ca.crt": Buffer.from(ca.certificatePem).toString("base64"),
-    "ca.key": Buffer.from(ca.privateKeyPem).toString("base64"),
-  });
+  const data = (generation: CaGeneration): Record<string, string> => {
+    const base64 = (text: string): string => Buffer.from(text).toString("base64");
+    return {
+      "ca.crt": base64(generation.current.certificatePem),
+      "ca.key": base64(generation.current.privateKeyPem),
+      ...(generation.previous === undefined
+        ? {}
+        : {
+            "ca-previous.crt": base64(generation.previous.certificatePem),
+            "ca-previous.key": base64(generation.previous.privateKeyPem),
+          }),
+    };
+  };
   return {
     async load() {
-      return (await read())?.ca;
+      return (await read())?.generation;
     },
     async save(ca, replacing) {
       const current = await read();
@@ -59,30 +76,34 @@ export function secretCaStore(core: CoreV1Api, namespace: string, name: string):
                 labels: { "app.kubernetes.io/name": "vakt", "app.kubernetes.io/managed-by": "vakt" },
               },
               type: "Opaque",
-              data: data(ca),
+              data: data({ current: ca }),
             },
           });
-          return ca;
+          return { current: ca };
         } catch (error) {
           if (statusOf(error) !== 409) throw error;
           const winner = await read();
           if (winner === undefined)
             throw new Error(`Secret ${namespace}/${name} vanished while creating it`, { cause: error });
-          return winner.ca;
+          return winner.generation;
         }
       }
       // Someone else already replaced the CA we meant to replace: use theirs.
-      if (replacing === undefined || current.ca.certificatePem !== replacing.certificatePem)
-        return current.ca;
+      if (replacing === undefined || current.generation.current.certificatePem !== replacing.certificatePem)
+        return current.generation;
+      const generation = { current: ca, previous: current.generation.current };
       try {
         // resourceVersion from the read makes this a compare-and-swap.
         const body = current.secret;
-        body.data = data(ca);
+        body.data = data(generation);
         await core.replaceNamespacedSecret({ name, namespace, body });
-        return ca;
+        return generation;
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
-        return (await read())?.ca ?? ca;
+        const winner = await read();
+        if (winner === undefined)
+          throw new Error(`Secret ${namespace}/${name} vanished while rotating the CA`, { cause: error });
+        return winner.generation;
       }
     },
   };

@@ -21,7 +21,8 @@ import { startWebhookServer } from "../webhook/server.ts";
 import type { TlsMaterial, WebhookServer } from "../webhook/server.ts";
 import { stringify } from "yaml";
 import { secretCaStore } from "./ca-secret.ts";
-import { SelfSignedServing } from "./certs.ts";
+import { SelfSignedServing, certificateLifetimes } from "./certs.ts";
+import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
 import { watchCustomResources } from "./informer.ts";
 import type { CustomResourceWatch } from "./informer.ts";
 import { webhookConfigurations } from "./webhook-config.ts";
@@ -65,6 +66,14 @@ export interface ManagerOptions {
    * the caBundle of the webhook configurations that `vakt install` created current.
    */
   readonly namespace?: string;
+  /** The CA vakt bootstraps (without tlsDir): lifetimes, and names its serving certificate adds. */
+  readonly selfSigned?: {
+    /** Defaults and validation: certificateLifetimes() in certs.ts. */
+    readonly lifetimes?: Partial<CertificateLifetimes>;
+    /** Besides vakt.<namespace>.svc (in a cluster) or localhost and webhookHost (local mode). */
+    readonly dnsNames?: readonly string[];
+    readonly ipAddresses?: readonly string[];
+  };
   /** Install vakt's CRDs at start (local mode). */
   readonly installCrds: boolean;
   readonly logger?: Logger;
@@ -186,6 +195,8 @@ export function startManager(
 export function startManager(options: ManagerOptions): Promise<Manager>;
 export async function startManager(options: ManagerOptions): Promise<Manager | ControllerManager> {
   const logger = options.logger ?? pino({ level: setting("logLevel"), base: { component: "manager" } });
+  // Validated before anything starts; used when vakt makes its own CA (no tlsDir).
+  const lifetimes = certificateLifetimes(options.selfSigned?.lifetimes);
   const objects = KubernetesObjectApi.makeApiClient(options.kubeconfig);
   const parts = options.parts ?? { webhook: true, controller: false };
   const leaseNamespace = options.controller?.leaseNamespace ?? "vakt-system";
@@ -245,29 +256,32 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
 
   let tls: TlsMaterial;
   let selfSigned: SelfSignedServing | undefined;
+  const extraDnsNames = options.selfSigned?.dnsNames ?? [];
+  const extraIpAddresses = options.selfSigned?.ipAddresses ?? [];
   if (options.tlsDir !== undefined) {
     tls = {
       cert: readFileSync(join(options.tlsDir, "tls.crt")),
       key: readFileSync(join(options.tlsDir, "tls.key")),
     };
-  } else if (options.registerUrl === undefined) {
-    const namespace = options.namespace ?? "vakt-system";
-    selfSigned = new SelfSignedServing({
-      dnsNames: [`vakt.${namespace}.svc`, `vakt.${namespace}.svc.cluster.local`],
-      ipAddresses: [],
-      servingDays: 30,
-      caDays: 365,
-      store: secretCaStore(options.kubeconfig.makeApiClient(CoreV1Api), namespace, "vakt-webhook-ca"),
-    });
-    const material = await selfSigned.current();
-    tls = { cert: material.certificatePem, key: material.privateKeyPem };
   } else {
-    selfSigned = new SelfSignedServing({
-      dnsNames: ["localhost", "vakt"],
-      ipAddresses: [options.webhookHost === "0.0.0.0" ? "127.0.0.1" : options.webhookHost],
-      servingDays: 30,
-      caDays: 365,
-    });
+    if (options.registerUrl === undefined) {
+      const namespace = options.namespace ?? "vakt-system";
+      selfSigned = new SelfSignedServing({
+        dnsNames: [`vakt.${namespace}.svc`, `vakt.${namespace}.svc.cluster.local`, ...extraDnsNames],
+        ipAddresses: extraIpAddresses,
+        lifetimes,
+        store: secretCaStore(options.kubeconfig.makeApiClient(CoreV1Api), namespace, "vakt-webhook-ca"),
+      });
+    } else {
+      selfSigned = new SelfSignedServing({
+        dnsNames: ["localhost", "vakt", ...extraDnsNames],
+        ipAddresses: [
+          options.webhookHost === "0.0.0.0" ? "127.0.0.1" : options.webhookHost,
+          ...extraIpAddresses,
+        ],
+        lifetimes,
+      });
+    }
     const material = await selfSigned.current();
     tls = { cert: material.certificatePem, key: material.privateKeyPem };
   }
@@ -281,12 +295,10 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
     ready: () => watches.every((w) => w.synced),
   });
 
-  const register = async (): Promise<void> => {
-    if (selfSigned === undefined) return;
-    const material = await selfSigned.current();
+  const register = async (material: ServingMaterial): Promise<void> => {
     if (options.registerUrl === undefined) {
       await updateCaBundles(options.kubeconfig, options.webhookName ?? "vakt", material.caBundle);
-      logger.info({ webhookConfigurations: options.webhookName ?? "vakt" }, "caBundle updated");
+      logger.debug({ webhookConfigurations: options.webhookName ?? "vakt" }, "caBundle checked");
       return;
     }
     for (const object of webhookConfigurations({
@@ -307,42 +319,73 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
       "webhook configurations registered",
     );
   };
-  await register();
 
-  // Renew the serving certificate (and CA) before expiry: swap the TLS context, then caBundle.
+  // Level-triggered renewal: every tick re-reads the CA from its store, publishes caBundle (a
+  // no-op when it is current), and only then serves a new certificate, so the API server trusts
+  // a certificate before it sees it. A new CA is published caPublishAheadMs before it signs.
+  let servedCertificate = typeof tls.cert === "string" ? tls.cert : tls.cert.toString();
+  let closed = false;
+  const isClosed = (): boolean => closed;
   let rotation: NodeJS.Timeout | undefined;
-  const scheduleRotation = (): void => {
-    const next = selfSigned?.nextRotation();
-    if (selfSigned === undefined || next === undefined) return;
-    const delay = Math.min(Math.max(next.getTime() - Date.now(), 1_000), 2 ** 31 - 1);
+  let ticking: Promise<void> | undefined;
+  const tick = async (serving: SelfSignedServing): Promise<void> => {
+    await serving.rotateIfDue();
+    const material = await serving.current();
+    if (isClosed()) return;
+    await register(material);
+    if (isClosed() || material.certificatePem === servedCertificate) return;
+    webhook.setSecureContext({ cert: material.certificatePem, key: material.privateKeyPem });
+    servedCertificate = material.certificatePem;
+    logger.info(
+      {
+        notAfter: material.notAfter.toISOString(),
+        caBundleCertificates: material.caBundle.split("BEGIN").length - 1,
+      },
+      "webhook certificate rotated",
+    );
+  };
+  const retryMs = (serving: SelfSignedServing): number => {
+    const l = serving.lifetimes;
+    return Math.min(60_000, Math.max(1_000, Math.min(l.caPublishAheadMs, l.servingRenewBeforeMs) / 4));
+  };
+  const scheduleRotation = (serving: SelfSignedServing, delayMs?: number): void => {
+    if (isClosed()) return;
+    const next = serving.nextRotation();
+    const delay =
+      delayMs ??
+      (next === undefined
+        ? retryMs(serving)
+        : Math.min(Math.max(next.getTime() - Date.now(), 250), 2 ** 31 - 1));
     rotation = setTimeout(() => {
-      void (async () => {
-        if (await selfSigned.rotateIfDue()) {
-          const material = await selfSigned.current();
-          // Trust first, then serve: the API server must accept the new certificate when it sees it.
-          await register();
-          webhook.setSecureContext({ cert: material.certificatePem, key: material.privateKeyPem });
-          logger.info({ notAfter: material.notAfter.toISOString() }, "webhook certificate rotated");
-        }
-        scheduleRotation();
-      })().catch((error: unknown) => {
-        logger.error(
-          { error: error instanceof Error ? error.message : String(error) },
-          "certificate rotation failed; retrying in a minute",
-        );
-        rotation = setTimeout(scheduleRotation, 60_000);
-      });
+      ticking = tick(serving).then(
+        () => {
+          scheduleRotation(serving);
+        },
+        (error: unknown) => {
+          logger.error(
+            { error: error instanceof Error ? error.message : String(error), retryMs: retryMs(serving) },
+            "certificate rotation failed; retrying",
+          );
+          scheduleRotation(serving, retryMs(serving));
+        },
+      );
     }, delay);
     rotation.unref();
   };
-  scheduleRotation();
+  if (selfSigned !== undefined) {
+    await register(await selfSigned.current());
+    logger.info({ webhookConfigurations: options.webhookName ?? "vakt" }, "caBundle published");
+    scheduleRotation(selfSigned);
+  }
 
   return {
     webhook,
     state,
     ...(controller === undefined ? {} : { controller }),
     async close() {
+      closed = true;
       if (rotation !== undefined) clearTimeout(rotation);
+      await ticking?.catch(() => undefined);
       await controller?.close();
       await webhook.close();
       await Promise.all(watches.map((w) => w.stop()));
