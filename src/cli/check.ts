@@ -6,7 +6,7 @@ import { ConfigError, DEFAULT_CONFIG, engineSettings, parseConfig } from "../con
 import type { VaktConfig } from "../config/vakt-config.ts";
 import { ALL_RULES, RULE_SETS, selectRules } from "../engine/rules/index.ts";
 import type { Action } from "../engine/types.ts";
-import { OUTPUT_FORMATS, isOutputFormat, render } from "../outputs/index.ts";
+import { OUTPUT_FORMATS, isOutputFormat, renderParts } from "../outputs/index.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./errors.ts";
 
@@ -104,7 +104,8 @@ export function registerCheck(program: Command): void {
         });
         const color =
           options.output === "text" && options.color && process.stdout.isTTY && !settingPresent("noColor");
-        process.stdout.write(render(report, options.output, { color, toolVersion: VERSION }));
+        for (const part of renderParts(report, options.output, { color, toolVersion: VERSION }))
+          process.stdout.write(part);
         process.exitCode = exitCodeOf(report, failOn);
       },
     );

@@ -2,7 +2,7 @@
  * Renderers for `vakt check --output FORMAT`. Each turns a CheckReport into the complete text
  * to write to stdout (ending in a newline); none writes anything itself.
  */
-import { renderJson } from "./json.ts";
+import { renderJson, renderJsonBody } from "./json.ts";
 import { renderJunit } from "./junit.ts";
 import type { CheckReport } from "./report.ts";
 import { renderSarif } from "./sarif.ts";
@@ -39,6 +39,18 @@ export function render(report: CheckReport, format: OutputFormat, options: Rende
     case "junit":
       return renderJunit(report);
   }
+}
+
+/**
+ * Like render(), as the pieces to write one after another (their concatenation is what render()
+ * returns): large outputs are not copied once more just to join them.
+ */
+export function renderParts(
+  report: CheckReport,
+  format: OutputFormat,
+  options: RenderOptions = {},
+): string[] {
+  return format === "json" ? [renderJsonBody(report), "\n"] : [render(report, format, options)];
 }
 
 export { renderJson, toJsonOutput, JSON_OUTPUT_VERSION } from "./json.ts";

@@ -30,7 +30,15 @@ export function toJsonOutput(report: CheckReport): JsonOutput {
 }
 
 export function renderJson(report: CheckReport): string {
-  return JSON.stringify(toJsonOutput(report), null, 2) + "\n";
+  return renderJsonBody(report) + "\n";
+}
+
+/**
+ * The JSON document without the final newline. The CLI writes the newline on its own: appending
+ * it to a document of many megabytes makes a second copy of the whole text just to add a byte.
+ */
+export function renderJsonBody(report: CheckReport): string {
+  return JSON.stringify(toJsonOutput(report), null, 2);
 }
 
 function findingJson(finding: ReportFinding): ReportFinding {

@@ -82,8 +82,8 @@ export function renderText(report: CheckReport, options: TextOptions = {}): stri
   }
 
   if (lines.length > 0) lines.push("");
-  lines.push(summaryLine(report, paint));
-  return lines.join("\n") + "\n";
+  lines.push(summaryLine(report, paint), "");
+  return lines.join("\n"); // ends in a newline (the last element is empty), without a second copy
 }
 
 function renderFinding(finding: ReportFinding, paint: Painter): string[] {
