@@ -13,22 +13,44 @@ export interface EvaluationOptions {
 }
 
 /** Rules indexed by kind, so each object only meets the rules that apply to it. */
+/** How strong an action is: a rule only replaces another whose action is not stronger. */
+const STRENGTH: Readonly<Record<Exclude<Action, "off">, number>> = { audit: 0, warn: 1, deny: 2 };
+
+export interface RuleEntry {
+  readonly rule: Rule;
+  readonly action: Exclude<Action, "off">;
+  /** Set when another rule of the set replaces this one wherever it returns true (Rule.supersededBy). */
+  readonly superseded?: (settings: EngineSettings) => boolean;
+}
+
 export class RuleSet {
-  readonly #byKind = new Map<string, { rule: Rule; action: Exclude<Action, "off"> }[]>();
+  readonly #byKind = new Map<string, RuleEntry[]>();
 
   constructor(rules: readonly Rule[], actions: ReadonlyMap<string, Action> = new Map()) {
+    const active = new Map<string, Exclude<Action, "off">>();
     for (const rule of rules) {
       const action = actions.get(rule.id) ?? rule.defaultAction;
-      if (action === "off") continue;
+      if (action !== "off") active.set(rule.id, action);
+    }
+    for (const rule of rules) {
+      const action = active.get(rule.id);
+      if (action === undefined) continue;
+      const replacement = rule.supersededBy === undefined ? undefined : active.get(rule.supersededBy.rule);
+      const entry: RuleEntry =
+        replacement !== undefined &&
+        rule.supersededBy !== undefined &&
+        STRENGTH[replacement] >= STRENGTH[action]
+          ? { rule, action, superseded: rule.supersededBy.applies }
+          : { rule, action };
       for (const kind of rule.kinds) {
         let list = this.#byKind.get(kind);
         if (list === undefined) this.#byKind.set(kind, (list = []));
-        list.push({ rule, action });
+        list.push(entry);
       }
     }
   }
 
-  forKind(kind: string): readonly { rule: Rule; action: Exclude<Action, "off"> }[] {
+  forKind(kind: string): readonly RuleEntry[] {
     return this.#byKind.get(kind) ?? [];
   }
 }
@@ -46,7 +68,8 @@ export function evaluateObject(
   if (typeof object.kind !== "string") return [];
   const findings: Finding[] = [];
   const context = { settings: options.settings, inventory: options.inventory };
-  for (const { rule, action } of ruleSet.forKind(object.kind)) {
+  for (const { rule, action, superseded } of ruleSet.forKind(object.kind)) {
+    if (superseded?.(options.settings) === true) continue;
     let violations;
     try {
       violations = rule.check(object, context);

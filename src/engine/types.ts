@@ -83,6 +83,14 @@ export interface Rule {
   readonly evidenceBoundary: string;
   /** Reference URL or document for the rule, if any. */
   readonly reference?: string;
+  /**
+   * Another rule that replaces this one where `applies(settings)` holds, when both run in the same
+   * rule set and the other's action is at least as strong. Pod Security Standards: at the
+   * restricted level upstream evaluates a restricted check INSTEAD of its baseline counterpart
+   * (OverrideCheckIDs), which matters where the restricted check exempts a pod the baseline one
+   * would refuse (Windows pods, from v1.25).
+   */
+  readonly supersededBy?: { readonly rule: string; readonly applies: (settings: EngineSettings) => boolean };
   check(object: KubeObject, context: RuleContext): readonly Violation[];
 }
 

@@ -106,6 +106,7 @@ export const capabilitiesBaseline: PssRule = pssRule({
   upstreamId: "capabilities_baseline",
   level: "baseline",
   since: 0,
+  overriddenBy: { id: "pss-capabilities-restricted", since: 22 },
   title: "Containers must not add capabilities beyond the default set",
   rationale:
     "Capabilities such as SYS_ADMIN, NET_ADMIN or NET_RAW grant pieces of root's power on the node and widen the attack surface.",
@@ -140,6 +141,7 @@ export const hostPathVolumes: PssRule = pssRule({
   upstreamId: "hostPathVolumes",
   level: "baseline",
   since: 0,
+  overriddenBy: { id: "pss-restricted-volumes", since: 0 },
   title: "Pods must not mount hostPath volumes",
   rationale:
     "A hostPath volume exposes the node's filesystem to the pod: credentials, other pods' data, the container runtime socket.",
@@ -353,6 +355,7 @@ export const procMount: PssRule = pssRule({
   upstreamId: "procMount",
   level: "baseline",
   since: 0,
+  overriddenBy: { id: "pss-proc-mount-restricted", since: 35 },
   title: "Containers must keep the default /proc masking",
   rationale:
     "The default /proc mask hides kernel interfaces that leak host information or allow host changes.",
@@ -425,6 +428,7 @@ export const seccompBaseline: PssRule = pssRule({
   upstreamId: "seccompProfile_baseline",
   level: "baseline",
   since: 0,
+  overriddenBy: { id: "pss-seccomp-restricted", since: 19 },
   title: "Seccomp must not be explicitly disabled",
   rationale:
     "Seccomp filters the system calls a container can make; an Unconfined profile exposes the whole kernel syscall surface.",

@@ -1,4 +1,4 @@
-import type { KubeObject, Rule, RuleContext, Severity, Violation } from "../types.ts";
+import type { EngineSettings, KubeObject, Rule, RuleContext, Severity, Violation } from "../types.ts";
 import { WORKLOAD_KINDS } from "../workloads.ts";
 import { NO_VIOLATIONS, podViewOf } from "./pod.ts";
 import type { PodView } from "./pod.ts";
@@ -23,6 +23,11 @@ export interface PssCheck {
   readonly fix: string;
   readonly controls: readonly string[];
   readonly evidenceBoundary: string;
+  /**
+   * The restricted check that upstream evaluates instead of this baseline one at the restricted
+   * level, from policy version v1.`since` (OverrideCheckIDs in k8s.io/pod-security-admission).
+   */
+  readonly overriddenBy?: { readonly id: string; readonly since: number };
   /** Violations of the pod at policy version v1.`minor` (minor >= since). */
   readonly evaluate: (view: PodView, minor: number) => readonly Violation[];
 }
@@ -37,8 +42,16 @@ export interface PssRule extends Rule {
 const SEVERITY: Readonly<Record<PssCheck["level"], Severity>> = { baseline: "high", restricted: "medium" };
 
 export function pssRule(check: PssCheck): PssRule {
-  const { evaluate, since } = check;
+  const { evaluate, since, overriddenBy } = check;
   return Object.freeze({
+    ...(overriddenBy === undefined
+      ? {}
+      : {
+          supersededBy: {
+            rule: overriddenBy.id,
+            applies: (settings: EngineSettings) => pssMinor(settings.pssVersion) >= overriddenBy.since,
+          },
+        }),
     id: check.id,
     upstreamId: check.upstreamId,
     level: check.level,

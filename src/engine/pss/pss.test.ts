@@ -276,11 +276,55 @@ test("Windows pods are exempt from Linux-only restricted checks from v1.25", () 
   ]);
 });
 
+test("at restricted, a restricted check replaces its baseline counterpart as upstream does (Windows pods)", () => {
+  // Upstream quirk, kept exactly: a Windows pod that adds SYS_ADMIN and sets seccomp Unconfined
+  // fails baseline, but passes restricted from v1.25, because there the restricted checks (which
+  // exempt Windows pods) are evaluated instead of the baseline ones.
+  const windows: KubeObject = {
+    kind: "Pod",
+    spec: {
+      os: { name: "windows" },
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } },
+      containers: [{ name: "app", image: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }],
+    },
+  };
+  assert.deepEqual(ruleIds(run(windows, baseline, "v1.25")), [
+    "pss-capabilities-baseline",
+    "pss-seccomp-baseline",
+  ]);
+  assert.deepEqual(run(windows, restricted, "v1.25"), []);
+  assert.deepEqual(ruleIds(run(windows, restricted, "v1.24")), [
+    "pss-allow-privilege-escalation",
+    "pss-capabilities-restricted",
+    "pss-seccomp-restricted",
+  ]);
+  // Before the restricted checks exist (v1.18: no seccomp field check, v1.21: old capabilities
+  // check), the baseline ones still run at restricted.
+  assert.ok(ruleIds(run(windows, restricted, "v1.21")).includes("pss-capabilities-baseline"));
+  // The replacement only happens when the restricted rule is at least as strong.
+  const weakRestricted = new RuleSet(
+    PSS_RULES.filter((rule) => rule.sets.includes("pss-restricted")),
+    new Map([["pss-seccomp-restricted", "warn"]]),
+  );
+  const linux: KubeObject = restrictedPod({
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } },
+  });
+  const findings = run(linux, weakRestricted);
+  assert.deepEqual([...new Set(findings.map((finding) => `${finding.rule}:${finding.action}`))].sort(), [
+    "pss-seccomp-baseline:deny",
+    "pss-seccomp-restricted:warn",
+  ]);
+});
+
 test("restricted volumes: image volumes allowed, hostPath and source-less volumes refused", () => {
   const withVolumes = (volumes: unknown[]): KubeObject => restrictedPod({ volumes });
   assert.deepEqual(run(withVolumes([{ name: "i", image: { reference: "r/x:1" } }]), restricted, "v1.0"), []);
   const hostPath = run(withVolumes([{ name: "h", hostPath: { path: "/" } }]), restricted);
-  assert.deepEqual(ruleIds(hostPath), ["pss-host-path-volumes", "pss-restricted-volumes"]);
+  // At restricted, upstream evaluates restrictedVolumes INSTEAD of hostPathVolumes (OverrideCheckIDs).
+  assert.deepEqual(ruleIds(hostPath), ["pss-restricted-volumes"]);
+  assert.deepEqual(ruleIds(run(withVolumes([{ name: "h", hostPath: { path: "/" } }]), baseline)), [
+    "pss-host-path-volumes",
+  ]);
   assert.ok(hostPath.every((finding) => finding.path.join("/") === "spec/volumes/0/hostPath"));
   const sourceless = run(withVolumes([{ name: "nothing" }]), restricted);
   assert.deepEqual(ruleIds(sourceless), ["pss-restricted-volumes"]);
