@@ -11,11 +11,12 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { makeDiscovery } from "./discovery.ts";
-import { ChildIndex, writtenBy } from "./index.ts";
+import { ChildIndex, entryOf } from "./index.ts";
+import type { ChildObservation } from "./index.ts";
 import type { Json, KubeClient } from "./kube.ts";
 import { errorMessage, makeKubeClient, resourcePath } from "./kube.ts";
 import { LeaderElector } from "./leader.ts";
-import { FIELD_MANAGER, NotLeaderError, TENANTS_PATH, reconcileTenant } from "./tenant.ts";
+import { NotLeaderError, TENANTS_PATH, reconcileTenant } from "./tenant.ts";
 import type { WriteInfo } from "./tenant.ts";
 import { Reflector } from "./watch.ts";
 import { WorkQueue } from "./workqueue.ts";
@@ -75,9 +76,39 @@ export interface TenantController {
 interface Session {
   stopped: boolean;
   readonly queue: WorkQueue;
-  readonly reflectors: Reflector[];
+  readonly reflectors: { stop(): void }[];
   readonly workers: Promise<void>[];
   readonly timers: NodeJS.Timeout[];
+}
+
+/**
+ * What the controller keeps of a Tenant: its name, generation and deletion mark for the event
+ * handlers, and for reconcile the object as JSON text (parsed when a reconcile reads it: a
+ * string costs a fraction of the parsed object's memory), without managedFields and kubectl's
+ * last-applied annotation (a second copy of the spec), which reconcile never reads.
+ */
+export interface CachedTenant {
+  readonly name: string;
+  readonly generation: number;
+  readonly deleting: boolean;
+  readonly text: string;
+}
+
+export function cacheTenant(object: Json): CachedTenant {
+  const metadata = { ...(object["metadata"] as Json | undefined) };
+  delete metadata["managedFields"];
+  const annotations = metadata["annotations"] as Record<string, string> | undefined;
+  if (annotations?.["kubectl.kubernetes.io/last-applied-configuration"] !== undefined) {
+    const rest = { ...annotations };
+    delete rest["kubectl.kubernetes.io/last-applied-configuration"];
+    metadata["annotations"] = rest;
+  }
+  return {
+    name: String(metadata["name"]),
+    generation: typeof metadata["generation"] === "number" ? metadata["generation"] : 0,
+    deleting: metadata["deletionTimestamp"] !== undefined,
+    text: JSON.stringify({ ...object, metadata }),
+  };
 }
 
 export function startTenantController(options: TenantControllerOptions): Promise<TenantController> {
@@ -109,6 +140,9 @@ export function startTenantController(options: TenantControllerOptions): Promise
     const current: Session = { stopped: false, queue, reflectors: [], workers: [], timers: [] };
     const index = new ChildIndex();
     const discovery = makeDiscovery(client);
+    /** The Tenants as last seen by their watch, read by reconcile. */
+    const tenants = new Map<string, CachedTenant>();
+    const statusWritten = new Map<string, string>();
     const mayWrite = (): boolean => !current.stopped && elector.isLeader();
     const deps = {
       client,
@@ -118,51 +152,55 @@ export function startTenantController(options: TenantControllerOptions): Promise
       logger,
       mayWrite,
       identity: options.identity,
+      cachedTenant: (name: string): Json | undefined => {
+        const cached = tenants.get(name);
+        return cached === undefined ? undefined : (JSON.parse(cached.text) as Json);
+      },
+      statusWritten,
       ...(options.applyConcurrency === undefined ? {} : { applyConcurrency: options.applyConcurrency }),
       ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
     };
 
-    const childReflectors: Reflector[] = [];
+    const childReflectors: Reflector<ChildObservation>[] = [];
     /** Starts the watch of a kind if it is served; false when its CRD is not installed. */
     const tryWatch = async (apiVersion: string, kind: string): Promise<boolean> => {
       try {
         const resource = await discovery.resourceFor(apiVersion, kind);
         if (resource !== undefined) {
-          const reflector = new Reflector({
-            config: options.kubeconfig,
+          const reflector = new Reflector<ChildObservation>({
             client,
             path: resourcePath(resource),
             labelSelector: TENANT_LABEL,
+            // Metadata is all the index needs (see index.ts): no spec or status on the wire.
+            metadataOnly: { apiVersion: resource.apiVersion, kind: resource.kind },
             logger,
-            onList: (objects) => {
-              for (const object of objects) {
-                const result = index.upsert(object);
-                if (result?.changed === true) queue.add(result.tenant);
+            // Only the index entry is kept of each child.
+            transform: (object) => entryOf(object),
+            onList: (observations) => {
+              const present = new Set<string>();
+              for (const observation of observations) {
+                present.add(observation.key);
+                const result = index.observe(observation);
+                if (result.changed) queue.add(result.tenant);
               }
               // Deleted while the watch was down: heal their tenants.
-              const present = new Set(
-                objects.map((o) => {
-                  const m = o["metadata"] as { namespace?: string; name: string };
-                  return `${apiVersion}|${kind}|${m.namespace ?? ""}|${m.name}`;
-                }),
-              );
               for (const { tenant, key } of index.ofKind(apiVersion, kind))
                 if (!present.has(key)) {
                   index.delete(tenant, key);
                   queue.add(tenant);
                 }
             },
-            onEvent: (type, object) => {
+            onEvent: (type, observation) => {
               if (type === "DELETED") {
-                const tenant = index.remove(object);
-                if (tenant !== undefined) queue.add(tenant);
+                index.delete(observation.tenant, observation.key);
+                queue.add(observation.tenant);
                 return;
               }
-              const result = index.upsert(object);
+              const result = index.observe(observation);
               // Only foreign changes enqueue: our own applies are recorded from their responses,
               // and their watch events (often faster than the responses) carry vakt's Apply as
               // the newest write.
-              if (result?.changed === true && !writtenBy(object, FIELD_MANAGER)) queue.add(result.tenant);
+              if (result.changed && !observation.ours) queue.add(result.tenant);
             },
           });
           childReflectors.push(reflector);
@@ -196,47 +234,46 @@ export function startTenantController(options: TenantControllerOptions): Promise
       await Promise.all(CHILD_KINDS.map(({ apiVersion, kind }) => watchKind(apiVersion, kind)));
       await Promise.all(childReflectors.map((r) => r.waitForSync(10_000)));
       if (current.stopped) return;
-      const generations = new Map<string, number>();
-      const tenantKey = (object: Json): { name: string; generation: number; deleting: boolean } => {
-        const m = object["metadata"] as { name: string; generation?: number; deletionTimestamp?: string };
-        return { name: m.name, generation: m.generation ?? 0, deleting: m.deletionTimestamp !== undefined };
-      };
       let waitingLogged = false;
-      const tenants = new Reflector({
-        config: options.kubeconfig,
+      const tenantReflector = new Reflector<CachedTenant>({
         client,
         path: TENANTS_PATH,
         logger,
+        transform: cacheTenant,
         onListError: (error) => {
           if (!waitingLogged) logger.info({ error: errorMessage(error) }, "waiting for the Tenant CRD");
           waitingLogged = true;
         },
-        onList: (objects) => {
+        onList: (listed) => {
           // A re-list (the watch fell out of the API server's window: 410 Gone) enqueues only
-          // tenants that are new or changed; re-running all of them would cost ~25 requests
-          // each and delay real work behind them. Drift in children is seen by their watches.
-          const listed = new Set<string>();
-          for (const object of objects) {
-            const t = tenantKey(object);
-            listed.add(t.name);
-            if (generations.get(t.name) !== t.generation || t.deleting) queue.add(t.name);
-            generations.set(t.name, t.generation);
+          // tenants that are new or changed; re-running all of them would delay real work
+          // behind them. Drift in children is seen by their watches.
+          const names = new Set<string>();
+          for (const t of listed) {
+            names.add(t.name);
+            if (tenants.get(t.name)?.generation !== t.generation || t.deleting) queue.add(t.name);
+            tenants.set(t.name, t);
           }
-          for (const name of generations.keys()) if (!listed.has(name)) generations.delete(name);
+          for (const name of tenants.keys())
+            if (!names.has(name)) {
+              tenants.delete(name);
+              statusWritten.delete(name);
+            }
         },
-        onEvent: (type, object) => {
-          const t = tenantKey(object);
+        onEvent: (type, t) => {
           if (type === "DELETED") {
-            generations.delete(t.name);
+            tenants.delete(t.name);
+            statusWritten.delete(t.name);
             return;
           }
           // Status writes (our own) do not change the generation: no reconcile for them.
-          if (type === "ADDED" || generations.get(t.name) !== t.generation || t.deleting) queue.add(t.name);
-          generations.set(t.name, t.generation);
+          const enqueue = type === "ADDED" || tenants.get(t.name)?.generation !== t.generation || t.deleting;
+          tenants.set(t.name, t);
+          if (enqueue) queue.add(t.name);
         },
       });
-      current.reflectors.push(tenants);
-      tenants.start();
+      current.reflectors.push(tenantReflector);
+      tenantReflector.start();
     })();
 
     const worker = async (): Promise<void> => {
@@ -290,6 +327,7 @@ export function startTenantController(options: TenantControllerOptions): Promise
       const acting = stopActing();
       await elector.stop(release);
       await acting;
+      await client.close?.();
     },
   });
 }

@@ -1,13 +1,29 @@
 /**
- * What the controller knows about the children of each Tenant: kind, place, owner and a
- * fingerprint of their content, fed by the child watches and by the controller's own applies.
+ * What the controller knows about the children of each Tenant: kind, place, owner and which
+ * fields vakt owns in them, fed by the child watches and by the controller's own applies.
  * Only a lean index (no object bodies), rebuilt from the API server after a restart; it serves
- * pruning (which children exist that are no longer rendered) and drift detection (a watch event
- * whose fingerprint differs from the last known one was caused by someone else).
+ * pruning (which children exist that are no longer rendered), drift detection and skipping
+ * applies that would change nothing.
+ *
+ * Drift is read from server-side apply's own bookkeeping rather than from object bodies: a write
+ * by anyone else that changes a field vakt applied takes that field out of vakt's entry in
+ * managedFields (an update that sets another value makes its writer the field's only owner; a
+ * forced apply takes the field over). So "vakt's owned fields are no longer what its last apply
+ * left" means someone changed what vakt manages, while status updates, other controllers'
+ * bookkeeping and fields vakt does not set leave it alone. Watches and apply responses therefore
+ * need metadata only (`as=PartialObjectMetadata`): no spec or status is sent, parsed or hashed.
  */
 import { createHash } from "node:crypto";
 import { TENANT_LABEL } from "../tenant/render.ts";
 import type { Json } from "./kube.ts";
+
+/** The one field manager of every write vakt makes. */
+export const FIELD_MANAGER = "vakt";
+
+export interface ObjectType {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
 
 export interface ChildEntry {
   readonly apiVersion: string;
@@ -17,7 +33,22 @@ export interface ChildEntry {
   /** uid of the controlling owner, if any. */
   readonly ownerUid?: string;
   readonly deleting: boolean;
-  readonly fingerprint: string;
+  /** Hash of the object's uid and the fields vakt owns by apply ("" when it owns none). */
+  readonly owned: string;
+  /**
+   * What vakt last applied to this object (a hash of the request) and what it owned right after.
+   * While both still hold, applying the same again would change nothing.
+   */
+  readonly applied?: { readonly hash: string; readonly owned: string };
+}
+
+/** An object of a child watch, reduced to its index entry. */
+export interface ChildObservation {
+  readonly tenant: string;
+  readonly key: string;
+  readonly entry: ChildEntry;
+  /** The newest write to the object's main resource was vakt's apply (see `writtenBy`). */
+  readonly ours: boolean;
 }
 
 export function childKey(
@@ -29,23 +60,60 @@ export function childKey(
   return `${apiVersion}|${kind}|${namespace ?? ""}|${name}`;
 }
 
-/** A hash of what an object says, without what the API server or other controllers write. */
-export function fingerprint(object: Json): string {
-  const metadata = { ...(object["metadata"] as Json | undefined) };
-  delete metadata["resourceVersion"];
-  delete metadata["managedFields"];
-  delete metadata["generation"];
-  const rest: Json = { ...object, metadata };
-  delete rest["status"];
-  // Top-level and metadata keys sorted: list items get apiVersion/kind added by the reflector in
-  // another order than the API server writes them, and the same object must hash the same.
-  const sorted = (record: Json): Json =>
-    Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-  const canonical = sorted({ ...rest, metadata: sorted(metadata) });
-  return createHash("sha1").update(JSON.stringify(canonical)).digest("base64").slice(0, 20);
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  time?: string;
+  subresource?: string;
+  fieldsV1?: unknown;
 }
 
-export function entryOf(object: Json): { tenant: string; key: string; entry: ChildEntry } | undefined {
+function managedFields(object: Json): ManagedFieldsEntry[] {
+  const metadata = (object["metadata"] ?? {}) as { managedFields?: ManagedFieldsEntry[] };
+  return metadata.managedFields ?? [];
+}
+
+/**
+ * A hash of the fields `manager` owns by apply in the object's main resource (not status), with
+ * the object's uid; "" when it owns none. The API server serializes fieldsV1 in a fixed order.
+ */
+export function ownedFields(object: Json, manager: string = FIELD_MANAGER): string {
+  const entry = managedFields(object).find(
+    (f) =>
+      f.manager === manager &&
+      f.operation === "Apply" &&
+      (f.subresource === undefined || f.subresource === ""),
+  );
+  if (entry === undefined) return "";
+  const uid = ((object["metadata"] ?? {}) as { uid?: string }).uid ?? "";
+  return createHash("sha1")
+    .update(uid)
+    .update(JSON.stringify(entry.fieldsV1 ?? {}))
+    .digest()
+    .toString("base64", 0, 15);
+}
+
+/** A hash of a request body as sent (the rendered object as vakt applies it, as JSON). */
+export function hashOf(json: string): string {
+  // 15 bytes give 20 base64 characters; taken from the digest, not sliced from a longer string
+  // (a slice would keep the longer string alive for as long as the index keeps the hash).
+  return createHash("sha1").update(json).digest().toString("base64", 0, 15);
+}
+
+/** One copy of each apiVersion and kind string, however many children and events carry them. */
+const interned = new Map<string, string>();
+function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size < 1_000) interned.set(value, value);
+  return value;
+}
+
+/**
+ * The index entry of a child. Metadata-only objects (PartialObjectMetadata) do not say what they
+ * are: `type` does.
+ */
+export function entryOf(object: Json, type?: ObjectType): ChildObservation | undefined {
   const metadata = (object["metadata"] ?? {}) as {
     name?: string;
     namespace?: string;
@@ -55,8 +123,8 @@ export function entryOf(object: Json): { tenant: string; key: string; entry: Chi
   };
   const tenant = metadata.labels?.[TENANT_LABEL];
   if (tenant === undefined || metadata.name === undefined) return undefined;
-  const apiVersion = String(object["apiVersion"]);
-  const kind = String(object["kind"]);
+  const apiVersion = intern(type?.apiVersion ?? String(object["apiVersion"]));
+  const kind = intern(type?.kind ?? String(object["kind"]));
   const owner = metadata.ownerReferences?.find((reference) => reference.controller === true);
   return {
     tenant,
@@ -68,8 +136,9 @@ export function entryOf(object: Json): { tenant: string; key: string; entry: Chi
       name: metadata.name,
       ...(owner === undefined ? {} : { ownerUid: owner.uid }),
       deleting: metadata.deletionTimestamp !== undefined,
-      fingerprint: fingerprint(object),
+      owned: ownedFields(object),
     },
+    ours: writtenBy(object, FIELD_MANAGER),
   };
 }
 
@@ -80,12 +149,7 @@ export function entryOf(object: Json): { tenant: string; key: string; entry: Chi
  * schedule a second, useless reconcile of its tenant. On a tie with another writer, not ours.
  */
 export function writtenBy(object: Json, manager: string): boolean {
-  const metadata = (object["metadata"] ?? {}) as {
-    managedFields?: { manager?: string; operation?: string; time?: string; subresource?: string }[];
-  };
-  const entries = (metadata.managedFields ?? []).filter(
-    (f) => f.subresource === undefined || f.subresource === "",
-  );
+  const entries = managedFields(object).filter((f) => f.subresource === undefined || f.subresource === "");
   let latest = "";
   for (const entry of entries) if ((entry.time ?? "") > latest) latest = entry.time ?? "";
   const newest = entries.filter((entry) => (entry.time ?? "") === latest);
@@ -97,26 +161,75 @@ export function writtenBy(object: Json, manager: string): boolean {
 export class ChildIndex {
   readonly #byTenant = new Map<string, Map<string, ChildEntry>>();
 
+  /** Records an observed object; returns its tenant and whether it differs from what was known. */
+  observe(found: ChildObservation): { tenant: string; changed: boolean } {
+    return this.#record(found, undefined);
+  }
+
   /** Records an object; returns its tenant and whether it differs from what was known. */
-  upsert(object: Json): { tenant: string; changed: boolean } | undefined {
-    const found = entryOf(object);
-    if (found === undefined) return undefined;
+  upsert(object: Json, type?: ObjectType): { tenant: string; changed: boolean } | undefined {
+    const found = entryOf(object, type);
+    return found === undefined ? undefined : this.#record(found, undefined);
+  }
+
+  /** Records the object (or its metadata) an apply of `hash` returned. */
+  applied(object: Json, hash: string, type?: ObjectType): { tenant: string; changed: boolean } | undefined {
+    const found = entryOf(object, type);
+    return found === undefined ? undefined : this.#record(found, hash);
+  }
+
+  #record(found: ChildObservation, appliedHash: string | undefined): { tenant: string; changed: boolean } {
     let children = this.#byTenant.get(found.tenant);
     if (children === undefined) {
       children = new Map();
       this.#byTenant.set(found.tenant, children);
     }
     const previous = children.get(found.key);
-    children.set(found.key, found.entry);
-    return { tenant: found.tenant, changed: previous?.fingerprint !== found.entry.fingerprint };
+    const next = found.entry;
+    const changed = previous?.owned !== next.owned;
+    // What vakt applied stays known across watch events: they say what the object is now.
+    const applied = appliedHash === undefined ? previous?.applied : { hash: appliedHash, owned: next.owned };
+    // Most events repeat what is known (our own apply seen again, a status update): the entry
+    // is kept rather than replaced, so the index does not churn with every event.
+    if (
+      previous !== undefined &&
+      !changed &&
+      previous.deleting === next.deleting &&
+      previous.ownerUid === next.ownerUid &&
+      previous.applied?.hash === applied?.hash &&
+      previous.applied?.owned === applied?.owned
+    )
+      return { tenant: found.tenant, changed };
+    children.set(found.key, applied === undefined ? next : { ...next, applied });
+    return { tenant: found.tenant, changed };
   }
 
-  remove(object: Json): string | undefined {
-    const found = entryOf(object);
+  /**
+   * Applying `hash` to this child would change nothing: vakt applied exactly that, and nothing
+   * seen since took any of its fields from vakt. A deleted, edited or never applied child is
+   * not up to date.
+   */
+  upToDate(tenant: string, key: string, hash: string): boolean {
+    const entry = this.#byTenant.get(tenant)?.get(key);
+    return (
+      entry !== undefined &&
+      !entry.deleting &&
+      entry.owned !== "" &&
+      entry.applied?.hash === hash &&
+      entry.applied.owned === entry.owned
+    );
+  }
+
+  /** Whether someone changed fields vakt applied to this child since its last apply. */
+  drifted(tenant: string, key: string): boolean {
+    const entry = this.#byTenant.get(tenant)?.get(key);
+    return entry?.applied !== undefined && entry.applied.owned !== entry.owned;
+  }
+
+  remove(object: Json, type?: ObjectType): string | undefined {
+    const found = entryOf(object, type);
     if (found === undefined) return undefined;
-    const children = this.#byTenant.get(found.tenant);
-    children?.delete(found.key);
-    if (children?.size === 0) this.#byTenant.delete(found.tenant);
+    this.delete(found.tenant, found.key);
     return found.tenant;
   }
 

@@ -14,7 +14,7 @@ class FakeLeases {
   client(identity: string): KubeClient {
     return {
       requests: 0,
-      countExternal: () => undefined,
+      watch: () => Promise.resolve(),
       request: (method, _path, options = {}): Promise<KubeResponse> => {
         if (this.failing.has(identity))
           return Promise.reject(new KubeError(503, "ServiceUnavailable", "down"));

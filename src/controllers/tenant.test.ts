@@ -18,11 +18,12 @@ function fakeClient(tenant: Json): { client: KubeClient; calls: Call[] } {
   const calls: Call[] = [];
   const client: KubeClient = {
     requests: 0,
-    countExternal: () => undefined,
+    watch: () => Promise.resolve(),
     request: (method, path, options = {}): Promise<KubeResponse> => {
-      calls.push({ method, path, body: options.body });
+      const body = options.json === undefined ? options.body : (JSON.parse(options.json) as unknown);
+      calls.push({ method, path, body });
       if (method === "GET") return Promise.resolve({ status: 200, body: structuredClone(tenant) });
-      return Promise.resolve({ status: 201, body: structuredClone((options.body ?? {}) as Json) });
+      return Promise.resolve({ status: 201, body: structuredClone((body ?? {}) as Json) });
     },
   };
   return { client, calls };

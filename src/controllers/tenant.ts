@@ -29,11 +29,11 @@ import type { Tenant, TenantProblem } from "../tenant/types.ts";
 import { formatFieldPath, parseTenant } from "../tenant/validate.ts";
 import type { DiscoverFn } from "./discovery.ts";
 import type { ChildIndex } from "./index.ts";
-import { childKey } from "./index.ts";
+import { FIELD_MANAGER, childKey, hashOf } from "./index.ts";
 import type { ApiResource, Json, KubeClient } from "./kube.ts";
-import { APPLY_PATCH, KubeError, errorMessage, resourcePath } from "./kube.ts";
+import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "./kube.ts";
 
-export const FIELD_MANAGER = "vakt";
+export { FIELD_MANAGER };
 export const TENANTS_PATH = `/apis/${TENANT_API_VERSION}/tenants`;
 /** Namespace of the Events about Tenants (cluster-scoped objects report to "default"). */
 export const EVENT_NAMESPACE = "default";
@@ -61,6 +61,17 @@ export interface ReconcileDeps {
   readonly now?: () => Date;
   /** Invalidates discovery of a group version after a 404 from it. */
   readonly invalidate?: (apiVersion: string) => void;
+  /**
+   * The Tenant as the informer last saw it (undefined: not seen, then it is read from the API
+   * server). A cached copy may be a moment behind; a newer generation enqueues it again.
+   */
+  readonly cachedTenant?: (name: string) => Json | undefined;
+  /**
+   * The status each tenant was last given by this controller (JSON), kept by the caller across
+   * reconciles: a cached Tenant may not show our own last write yet, and an unchanged-looking
+   * status must still be written when what we wrote last differs.
+   */
+  readonly statusWritten?: Map<string, string>;
 }
 
 export interface ReconcileResult {
@@ -142,18 +153,28 @@ export async function reconcileTenant(name: string, deps: ReconcileDeps): Promis
     deps.onWrite?.(write);
   };
 
-  let raw: Json;
-  try {
-    raw = (await client.request("GET", `${TENANTS_PATH}/${encodeURIComponent(name)}`)).body;
-  } catch (error) {
-    // Gone: its children carry ownerReferences and the garbage collector removes them.
-    if (error instanceof KubeError && error.code === 404) return {};
-    throw error;
+  let raw: Json | undefined = deps.cachedTenant?.(name);
+  if (raw === undefined) {
+    try {
+      raw = (await client.request("GET", `${TENANTS_PATH}/${encodeURIComponent(name)}`)).body;
+    } catch (error) {
+      // Gone: its children carry ownerReferences and the garbage collector removes them.
+      if (error instanceof KubeError && error.code === 404) {
+        deps.statusWritten?.delete(name);
+        return {};
+      }
+      throw error;
+    }
   }
-  const metadata = raw["metadata"] as { uid: string; generation?: number; deletionTimestamp?: string };
+  const tenantObject: Json = raw;
+  const metadata = tenantObject["metadata"] as {
+    uid: string;
+    generation?: number;
+    deletionTimestamp?: string;
+  };
   if (metadata.deletionTimestamp !== undefined) return {};
   const generation = metadata.generation ?? 0;
-  const previous = ((raw["status"] as Json | undefined)?.["conditions"] ?? []) as Condition[];
+  const previous = ((tenantObject["status"] as Json | undefined)?.["conditions"] ?? []) as Condition[];
 
   const condition = (
     type: string,
@@ -185,17 +206,25 @@ export async function reconcileTenant(name: string, deps: ReconcileDeps): Promis
       status["children"] = Object.fromEntries([...summary.applied].sort(([a], [b]) => a.localeCompare(b)));
       status["skippedKinds"] = [...summary.skippedKinds];
     }
-    const current = raw["status"] as Json | undefined;
+    const current = tenantObject["status"] as Json | undefined;
     const same = (key: string): boolean => JSON.stringify(current?.[key]) === JSON.stringify(status[key]);
+    const serialized = JSON.stringify(status);
+    const lastWritten = deps.statusWritten?.get(name);
     // Level-triggered but quiet: an unchanged status is not written again.
-    if (current !== undefined && Object.keys(status).every(same)) return;
+    if (
+      current !== undefined &&
+      Object.keys(status).every(same) &&
+      (lastWritten === undefined || lastWritten === serialized)
+    )
+      return;
     guard({ verb: "status", tenant: name, kind: TENANT_KIND, name });
     try {
       await client.request("PATCH", `${TENANTS_PATH}/${encodeURIComponent(name)}/status`, {
-        query: { fieldManager: FIELD_MANAGER, force: "true" },
+        query: { fieldManager: FIELD_MANAGER, force: "true", fieldValidation: "Ignore" },
         contentType: APPLY_PATCH,
         body: { apiVersion: TENANT_API_VERSION, kind: TENANT_KIND, metadata: { name }, status },
       });
+      deps.statusWritten?.set(name, serialized);
     } catch (error) {
       // Deleted while we worked: nothing left to report on.
       if (!(error instanceof KubeError && error.code === 404)) throw error;
@@ -231,7 +260,7 @@ export async function reconcileTenant(name: string, deps: ReconcileDeps): Promis
   };
 
   // 1. Validate: the CRD schema has already checked structure; this adds the semantic checks.
-  const parsed = parseTenant(raw);
+  const parsed = parseTenant(tenantObject);
   const errors = parsed.problems.filter((problem) => problem.severity === "error");
   if (parsed.tenant === undefined || errors.length > 0) {
     const message = `spec is invalid, nothing was applied: ${formatProblems(errors)}`;
@@ -286,18 +315,33 @@ export async function reconcileTenant(name: string, deps: ReconcileDeps): Promis
     const { name: childName, namespace } = meta(object);
     const key = childKey(resource.apiVersion, resource.kind, namespace, childName);
     const body = { ...object, metadata: { ...(object.metadata as Json), ownerReferences: [owner] } };
+    const json = JSON.stringify(body);
+    const hash = hashOf(json);
+    const kindKey = kindName(resource.apiVersion, resource.kind);
+    // Applied before, and nothing seen since changed it: the same apply would be a no-op that
+    // still costs the API server a request (most reconciles after the first: a requeue for a
+    // missing CRD, one drifted child among twenty).
+    if (index.upToDate(name, key, hash)) {
+      applied.set(kindKey, (applied.get(kindKey) ?? 0) + 1);
+      return;
+    }
     guard({ verb: "apply", tenant: name, kind: resource.kind, name: childName });
     try {
       const response = await client.request("PATCH", resourcePath(resource, namespace, childName), {
-        query: { fieldManager: FIELD_MANAGER, force: "true" },
+        // fieldValidation=Ignore: the default (Warn) makes the API server decode every apply a
+        // second time to find duplicate fields for warnings that nobody reads here. Rendered
+        // third-party objects are checked against their CRD schemas by the unit tests
+        // (src/tenant/thirdparty.test.ts), and an invalid value is still refused (422).
+        query: { fieldManager: FIELD_MANAGER, force: "true", fieldValidation: "Ignore" },
         contentType: APPLY_PATCH,
-        body,
+        json,
+        // Only metadata back: the index needs managedFields, not the object.
+        accept: METADATA_ONLY,
       });
-      const known = index.get(name, key);
-      const after = index.upsert(response.body);
+      const drifted = index.drifted(name, key);
+      index.applied(response.body, hash, resource);
       if (response.status === 201) created += 1;
-      else if (known !== undefined && after?.changed === true) corrected += 1;
-      const kindKey = kindName(resource.apiVersion, resource.kind);
+      else if (drifted) corrected += 1;
       applied.set(kindKey, (applied.get(kindKey) ?? 0) + 1);
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;

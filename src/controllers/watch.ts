@@ -1,34 +1,43 @@
 /**
  * List-then-watch of one resource without an object cache (client-node's informer keeps every
- * object body; 20,000 children would cost the controller most of its memory budget). The list
- * is paginated; the watch resumes from the last resourceVersion (bookmarks keep it fresh) and a
- * 410 Gone falls back to a fresh list. Failures are retried with capped exponential backoff,
- * which also covers a CRD that is not installed yet.
+ * object body; 20,000 children would cost the controller most of its memory budget). Each
+ * object is handed to `transform` as soon as it is parsed and only what that returns is kept,
+ * so a list of thousands of objects never sits in memory whole. The list is paginated; the
+ * watch resumes from the last resourceVersion (bookmarks keep it fresh) and a 410 Gone falls
+ * back to a fresh list. Failures are retried with capped exponential backoff, which also covers
+ * a CRD that is not installed yet.
  */
-import { Watch } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Json, KubeClient } from "./kube.ts";
-import { KubeError, errorMessage } from "./kube.ts";
+import { KubeError, METADATA_LIST_ONLY, METADATA_ONLY, errorMessage } from "./kube.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
-export interface ReflectorOptions {
-  readonly config: KubeConfig;
+export interface ReflectorOptions<T> {
   readonly client: KubeClient;
   /** Collection path, e.g. /apis/networking.k8s.io/v1/networkpolicies (all namespaces). */
   readonly path: string;
   readonly labelSelector?: string;
+  /**
+   * Metadata only (PartialObjectMetadata): no spec or status is sent or parsed. Such objects do
+   * not say what they are, so `type` fills in apiVersion and kind.
+   */
+  readonly metadataOnly?: { readonly apiVersion: string; readonly kind: string };
   readonly logger: Logger;
-  /** Every object of a (re)list; then `onEvent` for changes. */
-  readonly onList: (objects: readonly Json[]) => void;
-  readonly onEvent: (type: WatchEventType, object: Json) => void;
+  /**
+   * What to keep of an object (with apiVersion and kind filled in); undefined skips it. Called
+   * once per listed object and per event.
+   */
+  readonly transform: (object: Json) => T | undefined;
+  /** Every object of a (re)list, transformed; then `onEvent` for changes. */
+  readonly onList: (items: readonly T[]) => void;
+  readonly onEvent: (type: WatchEventType, item: T) => void;
   /** Called for each failed list (e.g. 404: the CRD is not installed). */
   readonly onListError?: (error: unknown) => void;
 }
 
-export class Reflector {
-  readonly #options: ReflectorOptions;
+export class Reflector<T> {
+  readonly #options: ReflectorOptions<T>;
   #resourceVersion: string | undefined;
   #stopped = false;
   #abort: AbortController | undefined;
@@ -37,7 +46,7 @@ export class Reflector {
   #synced = false;
   #syncWaiters: (() => void)[] = [];
 
-  constructor(options: ReflectorOptions) {
+  constructor(options: ReflectorOptions<T>) {
     this.#options = options;
   }
 
@@ -86,24 +95,31 @@ export class Reflector {
   }
 
   async #list(): Promise<void> {
-    const { client, path, labelSelector } = this.#options;
-    const objects: Json[] = [];
+    const { client, path, labelSelector, transform, metadataOnly } = this.#options;
+    const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const { body } = await client.request("GET", path, {
         query: { labelSelector, limit: "500", continue: continueToken },
+        ...(metadataOnly === undefined ? {} : { accept: METADATA_LIST_ONLY }),
       });
       const listMeta = (body["metadata"] ?? {}) as { resourceVersion?: string; continue?: string };
       resourceVersion = listMeta.resourceVersion;
       continueToken = listMeta.continue === "" ? undefined : listMeta.continue;
       // Items of a list carry no apiVersion/kind; fill them in from the list's.
-      const itemKind = (typeof body["kind"] === "string" ? body["kind"] : "").replace(/List$/, "");
-      for (const item of (body["items"] ?? []) as Json[])
-        objects.push({ apiVersion: body["apiVersion"], kind: itemKind, ...item });
+      const apiVersion = metadataOnly?.apiVersion ?? body["apiVersion"];
+      const kind =
+        metadataOnly?.kind ?? (typeof body["kind"] === "string" ? body["kind"] : "").replace(/List$/, "");
+      for (const item of (body["items"] ?? []) as Json[]) {
+        item["apiVersion"] = apiVersion;
+        item["kind"] = kind;
+        const kept = transform(item);
+        if (kept !== undefined) items.push(kept);
+      }
     } while (continueToken !== undefined);
     this.#resourceVersion = resourceVersion ?? "";
-    this.#options.onList(objects);
+    this.#options.onList(items);
     if (!this.#synced) {
       this.#synced = true;
       for (const waiter of this.#syncWaiters.splice(0)) waiter();
@@ -122,49 +138,60 @@ export class Reflector {
       }
     }
     if (this.#isStopped()) return;
-    const { config, client, path, labelSelector } = this.#options;
-    const watch = new Watch(config);
-    let gone = false;
-    let received = false;
+    const { client, path, labelSelector, transform, onEvent, metadataOnly } = this.#options;
+    // Set by the event callback (an object: the flags change inside it).
+    const seen = { gone: false, received: false };
     const startedAt = Date.now();
-    client.countExternal();
+    const abort = new AbortController();
+    this.#abort = abort;
+    let failure: unknown;
     try {
-      this.#abort = await watch.watch(
+      await client.watch(
         path,
         {
-          allowWatchBookmarks: true,
+          allowWatchBookmarks: "true",
           resourceVersion: this.#resourceVersion,
-          // Below client-node's 30 s inactivity timeout: the server ends quiet watches cleanly.
-          timeoutSeconds: 20 + Math.floor(Math.random() * 8),
-          ...(labelSelector === undefined ? {} : { labelSelector }),
+          // The server ends quiet watches cleanly after this; the jitter spreads the reconnects.
+          timeoutSeconds: String(20 + Math.floor(Math.random() * 8)),
+          labelSelector,
         },
-        (type: string, object: Json) => {
-          const metadata = (object["metadata"] ?? {}) as { resourceVersion?: string };
+        (event) => {
+          const type = event["type"];
+          const object = (event["object"] ?? {}) as Json;
           if (type === "ERROR") {
-            if (object["code"] === 410) gone = true;
+            if (object["code"] === 410) {
+              seen.gone = true;
+              abort.abort();
+            }
             return;
           }
-          received = true;
+          seen.received = true;
+          const metadata = (object["metadata"] ?? {}) as { resourceVersion?: string };
           if (metadata.resourceVersion !== undefined) this.#resourceVersion = metadata.resourceVersion;
-          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED")
-            this.#options.onEvent(type, object);
-        },
-        (error: unknown) => {
-          if (this.#stopped) return;
-          if (gone) this.#resourceVersion = undefined;
-          // A watch that fails, or ends at once, before delivering anything backs off, so a
-          // broken endpoint cannot turn into a tight reconnect loop.
-          const failed = (error !== null && error !== undefined) || Date.now() - startedAt < 1_000;
-          if (failed && !received) {
-            this.#retry("watch ended early; retrying", error ?? new Error("watch closed"));
-            return;
+          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") {
+            if (metadataOnly !== undefined) {
+              object["apiVersion"] = metadataOnly.apiVersion;
+              object["kind"] = metadataOnly.kind;
+            }
+            const kept = transform(object);
+            if (kept !== undefined) onEvent(type, kept);
           }
-          this.#delayMs = 250;
-          void this.#run();
         },
+        abort.signal,
+        metadataOnly === undefined ? undefined : METADATA_ONLY,
       );
     } catch (error) {
-      this.#retry("watch failed; retrying", error);
+      failure = error;
     }
+    if (this.#isStopped()) return;
+    if (seen.gone) this.#resourceVersion = undefined;
+    // A watch that fails, or ends at once, before delivering anything backs off, so a broken
+    // endpoint cannot turn into a tight reconnect loop.
+    if (!seen.gone && !seen.received && (failure !== undefined || Date.now() - startedAt < 1_000)) {
+      this.#retry("watch ended early; retrying", failure ?? new Error("watch closed"));
+      return;
+    }
+    this.#delayMs = 250;
+    void this.#run();
   }
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createCertificateAuthority, createKeyPair, issueCertificate } from "./pki.ts";
 import { freePort, isOurProcess, portInUse, startDetached, stopProcess, tail } from "./processes.ts";
 import type { StartedProcess } from "./processes.ts";
+import { RUN_NODE_FLAGS } from "../config/runtime.ts";
 
 /** The components of the local control plane, in start order. */
 export const COMPONENTS = [
@@ -387,6 +388,7 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
         "vakt",
         vaktPort,
         [
+          ...RUN_NODE_FLAGS,
           options.vakt.script,
           "run",
           `--kubeconfig=${kubeconfig}`,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
@@ -76,5 +77,20 @@ describe("vakt install", () => {
     assert.deepEqual((validating.metadata as Record<string, unknown>)["annotations"], {
       "cert-manager.io/inject-ca-from": "vakt-system/vakt-webhook",
     });
+  });
+
+  it("starts Node in the Deployment with the run flags, and Node accepts them in NODE_OPTIONS", () => {
+    const deployment = manifests("self").find((o) => o.kind === "Deployment");
+    const spec = (deployment?.["spec"] as { template: { spec: { containers: { env?: unknown[] }[] } } })
+      .template.spec;
+    const env = spec.containers[0]?.env as { name: string; value: string }[] | undefined;
+    const nodeOptions = env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+    assert.ok(nodeOptions?.includes("--max-semi-space-size=16"), JSON.stringify(env));
+    // Node refuses flags it does not allow in NODE_OPTIONS (exit 9) and unknown ones.
+    const run = spawnSync(process.execPath, ["-e", "0"], {
+      env: { NODE_OPTIONS: nodeOptions },
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, run.stderr);
   });
 });

@@ -1,6 +1,7 @@
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { webhookConfigurations } from "../manager/webhook-config.ts";
+import { RUN_NODE_FLAGS } from "../config/runtime.ts";
 
 export interface InstallOptions {
   readonly namespace: string;
@@ -209,6 +210,8 @@ function deployment(
                 `--namespace=${options.namespace}`,
                 ...(tlsFromSecret ? ["--tls-dir=/tls"] : ["--tls=self"]),
               ],
+              // Heap sizing for a long-running process (see src/config/runtime.ts).
+              env: [{ name: "NODE_OPTIONS", value: RUN_NODE_FLAGS.join(" ") }],
               ports: [{ name: "webhook", containerPort: PORT, protocol: "TCP" }],
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "webhook", scheme: "HTTPS" },

@@ -197,10 +197,37 @@ const TYPE_WORDS = {
   array: "a list",
 } as const;
 
+/** Compiled patterns and property lists per schema node: schemas are built once, checked often. */
+const patterns = new WeakMap<NodeData, RegExp>();
+const propertyLists = new WeakMap<NodeData, readonly (readonly [string, AnyNode])[]>();
+
+function patternOf(d: NodeData, source: string): RegExp {
+  let pattern = patterns.get(d);
+  if (pattern === undefined) {
+    pattern = new RegExp(source, "u");
+    patterns.set(d, pattern);
+  }
+  return pattern;
+}
+
+function propertiesOf(d: NodeData): readonly (readonly [string, AnyNode])[] {
+  let list = propertyLists.get(d);
+  if (list === undefined) {
+    list = Object.entries(d.properties ?? {});
+    propertyLists.set(d, list);
+  }
+  return list;
+}
+
 /** Checks a value against a schema node; unknown fields are reported (the API server would drop them). */
 export function validateAgainst(n: AnyNode, value: unknown, path: FieldPath = []): SchemaProblem[] {
-  const d = n.data;
   const problems: SchemaProblem[] = [];
+  check(n, value, path, problems);
+  return problems;
+}
+
+function check(n: AnyNode, value: unknown, path: FieldPath, problems: SchemaProblem[]): void {
+  const d = n.data;
   const fail = (message: string, at: FieldPath = path): void => {
     problems.push({ path: at, message });
   };
@@ -208,7 +235,7 @@ export function validateAgainst(n: AnyNode, value: unknown, path: FieldPath = []
     case "string":
       if (typeof value !== "string") {
         fail(`must be ${TYPE_WORDS.string}, not ${describe(value)}`);
-        return problems;
+        return;
       }
       if (d.enum !== undefined && !d.enum.includes(value))
         fail(`${JSON.stringify(value)} is not one of ${d.enum.map((e) => JSON.stringify(e)).join(", ")}`);
@@ -216,36 +243,36 @@ export function validateAgainst(n: AnyNode, value: unknown, path: FieldPath = []
         fail(d.minLength === 1 ? "must not be empty" : `must be at least ${d.minLength} characters long`);
       if (d.maxLength !== undefined && value.length > d.maxLength)
         fail(`${JSON.stringify(value)} is longer than ${d.maxLength} characters`);
-      if (d.pattern !== undefined && !new RegExp(d.pattern, "u").test(value))
+      if (d.pattern !== undefined && !patternOf(d, d.pattern).test(value))
         fail(
           `${JSON.stringify(value)} is not ${d.patternHint ?? "valid"} (it must match the pattern ${d.pattern})`,
         );
-      return problems;
+      return;
     case "integer":
       if (typeof value !== "number" || !Number.isInteger(value)) {
         fail(`must be ${TYPE_WORDS.integer}, not ${describe(value)}`);
-        return problems;
+        return;
       }
       if (d.minimum !== undefined && value < d.minimum)
         fail(`${value} is less than the minimum ${d.minimum}`);
       if (d.maximum !== undefined && value > d.maximum)
         fail(`${value} is more than the maximum ${d.maximum}`);
-      return problems;
+      return;
     case "boolean":
       if (typeof value !== "boolean") fail(`must be ${TYPE_WORDS.boolean}, not ${describe(value)}`);
-      return problems;
+      return;
     case "array":
       if (!Array.isArray(value)) {
         fail(`must be ${TYPE_WORDS.array}, not ${describe(value)}`);
-        return problems;
+        return;
       }
       if (d.minItems !== undefined && value.length < d.minItems)
         fail(d.minItems === 1 ? "must not be empty" : `must have at least ${d.minItems} entries`);
       if (d.maxItems !== undefined && value.length > d.maxItems)
         fail(`has ${value.length} entries, more than the maximum ${d.maxItems}`);
-      value.forEach((item: unknown, index) => {
-        if (d.items !== undefined) problems.push(...validateAgainst(d.items, item, [...path, index]));
-      });
+      if (d.items !== undefined)
+        for (let index = 0; index < value.length; index++)
+          check(d.items, value[index] as unknown, [...path, index], problems);
       if (d.listType === "set") {
         const seen = new Set<string>();
         value.forEach((item: unknown, index) => {
@@ -265,22 +292,20 @@ export function validateAgainst(n: AnyNode, value: unknown, path: FieldPath = []
           seen.add(key);
         });
       }
-      return problems;
+      return;
     case "object": {
       if (!isPlainObject(value)) {
         fail(`must be ${TYPE_WORDS.object}, not ${describe(value)}`);
-        return problems;
+        return;
       }
       if (d.values !== undefined) {
-        for (const [key, item] of Object.entries(value))
-          problems.push(...validateAgainst(d.values, item, [...path, key]));
-        return problems;
+        for (const key in value) check(d.values, value[key], [...path, key], problems);
+        return;
       }
       const properties = d.properties ?? {};
-      for (const [key, child] of Object.entries(properties)) {
+      for (const [key, child] of propertiesOf(d))
         if (child.presence === "required" && value[key] === undefined) fail("is required", [...path, key]);
-      }
-      for (const [key, item] of Object.entries(value)) {
+      for (const key in value) {
         const child = properties[key];
         if (child === undefined) {
           const known = Object.keys(properties);
@@ -290,9 +315,9 @@ export function validateAgainst(n: AnyNode, value: unknown, path: FieldPath = []
           ]);
           continue;
         }
-        problems.push(...validateAgainst(child, item, [...path, key]));
+        check(child, value[key], [...path, key], problems);
       }
-      return problems;
+      return;
     }
   }
 }
@@ -311,12 +336,14 @@ export function applyDefaults(n: AnyNode, value: unknown): unknown {
   const out: Record<string, unknown> = {};
   if (d.values !== undefined) {
     const values = d.values;
-    for (const [key, item] of Object.entries(value)) out[key] = applyDefaults(values, item);
+    for (const key in value) out[key] = applyDefaults(values, value[key]);
     return out;
   }
-  for (const [key, item] of Object.entries(value)) out[key] = item;
-  for (const [key, child] of Object.entries(d.properties ?? {})) {
-    const current = out[key] === undefined ? structuredClone(child.data.default) : out[key];
+  for (const key in value) out[key] = value[key];
+  for (const [key, child] of propertiesOf(d)) {
+    const fallback = child.data.default;
+    const current =
+      out[key] !== undefined ? out[key] : fallback === undefined ? undefined : structuredClone(fallback);
     if (current !== undefined) out[key] = applyDefaults(child, current);
   }
   return out;

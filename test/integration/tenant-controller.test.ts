@@ -12,15 +12,14 @@ import { pino } from "pino";
 import { startTenantController } from "../../src/controllers/controller.ts";
 import type { TenantController, TenantControllerOptions } from "../../src/controllers/controller.ts";
 import { makeDiscovery } from "../../src/controllers/discovery.ts";
-import { KubeError, makeKubeClient, resourcePath } from "../../src/controllers/kube.ts";
+import { makeKubeClient, resourcePath } from "../../src/controllers/kube.ts";
 import type { Json } from "../../src/controllers/kube.ts";
 import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import type { WriteInfo } from "../../src/controllers/tenant.ts";
-import { thirdPartyCrdFiles } from "../../src/tenant/crds.ts";
 import { renderTenant } from "../../src/tenant/render.ts";
-import { tenantCrd } from "../../src/tenant/schema.ts";
 import { parseTenant } from "../../src/tenant/validate.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
+import { installTenantCrds, readObject } from "./tenant-crds.ts";
 
 const config = testKubeConfig();
 const client = makeKubeClient(config);
@@ -116,14 +115,7 @@ async function expectedChildren(manifest: Json): Promise<ChildRef[]> {
   return refs;
 }
 
-async function read(path: string): Promise<Json | undefined> {
-  try {
-    return (await client.request("GET", path)).body;
-  } catch (error) {
-    if (error instanceof KubeError && error.code === 404) return undefined;
-    throw error;
-  }
-}
+const read = (path: string): Promise<Json | undefined> => readObject(client, path);
 
 function condition(
   tenant: Json,
@@ -200,26 +192,7 @@ async function assertAllChildren(name: string, manifest: Json): Promise<void> {
 
 describe("Tenant controller on the real API server", () => {
   before(async () => {
-    const files = (await thirdPartyCrdFiles()).flatMap((entry) => entry.files);
-    const names: string[] = [];
-    for (const file of files) {
-      const { stdout } = await kubectl([
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "-o",
-        "name",
-        "-f",
-        file,
-      ]);
-      names.push(...stdout.trim().split("\n"));
-    }
-    const { stdout } = await kubectl(
-      ["apply", "--server-side", "--force-conflicts", "-o", "name", "-f", "-"],
-      JSON.stringify(tenantCrd()),
-    );
-    names.push(stdout.trim());
-    await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names]);
+    await installTenantCrds();
     await core.createNamespace({ body: { metadata: { name: infra, labels: { "vakt.dev/test": "true" } } } });
   });
 

@@ -1,0 +1,143 @@
+// `vakt run --parts controller` end to end: the CLI entry point in a process of its own (as a
+// Deployment would run it) against the shared test control plane, with the real CRDs installed.
+// A Tenant applied with kubectl converges to Ready; the process holds the Lease while it runs,
+// and SIGTERM stops it cleanly and frees the Lease for a successor.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { makeKubeClient } from "../../src/controllers/kube.ts";
+import type { Json } from "../../src/controllers/kube.ts";
+import { TENANTS_PATH } from "../../src/controllers/tenant.ts";
+import { renderTenant } from "../../src/tenant/render.ts";
+import { parseTenant } from "../../src/tenant/validate.ts";
+import { installTenantCrds, readObject } from "./tenant-crds.ts";
+import {
+  eventually,
+  kubectl,
+  testKubeConfig,
+  testKubeconfigPath,
+  withNamespace,
+} from "../../src/testing/cluster.ts";
+
+const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+const client = makeKubeClient(testKubeConfig());
+
+const read = (path: string): Promise<Json | undefined> => readObject(client, path);
+
+/** Exit code and signal of a child process, once it has exited. */
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
+}
+
+describe("vakt run --parts controller (its own process)", () => {
+  it("converges a Tenant to Ready, holds the Lease while running and frees it on SIGTERM", async (t) => {
+    await installTenantCrds();
+    // The Lease's namespace, also the Velero namespace of the tenant.
+    const namespace = await withNamespace(t, "tc-run");
+    const name = `tc-run-${randomBytes(3).toString("hex")}`;
+    const output: string[] = [];
+    const vakt = spawn(
+      process.execPath,
+      [
+        MAIN,
+        "run",
+        "--parts",
+        "controller",
+        "--kubeconfig",
+        testKubeconfigPath(),
+        "--namespace",
+        namespace,
+        "--workers",
+        "2",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const collect = (chunk: Buffer): void => {
+      output.push(chunk.toString("utf8"));
+    };
+    vakt.stdout.on("data", collect);
+    vakt.stderr.on("data", collect);
+    t.after(async () => {
+      if (vakt.exitCode === null && vakt.signalCode === null) {
+        vakt.kill("SIGKILL");
+        await exited(vakt);
+      }
+      await kubectl(["delete", "tenant", name, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
+    });
+    const diagnostics = (): string => `\nvakt output:\n${output.join("").slice(-4000)}`;
+
+    const manifest: Json = {
+      apiVersion: "vakt.dev/v1alpha1",
+      kind: "Tenant",
+      metadata: { name },
+      spec: {
+        owners: [{ kind: "Group", name: `${name}-admins`, role: "admin" }],
+        namespaces: [{ name }],
+        tls: {
+          issuerRef: { name: "internal-ca", kind: "ClusterIssuer" },
+          certificates: [{ name: "web", namespace: name, hosts: [`${name}.example.com`] }],
+        },
+        backup: { veleroNamespace: namespace },
+      },
+    };
+    await kubectl(
+      ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
+      JSON.stringify(manifest),
+    );
+
+    const tenant = await eventually(
+      `tenant ${name} Ready from the vakt process${diagnostics()}`,
+      90_000,
+      async () => {
+        if (vakt.exitCode !== null) throw new Error(`vakt exited with ${vakt.exitCode}${diagnostics()}`);
+        const current = await read(`${TENANTS_PATH}/${name}`);
+        const generation = (current?.["metadata"] as { generation?: number } | undefined)?.generation;
+        const status = current?.["status"] as
+          { observedGeneration?: number; conditions?: { type: string; status: string }[] } | undefined;
+        const ready = status?.conditions?.find((c) => c.type === "Ready");
+        return ready?.status === "True" && status?.observedGeneration === generation ? current : undefined;
+      },
+    );
+
+    const parsed = parseTenant(manifest);
+    assert.ok(parsed.tenant);
+    const rendered = renderTenant(parsed.tenant).objects;
+    assert.equal((tenant["status"] as { objectCount: number }).objectCount, rendered.length);
+    const policy = await read(`/apis/networking.k8s.io/v1/namespaces/${name}/networkpolicies/default-deny`);
+    const managers = ((policy?.["metadata"] as Json | undefined)?.["managedFields"] ?? []) as {
+      manager: string;
+    }[];
+    assert.ok(
+      managers.some((m) => m.manager === "vakt"),
+      `default-deny is applied by the vakt process${diagnostics()}`,
+    );
+
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/vakt-tenant-controller`;
+    const holder = ((await read(leasePath))?.["spec"] as { holderIdentity?: string } | undefined)
+      ?.holderIdentity;
+    assert.ok(holder !== undefined && holder !== "", `the vakt process holds the Lease${diagnostics()}`);
+
+    vakt.kill("SIGTERM");
+    const { code } = await Promise.race([
+      exited(vakt),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          reject(new Error(`vakt did not exit within 20 s of SIGTERM${diagnostics()}`));
+        }, 20_000).unref(),
+      ),
+    ]);
+    assert.equal(code, 0, `vakt exits 0 on SIGTERM${diagnostics()}`);
+    const after = ((await read(leasePath))?.["spec"] as { holderIdentity?: string } | undefined)
+      ?.holderIdentity;
+    assert.equal(after ?? "", "", "the Lease is released for a successor");
+  });
+});
