@@ -5,9 +5,10 @@
  *
  * Loopback only and bounded (4 runs of --duration seconds, default 8, plus start-up). For each of
  * "full" (every rule, default configuration) and "floor" (the same server, an empty rule set), a
- * server child process is pinned to core 0 (`taskset -c 0 node bench/webhook.ts --serve ...`) and
- * a load child to core 1 (`taskset -c 1 node bench/webhook.ts --load ...`, autocannon over
- * keep-alive HTTPS), in two runs:
+ * server child process (with the Node flags `vakt run` ships with) is pinned to core 0
+ * (`taskset -c 0 node bench/webhook.ts --serve ...`) and a load child to core 1
+ * (`taskset -c 1 node bench/webhook.ts --load ...`, autocannon over keep-alive HTTPS), in two
+ * runs:
  *   (a) max throughput: 10 connections, as fast as they go;
  *   (b) fixed rate: 1,000 reviews/s over 2 connections.
  * The body cycles through ~1 KB Pod AdmissionReviews: compliant, and non-compliant (untagged
@@ -22,6 +23,7 @@ import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
 import { createCertificateAuthority, issueCertificate } from "../src/devcluster/pki.ts";
 import { AdmissionState, review } from "../src/webhook/admission.ts";
 import { admissionReview, compliantPod } from "../src/webhook/fixtures.ts";
@@ -153,9 +155,14 @@ async function run(command: string[]): Promise<string> {
 }
 
 async function measure(rules: RuleChoice, duration: number): Promise<{ max: LoadResult; fixed: LoadResult }> {
-  const server = spawn("taskset", ["-c", "0", process.execPath, SELF, "--serve", "--rules", rules], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // The server runs with the Node flags `vakt run` ships with (src/config/runtime.ts).
+  const server = spawn(
+    "taskset",
+    ["-c", "0", process.execPath, ...RUN_NODE_FLAGS, SELF, "--serve", "--rules", rules],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   try {
     const lines = createInterface({ input: server.stdout });
     let port: string | undefined;
