@@ -202,7 +202,8 @@ function inProcess(rules: RuleChoice): number {
   const state = stateFor(rules);
   const parsed = bodies().map((body) => JSON.parse(body) as unknown);
   const rounds = 20_000;
-  for (let i = 0; i < 2000; i++) review(parsed[i % parsed.length], state);
+  // Enough calls for V8 to optimize the rules: with 2,000 the figure still moved by half.
+  for (let i = 0; i < 5000; i++) review(parsed[i % parsed.length], state);
   const started = process.hrtime.bigint();
   for (let i = 0; i < rounds; i++) review(parsed[i % parsed.length], state);
   return Number(process.hrtime.bigint() - started) / 1e3 / rounds;
