@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { setting } from "../../src/config/settings.ts";
 import { DevClusterError, down, status, up } from "../../src/devcluster/cluster.ts";
 import { isOurProcess } from "../../src/devcluster/processes.ts";
-import { testKubeconfigPath } from "../../src/testing/cluster.ts";
+import { eventually, testKubeconfigPath } from "../../src/testing/cluster.ts";
 
 const binDir = setting("testBinDir");
 
@@ -92,6 +92,11 @@ describe("vakt dev", () => {
     const etcd = first.components.find((c) => c.name === "etcd");
     assert.ok(apiserver !== undefined && etcd !== undefined);
     process.kill(apiserver.pid, "SIGKILL"); // a crash: etcd stays behind with its data dir
+    // The signal is sent, not yet acted on: until the kernel has taken the process down, its
+    // /proc entry still looks alive and `up` would rightly say the control plane is running.
+    await eventually("the killed kube-apiserver to be gone", 10_000, () =>
+      Promise.resolve(isOurProcess(apiserver.pid, stateDir) ? undefined : true),
+    );
     const second = await up({ stateDir, binDir, controllers: false });
     assert.equal(isOurProcess(etcd.pid, stateDir), false, "the old etcd must have been stopped");
     assert.equal((await status(stateDir)).ready, true);
