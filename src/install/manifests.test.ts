@@ -6,6 +6,7 @@ import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { KubeObject } from "../engine/types.ts";
+import { INVENTORY_RESOURCES } from "../manager/inventory.ts";
 import { installManifests } from "./manifests.ts";
 
 function manifests(tls: "cert-manager" | "self"): KubeObject[] {
@@ -57,6 +58,30 @@ describe("vakt install", () => {
       if (rule.resources.some((r) => r.endsWith("webhookconfigurations")))
         assert.deepEqual(rule.resourceNames, ["vakt"]);
       if (rule.verbs.includes("bind")) assert.deepEqual(rule.resourceNames, ["admin", "edit", "view"]);
+    }
+  });
+
+  it("lets the webhook list and watch every kind of its live inventory, cluster-wide", () => {
+    const role = manifests("self").find((o) => o.kind === "ClusterRole");
+    const rules = (role?.["rules"] ?? []) as {
+      apiGroups: string[];
+      resources: string[];
+      verbs: string[];
+      resourceNames?: string[];
+    }[];
+    for (const { apiVersion, plural } of INVENTORY_RESOURCES) {
+      const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+      for (const verb of ["get", "list", "watch"])
+        assert.ok(
+          rules.some(
+            (rule) =>
+              rule.apiGroups.includes(group ?? "") &&
+              rule.resources.includes(plural) &&
+              rule.verbs.includes(verb) &&
+              rule.resourceNames === undefined,
+          ),
+          `${verb} ${plural}`,
+        );
     }
   });
 

@@ -243,7 +243,11 @@ function deployment(
   };
 }
 
-/** Least privilege, no wildcards: read what the rules judge, write what the controllers own. */
+/**
+ * Least privilege, no wildcards: read what the rules judge, write what the controllers own. The
+ * webhook's live inventory (INVENTORY_RESOURCES in src/manager/inventory.ts) lists and watches
+ * serviceaccounts, horizontalpodautoscalers, poddisruptionbudgets and networkpolicies.
+ */
 function clusterRole(labels: Record<string, string>): KubeObject {
   const read = ["get", "list", "watch"];
   const write = ["get", "list", "watch", "create", "update", "patch", "delete"];

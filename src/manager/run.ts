@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG, parseConfig } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
-import type { KubeObject } from "../engine/types.ts";
+import type { KubeObject, Rule } from "../engine/types.ts";
 import { AdmissionState } from "../webhook/admission.ts";
 import { startWebhookServer } from "../webhook/server.ts";
 import type { TlsMaterial, WebhookServer } from "../webhook/server.ts";
@@ -25,8 +25,10 @@ import { SelfSignedServing, certificateLifetimes } from "./certs.ts";
 import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
 import { watchCustomResources } from "./informer.ts";
 import type { CustomResourceWatch } from "./informer.ts";
+import { LiveInventory } from "./inventory.ts";
 import { webhookConfigurations } from "./webhook-config.ts";
 import { startTenantController } from "../controllers/controller.ts";
+import { makeKubeClient } from "../controllers/kube.ts";
 import type { TenantController } from "../controllers/controller.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import { hostname } from "node:os";
@@ -34,16 +36,12 @@ import { hostname } from "node:os";
 export const FIELD_MANAGER = "vakt";
 
 /**
- * Rules that judge an object by the other objects around it (a PodDisruptionBudget or a
- * NetworkPolicy selecting a workload). At admission the order of creation decides the verdict
- * (a Deployment applied before its budget), so these run in `vakt check` and background audit,
- * not in the webhook. See docs/adr/0004-relational-rules-not-at-admission.md.
+ * Every rule runs at admission. Rules that judge an object by the objects around it (a
+ * PodDisruptionBudget or NetworkPolicy selecting a workload, its autoscaler, its ServiceAccount)
+ * read the live inventory of the cluster (inventory.ts); what was applied after the object is not
+ * seen yet. See docs/adr/0008-admission-live-inventory.md.
  */
-export const RELATIONAL_RULES: ReadonlySet<string> = new Set([
-  "network-policy-coverage",
-  "pod-disruption-budget",
-]);
-export const ADMISSION_RULES = ALL_RULES.filter((rule) => !RELATIONAL_RULES.has(rule.id));
+export const ADMISSION_RULES: readonly Rule[] = ALL_RULES;
 
 export interface ManagerOptions {
   readonly kubeconfig: KubeConfig;
@@ -107,6 +105,8 @@ export interface ControllerManager {
 export interface Manager {
   readonly webhook: WebhookServer;
   readonly state: AdmissionState;
+  /** The objects relational rules look up (NetworkPolicies, PodDisruptionBudgets, ...). */
+  readonly inventory: LiveInventory;
   /** With parts.controller. */
   readonly controller?: TenantController;
   close(): Promise<void>;
@@ -186,7 +186,8 @@ export async function updateCaBundles(config: KubeConfig, name: string, caBundle
 }
 
 /**
- * `vakt run`: the admission webhook with live PolicyExceptions and configuration. Level-triggered:
+ * `vakt run`: the admission webhook with live PolicyExceptions, configuration and inventory (the
+ * objects relational rules look up; /readyz waits for their first lists). Level-triggered:
  * everything it needs is re-read from the API server after a restart; nothing is kept only here.
  */
 export function startManager(
@@ -224,6 +225,16 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   }
 
   const state = new AdmissionState({ rules: ADMISSION_RULES, allRules: ALL_RULES });
+  // Four long watches and their paginated lists: a few connections are enough.
+  const inventoryClient = makeKubeClient(options.kubeconfig, { maxConnections: 4 });
+  const inventory = new LiveInventory({
+    client: inventoryClient,
+    logger: logger.child({ component: "inventory" }),
+    publish: (current) => {
+      state.setInventory(current);
+    },
+  });
+  inventory.start();
   const watches: CustomResourceWatch[] = [
     watchCustomResources<KubernetesObject>(
       options.kubeconfig,
@@ -292,7 +303,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
     host: options.webhookHost,
     port: options.webhookPort,
     logger: logger.child({ component: "webhook" }),
-    ready: () => watches.every((w) => w.synced),
+    ready: () => watches.every((w) => w.synced) && inventory.synced,
   });
 
   const register = async (material: ServingMaterial): Promise<void> => {
@@ -381,6 +392,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   return {
     webhook,
     state,
+    inventory,
     ...(controller === undefined ? {} : { controller }),
     async close() {
       closed = true;
@@ -389,6 +401,8 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
       await controller?.close();
       await webhook.close();
       await Promise.all(watches.map((w) => w.stop()));
+      inventory.stop();
+      await inventoryClient.close?.();
     },
   };
 }

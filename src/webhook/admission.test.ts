@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_CONFIG } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
+import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { AdmissionState, MAX_MESSAGE_CHARS, annotationKey, mutateReview, review } from "./admission.ts";
 import type { AdmissionResponse, ReviewInfo, ReviewOutcome } from "./admission.ts";
@@ -477,5 +478,67 @@ describe("mutateReview", () => {
       spec: { containers: [{ name: "app" }] },
     };
     assert.equal(answered(mutateReview(admissionReview(pod), off)).response.patch, undefined);
+  });
+});
+
+describe("review: the inventory", () => {
+  const deployment = (namespace: string): Json => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: "web" } },
+      template: { metadata: { labels: { app: "web" } }, spec: compliantPod()["spec"] },
+    },
+  });
+  const warningsFor = (state: AdmissionState, namespace: string): readonly string[] =>
+    answered(
+      review(
+        admissionReview(deployment(namespace), {
+          kind: { group: "apps", version: "v1", kind: "Deployment" },
+          namespace,
+        }),
+        state,
+      ),
+    ).response.warnings ?? [];
+  const live = listInventory(
+    [
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "default-deny", namespace: "team-a" },
+        spec: { podSelector: {} },
+      },
+      {
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        metadata: { name: "web", namespace: "team-a" },
+        spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 3 },
+      },
+    ],
+    true,
+  );
+
+  it("judges relational rules by the live inventory and names the namespace searched", () => {
+    const state = new AdmissionState();
+    state.setInventory(live);
+    const covered = warningsFor(state, "team-a");
+    assert.ok(!covered.some((text) => text.startsWith("[network-policy-coverage]")), covered.join("\n"));
+    assert.ok(!covered.some((text) => text.startsWith("[replicas]")), "the autoscaler's minimum counts");
+    const uncovered = warningsFor(state, "team-b");
+    const warning = uncovered.find((text) => text.startsWith("[network-policy-coverage]"));
+    assert.match(warning ?? "", /no NetworkPolicy in namespace "team-b" selects the pods/);
+    assert.ok(uncovered.some((text) => text.startsWith("[replicas]")));
+  });
+
+  it("keeps the exception matcher when only the inventory changes", () => {
+    const state = new AdmissionState({ exceptions: [exception()] });
+    const before = state.snapshot(new Date("2029-01-01T00:00:00Z"));
+    state.setInventory(live);
+    const after = state.snapshot(new Date("2029-01-01T00:00:00Z"));
+    assert.equal(after.exceptions, before.exceptions);
+    assert.equal(after.inventory, live);
+    assert.equal(after.generation, before.generation + 1);
   });
 });

@@ -107,7 +107,10 @@ export interface AdmissionStateOptions {
   readonly config?: VaktConfig;
   /** PolicyException objects (others are ignored). */
   readonly exceptions?: readonly KubeObject[];
-  /** Objects that relational rules look at (NetworkPolicies, PodDisruptionBudgets); default none. */
+  /**
+   * Objects that relational rules look at (NetworkPolicies, PodDisruptionBudgets, autoscalers,
+   * ServiceAccounts); default none. `vakt run` keeps it live (src/manager/inventory.ts).
+   */
   readonly inventory?: Inventory;
   /** The clock (default: Date). */
   readonly clock?: () => Date;
@@ -196,9 +199,10 @@ export class AdmissionState {
     this.#changed();
   }
 
+  /** Replaces the inventory (the live one publishes often: the exception matcher is kept). */
   setInventory(inventory: Inventory): void {
     this.#inventory = inventory;
-    this.#changed();
+    this.#generation++;
   }
 
   /** Replaces every exception (an informer's full list). */

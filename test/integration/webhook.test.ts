@@ -7,20 +7,18 @@ import { get as httpsGet } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { pino } from "pino";
-import { getOk } from "../../src/devcluster/cluster.ts";
 import { get } from "../../src/engine/workloads.ts";
-import { ADMISSION_RULES, startManager } from "../../src/manager/run.ts";
+import { ADMISSION_RULES } from "../../src/manager/run.ts";
 import type { Manager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
+import { startTestWebhook, unregisterTestWebhook, webhookReady } from "../../src/testing/webhook.ts";
 
 const id = randomBytes(3).toString("hex");
 const name = `vakt-e2e-${id}`;
 const namespace = `webhook-${id}`;
 const labels = { "vakt.dev/e2e": id };
-const config = testKubeConfig();
-const objects = KubernetesObjectApi.makeApiClient(config);
+const objects = KubernetesObjectApi.makeApiClient(testKubeConfig());
 let manager: Manager | undefined;
 
 function pod(
@@ -75,19 +73,7 @@ async function register(failurePolicy: "Fail" | "Ignore", url: string, caBundle:
 
 describe("admission webhook on the real API server", () => {
   before(async () => {
-    manager = await startManager({
-      kubeconfig: config,
-      webhookHost: "127.0.0.1",
-      webhookPort: 0,
-      registerUrl: "https://127.0.0.1:0",
-      failurePolicy: "Fail",
-      timeoutSeconds: 5,
-      excludedNamespaces: ["kube-system"],
-      installCrds: true,
-      webhookName: name,
-      namespaceLabels: labels,
-      logger: pino({ level: "silent" }),
-    });
+    manager = await startTestWebhook(name, labels);
     await kubectl(["create", "namespace", namespace]);
     await kubectl(["label", "namespace", namespace, `vakt.dev/e2e=${id}`]);
     // Pods are refused until kube-controller-manager has created the namespace's default ServiceAccount.
@@ -97,18 +83,13 @@ describe("admission webhook on the real API server", () => {
         : undefined,
     );
     await eventually("the webhook to be ready", 15_000, async () =>
-      (await fetchReady()) ? true : undefined,
+      (await webhookReady(manager)) ? true : undefined,
     );
   });
 
   after(async () => {
     await manager?.close();
-    await kubectl([
-      "delete",
-      "validatingwebhookconfiguration,mutatingwebhookconfiguration",
-      name,
-      "--ignore-not-found",
-    ]);
+    await unregisterTestWebhook(name);
     await kubectl(["delete", "namespace", namespace, "--wait=false"]);
   });
 
@@ -343,10 +324,4 @@ async function mutateCalls(): Promise<number> {
     }).on("error", reject);
   });
   return Number(/^vakt_admission_duration_seconds_count\{endpoint="mutate"\} (\d+)$/m.exec(text)?.[1] ?? "0");
-}
-
-async function fetchReady(): Promise<boolean> {
-  const url = manager?.webhook.url;
-  // The server's certificate is signed by vakt's own CA; readiness is what matters here.
-  return url === undefined ? false : getOk(`${url}/readyz`, "insecure");
 }
