@@ -11,6 +11,7 @@ class FakeLeases {
   lease: Json | undefined;
   version = 0;
   failing = new Set<string>();
+  forbidden = new Set<string>();
   client(identity: string): KubeClient {
     return {
       requests: 0,
@@ -18,6 +19,8 @@ class FakeLeases {
       request: (method, _path, options = {}): Promise<KubeResponse> => {
         if (this.failing.has(identity))
           return Promise.reject(new KubeError(503, "ServiceUnavailable", "down"));
+        if (this.forbidden.has(identity))
+          return Promise.reject(new KubeError(403, "Forbidden", "leases is forbidden"));
         if (method === "GET") {
           if (this.lease === undefined) return Promise.reject(new KubeError(404, "NotFound", "not found"));
           return Promise.resolve({ status: 200, body: structuredClone(this.lease) });
@@ -40,13 +43,19 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function elector(store: FakeLeases, clock: FakeClock, identity: string, log: string[]): LeaderElector {
+function elector(
+  store: FakeLeases,
+  clock: FakeClock,
+  identity: string,
+  log: string[],
+  logger = pino({ level: "silent" }),
+): LeaderElector {
   return new LeaderElector({
     client: store.client(identity),
     namespace: "ns",
     name: "lease",
     identity,
-    logger: pino({ level: "silent" }),
+    logger,
     clock,
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
@@ -104,6 +113,32 @@ describe("LeaderElector", () => {
     await flush();
     assert.equal(b.isLeader(), true);
     assert.equal((store.lease?.["spec"] as Json)["holderIdentity"], "b");
+  });
+
+  it("warns once when the API server refuses the lease (RBAC), and leads once it is allowed", async () => {
+    const store = new FakeLeases();
+    const clock = new FakeClock();
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const warnings = (): string[] =>
+      lines.filter((line) => (JSON.parse(line) as { level: number }).level === 40);
+    store.forbidden.add("a");
+    const a = elector(store, clock, "a", [], logger);
+    a.start();
+    for (let t = 0; t < 5; t++) {
+      await flush();
+      clock.advance(2_000);
+    }
+    assert.equal(a.isLeader(), false);
+    assert.equal(warnings().length, 1, lines.join(""));
+    assert.match(warnings()[0] ?? "", /refuses the lease/);
+    assert.match(warnings()[0] ?? "", /leases is forbidden/);
+    await flush();
+    store.forbidden.delete("a");
+    clock.advance(2_000);
+    await flush();
+    assert.equal(a.isLeader(), true);
+    await a.stop(false);
   });
 
   it("refuses a renew deadline that is not shorter than the lease", () => {

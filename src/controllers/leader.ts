@@ -56,6 +56,8 @@ export class LeaderElector {
   #observedAt = 0;
   #timer: { cancel(): void } | undefined;
   #stopped = false;
+  /** A refused lease request was logged as a warning (until an attempt gets through again). */
+  #refusalLogged = false;
   #running: Promise<void> = Promise.resolve();
 
   constructor(options: LeaderElectionOptions) {
@@ -93,6 +95,7 @@ export class LeaderElector {
     try {
       const acquired = await this.#tryAcquireOrRenew();
       if (this.#stopped) return;
+      this.#refusalLogged = false;
       if (acquired) {
         this.#renewedAt = this.#clock.now();
         if (!this.#leader) {
@@ -107,7 +110,15 @@ export class LeaderElector {
     } catch (error) {
       if (this.#leader && this.#clock.now() - this.#renewedAt >= this.#deadlineMs)
         this.#stepDown(`renewal failed: ${errorMessage(error)}`);
-      else logger.debug({ error: errorMessage(error) }, "lease attempt failed");
+      else if (refused(error) && !this.#refusalLogged) {
+        // Not a race with another replica but a configuration problem (RBAC, credentials):
+        // say so once, loudly, rather than retrying in silence.
+        this.#refusalLogged = true;
+        logger.warn(
+          { lease: this.#options.name, namespace: this.#options.namespace, error: errorMessage(error) },
+          "the API server refuses the lease: this replica cannot lead until that is fixed",
+        );
+      } else logger.debug({ error: errorMessage(error) }, "lease attempt failed");
     }
   }
 
@@ -189,4 +200,9 @@ export class LeaderElector {
       this.#options.logger.warn({ error: errorMessage(error) }, "could not release the lease");
     }
   }
+}
+
+/** A lease request the API server turned down for a reason that retrying will not change. */
+function refused(error: unknown): boolean {
+  return error instanceof KubeError && (error.code === 401 || error.code === 403);
 }

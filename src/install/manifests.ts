@@ -312,12 +312,13 @@ function clusterRole(labels: Record<string, string>): KubeObject {
       { apiGroups: ["velero.io"], resources: ["schedules"], verbs: write },
       { apiGroups: ["postgresql.cnpg.io"], resources: ["clusters", "scheduledbackups"], verbs: write },
       { apiGroups: ["rabbitmq.com"], resources: ["rabbitmqclusters"], verbs: write },
+      { apiGroups: ["databases.spotahome.com"], resources: ["redisfailovers"], verbs: write },
       {
         apiGroups: ["monitoring.coreos.com"],
         resources: ["servicemonitors", "prometheusrules", "podmonitors"],
         verbs: write,
       },
-      { apiGroups: ["argoproj.io"], resources: ["applications"], verbs: write },
+      { apiGroups: ["argoproj.io"], resources: ["applications", "appprojects"], verbs: write },
       { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: read },
     ],
   };

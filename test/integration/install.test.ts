@@ -1,27 +1,13 @@
 // The API server itself validates what `vakt install` prints: CRDs are created for real, the
 // rest is applied with a server-side dry run (no vakt pod can run here: kwok nodes run nothing).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 import { kubectl } from "../../src/testing/cluster.ts";
-
-function vakt(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["src/cli/main.ts", ...args],
-      { maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`vakt ${args.join(" ")}: ${stderr}`));
-        else resolve(stdout);
-      },
-    );
-  });
-}
+import { vaktCli } from "./vakt-process.ts";
 
 describe("vakt install on a real API server", () => {
   it("is accepted by the API server: CRDs established, everything else valid in a server-side dry run", async () => {
-    const manifests = await vakt(["install", "--tls=self", "--namespace=vakt-install-test"]);
+    const manifests = await vaktCli(["install", "--tls=self", "--namespace=vakt-install-test"]);
     const documents = manifests.split(/^---\n/m);
     const crds = documents.filter((d) => /^kind: CustomResourceDefinition$/m.test(d));
     const rest = documents.filter((d) => !/^kind: CustomResourceDefinition$/m.test(d));

@@ -3,10 +3,7 @@
 // A Tenant applied with kubectl converges to Ready; the process holds the Lease while it runs,
 // and SIGTERM stops it cleanly and frees the Lease for a successor.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { makeKubeClient } from "../../src/controllers/kube.ts";
 import type { Json } from "../../src/controllers/kube.ts";
@@ -14,6 +11,7 @@ import { TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import { renderTenant } from "../../src/tenant/render.ts";
 import { parseTenant } from "../../src/tenant/validate.ts";
 import { installTenantCrds, readObject } from "./tenant-crds.ts";
+import { spawnVakt } from "./vakt-process.ts";
 import {
   eventually,
   kubectl,
@@ -22,21 +20,9 @@ import {
   withNamespace,
 } from "../../src/testing/cluster.ts";
 
-const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 const client = makeKubeClient(testKubeConfig());
 
 const read = (path: string): Promise<Json | undefined> => readObject(client, path);
-
-/** Exit code and signal of a child process, once it has exited. */
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) =>
-    child.once("exit", (code, signal) => {
-      resolve({ code, signal });
-    }),
-  );
-}
 
 describe("vakt run --parts controller (its own process)", () => {
   it("converges a Tenant to Ready, holds the Lease while running and frees it on SIGTERM", async (t) => {
@@ -44,36 +30,21 @@ describe("vakt run --parts controller (its own process)", () => {
     // The Lease's namespace, also the Velero namespace of the tenant.
     const namespace = await withNamespace(t, "tc-run");
     const name = `tc-run-${randomBytes(3).toString("hex")}`;
-    const output: string[] = [];
-    const vakt = spawn(
-      process.execPath,
-      [
-        MAIN,
-        "run",
-        "--parts",
-        "controller",
-        "--kubeconfig",
-        testKubeconfigPath(),
-        "--namespace",
-        namespace,
-        "--workers",
-        "2",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const collect = (chunk: Buffer): void => {
-      output.push(chunk.toString("utf8"));
-    };
-    vakt.stdout.on("data", collect);
-    vakt.stderr.on("data", collect);
+    const vakt = spawnVakt(t, [
+      "run",
+      "--parts",
+      "controller",
+      "--kubeconfig",
+      testKubeconfigPath(),
+      "--namespace",
+      namespace,
+      "--workers",
+      "2",
+    ]);
     t.after(async () => {
-      if (vakt.exitCode === null && vakt.signalCode === null) {
-        vakt.kill("SIGKILL");
-        await exited(vakt);
-      }
       await kubectl(["delete", "tenant", name, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
     });
-    const diagnostics = (): string => `\nvakt output:\n${output.join("").slice(-4000)}`;
+    const { diagnostics } = vakt;
 
     const manifest: Json = {
       apiVersion: "vakt.dev/v1alpha1",
@@ -98,7 +69,8 @@ describe("vakt run --parts controller (its own process)", () => {
       `tenant ${name} Ready from the vakt process${diagnostics()}`,
       90_000,
       async () => {
-        if (vakt.exitCode !== null) throw new Error(`vakt exited with ${vakt.exitCode}${diagnostics()}`);
+        if (vakt.child.exitCode !== null)
+          throw new Error(`vakt exited with ${vakt.child.exitCode}${diagnostics()}`);
         const current = await read(`${TENANTS_PATH}/${name}`);
         const generation = (current?.["metadata"] as { generation?: number } | undefined)?.generation;
         const status = current?.["status"] as
@@ -126,15 +98,7 @@ describe("vakt run --parts controller (its own process)", () => {
       ?.holderIdentity;
     assert.ok(holder !== undefined && holder !== "", `the vakt process holds the Lease${diagnostics()}`);
 
-    vakt.kill("SIGTERM");
-    const { code } = await Promise.race([
-      exited(vakt),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => {
-          reject(new Error(`vakt did not exit within 20 s of SIGTERM${diagnostics()}`));
-        }, 20_000).unref(),
-      ),
-    ]);
+    const code = await vakt.stop();
     assert.equal(code, 0, `vakt exits 0 on SIGTERM${diagnostics()}`);
     const after = ((await read(leasePath))?.["spec"] as { holderIdentity?: string } | undefined)
       ?.holderIdentity;

@@ -12,14 +12,19 @@ import { pino } from "pino";
 import { startTenantController } from "../../src/controllers/controller.ts";
 import type { TenantController, TenantControllerOptions } from "../../src/controllers/controller.ts";
 import { makeDiscovery } from "../../src/controllers/discovery.ts";
-import { makeKubeClient, resourcePath } from "../../src/controllers/kube.ts";
+import { makeKubeClient } from "../../src/controllers/kube.ts";
 import type { Json } from "../../src/controllers/kube.ts";
 import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import type { WriteInfo } from "../../src/controllers/tenant.ts";
-import { renderTenant } from "../../src/tenant/render.ts";
-import { parseTenant } from "../../src/tenant/validate.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
-import { installTenantCrds, readObject } from "./tenant-crds.ts";
+import {
+  assertTenantChildren,
+  expectedChildren as renderedChildren,
+  fullTenantManifest,
+  installTenantCrds,
+  readObject,
+} from "./tenant-crds.ts";
+import type { ChildRef } from "./tenant-crds.ts";
 
 const config = testKubeConfig();
 const client = makeKubeClient(config);
@@ -37,45 +42,9 @@ function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
 }
 
-/** A tenant rendering every kind vakt knows: two namespaces, guardrails and managed services. */
+/** A tenant rendering every kind vakt knows; its Velero and Argo CD objects go to `infra`. */
 function tenantManifest(name: string, options: { second?: boolean } = {}): Json {
-  const second = options.second ?? true;
-  return {
-    apiVersion: "vakt.dev/v1alpha1",
-    kind: "Tenant",
-    metadata: { name },
-    spec: {
-      displayName: `Controller test ${name}`,
-      owners: [
-        { kind: "Group", name: `${name}-admins`, role: "admin" },
-        { kind: "User", name: "auditor@example.com", role: "view" },
-      ],
-      namespaces: [{ name }, ...(second ? [{ name: `${name}-db` }] : [])],
-      network: second
-        ? { flows: [{ from: { namespace: name }, to: { namespace: `${name}-db` }, ports: [{ port: 5432 }] }] }
-        : {},
-      tls: {
-        issuerRef: { name: "internal-ca", kind: "ClusterIssuer" },
-        certificates: [{ name: "web", namespace: name, hosts: [`${name}.example.com`] }],
-      },
-      backup: { veleroNamespace: infra },
-      monitoring: {
-        serviceMonitors: [{ name: "web", namespace: name, selector: { app: "web" }, port: "metrics" }],
-      },
-      services: {
-        postgresql: [
-          {
-            name: "db",
-            namespace: second ? `${name}-db` : name,
-            backup: { destinationPath: "s3://backups/db", credentialsSecret: "db-backup-s3" },
-          },
-        ],
-        rabbitmq: [{ name: "mq", namespace: name }],
-        redis: [{ name: "cache", namespace: name, passwordSecret: "cache-auth" }],
-      },
-      gitops: { repoURL: "https://git.example.com/deploy.git", namespace: name, argocdNamespace: infra },
-    },
-  };
+  return fullTenantManifest(name, infra, options);
 }
 
 async function applyTenant(manifest: Json): Promise<void> {
@@ -88,31 +57,9 @@ async function getTenant(name: string): Promise<Json> {
   return (await client.request("GET", `${TENANTS_PATH}/${name}`)).body;
 }
 
-interface ChildRef {
-  readonly label: string;
-  readonly path: string;
-}
-
 /** The objects the renderer says a tenant has, as API paths. */
-async function expectedChildren(manifest: Json): Promise<ChildRef[]> {
-  const parsed = parseTenant(manifest);
-  // Warnings (e.g. no egress declared for CloudNativePG) still render; errors would not.
-  assert.deepEqual(
-    parsed.problems.filter((problem) => problem.severity === "error"),
-    [],
-  );
-  assert.ok(parsed.tenant);
-  const refs: ChildRef[] = [];
-  for (const object of renderTenant(parsed.tenant).objects) {
-    const resource = await discovery.resourceFor(String(object.apiVersion), String(object.kind));
-    assert.ok(resource, `${String(object.kind)} must be served (its CRD is installed in before())`);
-    const m = object.metadata as { name: string; namespace?: string };
-    refs.push({
-      label: `${String(object.kind)} ${m.namespace ?? ""}/${m.name}`,
-      path: resourcePath(resource, m.namespace, m.name),
-    });
-  }
-  return refs;
+function expectedChildren(manifest: Json): Promise<ChildRef[]> {
+  return renderedChildren(discovery, manifest);
 }
 
 const read = (path: string): Promise<Json | undefined> => readObject(client, path);
@@ -168,26 +115,8 @@ async function stop(controller: TenantController, releaseLease = true): Promise<
 }
 
 /** Every expected child exists, is controlled by the tenant and is managed by "vakt". */
-async function assertAllChildren(name: string, manifest: Json): Promise<void> {
-  const uid = ((await getTenant(name))["metadata"] as Json)["uid"] as string;
-  for (const child of await expectedChildren(manifest)) {
-    const object = await read(child.path);
-    assert.ok(object, `${child.label} exists`);
-    const metadata = object["metadata"] as {
-      ownerReferences?: { uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-      managedFields?: { manager: string; operation: string }[];
-    };
-    assert.ok(
-      metadata.ownerReferences?.some(
-        (o) => o.uid === uid && o.controller === true && o.blockOwnerDeletion === true,
-      ),
-      `${child.label} is controlled by the tenant`,
-    );
-    assert.ok(
-      metadata.managedFields?.some((f) => f.manager === "vakt" && f.operation === "Apply"),
-      `${child.label} is applied by field manager vakt`,
-    );
-  }
+function assertAllChildren(name: string, manifest: Json): Promise<void> {
+  return assertTenantChildren(client, discovery, name, manifest);
 }
 
 describe("Tenant controller on the real API server", () => {
