@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
+import { CHILD_KINDS } from "../controllers/controller.ts";
+import { thirdPartyCrdFiles } from "../tenant/crds.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { INVENTORY_RESOURCES } from "../manager/inventory.ts";
+import { parseAllDocuments } from "yaml";
 import { installManifests } from "./manifests.ts";
 
 function manifests(tls: "cert-manager" | "self"): KubeObject[] {
@@ -117,5 +121,53 @@ describe("vakt install", () => {
       encoding: "utf8",
     });
     assert.equal(run.status, 0, run.stderr);
+  });
+
+  it("grants the Tenant controller every verb it uses on every kind it applies", async () => {
+    // Resource names: the built-in kinds here, the others from their projects' own CRDs.
+    const plurals = new Map<string, string>([
+      ["/Namespace", "namespaces"],
+      ["/ResourceQuota", "resourcequotas"],
+      ["/LimitRange", "limitranges"],
+      ["rbac.authorization.k8s.io/RoleBinding", "rolebindings"],
+      ["networking.k8s.io/NetworkPolicy", "networkpolicies"],
+    ]);
+    for (const project of await thirdPartyCrdFiles())
+      for (const file of project.files)
+        for (const document of parseAllDocuments(readFileSync(file, "utf8"))) {
+          const crd = document.toJS() as {
+            kind?: string;
+            spec?: { group: string; names: { kind: string; plural: string } };
+          } | null;
+          if (crd?.kind === "CustomResourceDefinition" && crd.spec !== undefined)
+            plurals.set(`${crd.spec.group}/${crd.spec.names.kind}`, crd.spec.names.plural);
+        }
+    const role = manifests("self").find((o) => o.kind === "ClusterRole");
+    const rules = (role?.["rules"] ?? []) as {
+      apiGroups: string[];
+      resources: string[];
+      resourceNames?: string[];
+      verbs: string[];
+    }[];
+    // Server-side apply (patch), list and watch for the informers, get, delete for pruning.
+    const needed = ["get", "list", "watch", "patch", "delete"];
+    const missing: string[] = [];
+    for (const { apiVersion, kind } of CHILD_KINDS) {
+      const group = apiVersion.includes("/") ? (apiVersion.split("/")[0] ?? "") : "";
+      const plural = plurals.get(`${group}/${kind}`);
+      assert.ok(plural !== undefined, `no resource name known for ${apiVersion} ${kind}`);
+      for (const verb of needed)
+        if (
+          !rules.some(
+            (r) =>
+              r.apiGroups.includes(group) &&
+              r.resources.includes(plural) &&
+              r.resourceNames === undefined &&
+              r.verbs.includes(verb),
+          )
+        )
+          missing.push(`${verb} ${plural}.${group === "" ? "core" : group}`);
+    }
+    assert.deepEqual(missing, []);
   });
 });
