@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG, parseConfig } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
-import type { KubeObject, Rule } from "../engine/types.ts";
+import type { KubeObject } from "../engine/types.ts";
 import { AdmissionState } from "../webhook/admission.ts";
 import { startWebhookServer } from "../webhook/server.ts";
 import type { TlsMaterial, WebhookServer } from "../webhook/server.ts";
@@ -34,14 +34,6 @@ import { tenantCrd } from "../tenant/schema.ts";
 import { hostname } from "node:os";
 
 export const FIELD_MANAGER = "vakt";
-
-/**
- * Every rule runs at admission. Rules that judge an object by the objects around it (a
- * PodDisruptionBudget or NetworkPolicy selecting a workload, its autoscaler, its ServiceAccount)
- * read the live inventory of the cluster (inventory.ts); what was applied after the object is not
- * seen yet. See docs/adr/0008-admission-live-inventory.md.
- */
-export const ADMISSION_RULES: readonly Rule[] = ALL_RULES;
 
 export interface ManagerOptions {
   readonly kubeconfig: KubeConfig;
@@ -224,7 +216,8 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
     return { controller, close: () => controller.close() };
   }
 
-  const state = new AdmissionState({ rules: ADMISSION_RULES, allRules: ALL_RULES });
+  // Every rule runs at admission; relational ones read the live inventory (ADR 0008).
+  const state = new AdmissionState({ rules: ALL_RULES, allRules: ALL_RULES });
   // Four long watches and their paginated lists: a few connections are enough.
   const inventoryClient = makeKubeClient(options.kubeconfig, { maxConnections: 4 });
   const inventory = new LiveInventory({
@@ -320,7 +313,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
       failurePolicy: options.failurePolicy,
       timeoutSeconds: options.timeoutSeconds,
       excludedNamespaces: options.excludedNamespaces,
-      rules: ADMISSION_RULES,
+      rules: ALL_RULES,
       mutate: true,
     })) {
       await apply(objects, object);

@@ -20,7 +20,8 @@ import {
 } from "@kubernetes/client-node";
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { ADMISSION_RULES, startManager } from "../../src/manager/run.ts";
+import { ALL_RULES } from "../../src/engine/rules/index.ts";
+import { startManager } from "../../src/manager/run.ts";
 import type { Manager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
@@ -200,7 +201,7 @@ describe("webhook CA rotation across replicas on the real API server", () => {
         failurePolicy: "Fail",
         timeoutSeconds: 5,
         excludedNamespaces: ["kube-system", vaktNamespace],
-        rules: ADMISSION_RULES,
+        rules: ALL_RULES,
         mutate: true,
         namespaceLabels: { [label]: id },
       })) {

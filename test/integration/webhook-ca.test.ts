@@ -8,7 +8,8 @@ import { after, describe, it } from "node:test";
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { ADMISSION_RULES, startManager } from "../../src/manager/run.ts";
+import { ALL_RULES } from "../../src/engine/rules/index.ts";
+import { startManager } from "../../src/manager/run.ts";
 import type { Manager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
@@ -55,7 +56,7 @@ describe("self-bootstrapped webhook CA in a cluster", () => {
       failurePolicy: "Ignore",
       timeoutSeconds: 5,
       excludedNamespaces: ["kube-system", namespace],
-      rules: ADMISSION_RULES,
+      rules: ALL_RULES,
       mutate: true,
       namespaceLabels: { "vakt.dev/never-matches": id },
     })) {

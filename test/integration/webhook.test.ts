@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { get } from "../../src/engine/workloads.ts";
-import { ADMISSION_RULES } from "../../src/manager/run.ts";
+import { ALL_RULES } from "../../src/engine/rules/index.ts";
 import type { Manager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
@@ -56,7 +56,7 @@ async function register(failurePolicy: "Fail" | "Ignore", url: string, caBundle:
     failurePolicy,
     timeoutSeconds: 5,
     excludedNamespaces: ["kube-system"],
-    rules: ADMISSION_RULES,
+    rules: ALL_RULES,
     mutate: true,
     namespaceLabels: labels,
   })) {
