@@ -8,7 +8,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadAll } from "js-yaml";
 import { writeCorpus } from "../../bench/corpus.ts";
-import { DECLINED, fastLoad } from "./fast-yaml.ts";
+import { DECLINED, fastLoad, fastLoadIndexed } from "./fast-yaml.ts";
+import { indexBlockYaml } from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 import { splitYamlDocuments } from "./split.ts";
 
@@ -93,7 +94,48 @@ const DECLINED_CASES = [
   "text\n",
 ];
 
+/**
+ * Asserts that reading `text` with the positions index gives the same value as without, and the
+ * same index the positions scan builds (where both do). Returns whether an index was recorded.
+ */
+function recordsLikeTheScan(text: string): boolean {
+  const read = fastLoadIndexed(text, 100);
+  if (read === DECLINED) {
+    assert.equal(fastLoad(text, 100), DECLINED, `declined only when recording: ${JSON.stringify(text)}`);
+    return false;
+  }
+  assert.deepStrictEqual(
+    read.value,
+    fastLoad(text, 100),
+    `recording changed the value of ${JSON.stringify(text)}`,
+  );
+  if (read.index === undefined) return false;
+  const scanned = indexBlockYaml(text);
+  if (scanned !== undefined) {
+    assert.deepStrictEqual(
+      read.index.data,
+      scanned.data,
+      `recorded index differs from the scan: ${JSON.stringify(text)}`,
+    );
+    assert.deepStrictEqual(
+      read.index.decoded,
+      scanned.decoded,
+      `decoded keys differ: ${JSON.stringify(text)}`,
+    );
+  }
+  return true;
+}
+
 describe("fast YAML path", () => {
+  it("records the positions index the scan builds, on the corpus, the fixtures, the examples and the cases", () => {
+    const recorded = corpus.filter((text) => recordsLikeTheScan(text)).length;
+    assert.equal(recorded, corpus.length, "an index is recorded for every corpus document");
+    let others = 0;
+    for (const text of [...fixtures, ...examples, ...ACCEPTED, ...DECLINED_CASES])
+      if (recordsLikeTheScan(text)) others++;
+    assert.ok(others > fixtures.length / 2, `an index was recorded for only ${others} other documents`);
+  });
+
   it("reads every document of the benchmark corpus exactly as js-yaml does", () => {
     const accepted = corpus.filter((text) => agrees(text)).length;
     assert.equal(accepted, corpus.length, "every corpus document is within the fast path's subset");

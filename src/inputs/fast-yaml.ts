@@ -18,6 +18,25 @@
  * `helm template`, kustomize and hand-written manifests contain.
  */
 import { mergeTag } from "js-yaml";
+import {
+  DECODED_KEY,
+  NONE,
+  PLAIN_KEY,
+  QUOTED_KEY,
+  recordAbandon,
+  recordEntry,
+  recordEntryValue,
+  recordFinish,
+  recordFlow,
+  recordItem,
+  recordItemNode,
+  recordMap,
+  recordMerge,
+  recordScalar,
+  recordSeq,
+  recordStart,
+  type BlockIndex,
+} from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 
 /** Returned when the text is outside the fast path's subset (not necessarily invalid YAML). */
@@ -122,7 +141,17 @@ class FastParser {
   private readonly text: string;
   private readonly length: number;
   private readonly maxDepth: number;
+  /** Whether to record the positions index (positions-fast.ts) while parsing. */
+  private readonly record: boolean;
   private depth = 0;
+  /** 0-based number of the current line. */
+  private line = 0;
+  /** When recording: the record of the node parsed last. */
+  private node = NONE;
+  /** When recording: false once the document holds a form the scan in positions-fast.ts declines. */
+  indexable = true;
+  /** Set when a flow collection holds another one (those are not indexed item by item). */
+  private flowNested = false;
   /** The current line: its start, end (index of "\n" or the text's length), indentation. */
   private lineStart = 0;
   private lineEnd = 0;
@@ -133,10 +162,11 @@ class FastParser {
   /** Past the document's own leading `---` (if any): any marker line from here on is declined. */
   private started = false;
 
-  constructor(text: string, maxDepth: number) {
+  constructor(text: string, maxDepth: number, record: boolean) {
     this.text = text;
     this.length = text.length;
     this.maxDepth = maxDepth;
+    this.record = record;
     this.setLine(0);
   }
 
@@ -174,6 +204,7 @@ class FastParser {
   }
 
   private nextLine(): void {
+    this.line++;
     this.setLine(this.lineEnd + 1);
   }
 
@@ -215,6 +246,7 @@ class FastParser {
     }
     this.started = true;
     if (text.charCodeAt(this.lineStart) === 0x25 /* % */) throw DECLINE;
+    if (this.record) recordStart();
     const value = this.blockNode(this.contentStart, this.indent, -1);
     this.skipEmpty();
     if (!this.atEnd()) throw DECLINE;
@@ -343,6 +375,7 @@ class FastParser {
     if (parentIndent < 0) throw DECLINE; // a document that is one scalar is no manifest: left to js-yaml
     const text = this.text;
     const c = text.charCodeAt(pos);
+    const node = this.record ? recordScalar(this.line, pos - this.lineStart) : NONE;
     let value: unknown;
     if (c === QUOTE || c === APOSTROPHE) {
       const end = this.quotedEnd(pos);
@@ -352,6 +385,7 @@ class FastParser {
       value = resolvePlain(this.plainOnLine(pos));
     }
     this.afterOneLine(parentIndent);
+    this.node = node;
     return value;
   }
 
@@ -378,6 +412,9 @@ class FastParser {
   private mapping(pos: number, column: number): Record<string, unknown> {
     const text = this.text;
     const result: Record<string, unknown> = {};
+    const record = this.record;
+    const map = record ? recordMap(this.line, column) : NONE;
+    let entry = NONE;
     for (;;) {
       // A key at `pos`: quoted, or plain up to its colon.
       let key: string;
@@ -388,6 +425,12 @@ class FastParser {
         colon = this.colonAfter(end);
         if (colon === -1) throw DECLINE;
         key = this.quotedValue(pos, end);
+        if (record) {
+          // Escapes (`\n`, `''`) make the value shorter than the text between the quotes.
+          const kind = key.length === end - pos - 2 ? QUOTED_KEY : DECODED_KEY;
+          entry = recordEntry(map, entry, kind, pos + 1, end - 1, key, this.line, column);
+          if (key === "<<") recordMerge(map);
+        }
       } else {
         colon = this.keyColon(pos);
         if (colon === -1 || colon === pos) throw DECLINE;
@@ -395,11 +438,16 @@ class FastParser {
         let end = colon;
         while (text.charCodeAt(end - 1) === SPACE) end--;
         key = plainKey(text.slice(pos, end));
+        if (record) entry = recordEntry(map, entry, PLAIN_KEY, pos, end, "", this.line, column);
       }
       if (key === "__proto__" || Object.hasOwn(result, key)) throw DECLINE;
       result[key] = this.mappingValue(colon + 1, column);
+      if (record) recordEntryValue(entry, this.node);
       this.skipEmpty();
-      if (this.eof || this.indent < column) return result;
+      if (this.eof || this.indent < column) {
+        this.node = map;
+        return result;
+      }
       if (this.indent > column) throw DECLINE;
       pos = this.contentStart;
       if (text.charCodeAt(pos) === DASH && this.isSeparated(pos + 1)) throw DECLINE;
@@ -413,16 +461,19 @@ class FastParser {
     while (i < this.lineEnd && text.charCodeAt(i) === SPACE) i++;
     if (i >= this.lineEnd || text.charCodeAt(i) === HASH) {
       // Nothing on the key's line: a nested block node, a sequence at the key's own indentation, or null.
+      const keyLine = this.line;
       this.nextLine();
       this.skipEmpty();
-      if (this.eof) return null;
-      if (this.indent > column) return this.blockNode(this.contentStart, this.indent, column);
-      if (
-        this.indent === column &&
-        text.charCodeAt(this.contentStart) === DASH &&
-        this.isSeparated(this.contentStart + 1)
-      )
-        return this.blockNode(this.contentStart, this.indent, column - 1);
+      if (!this.eof) {
+        if (this.indent > column) return this.blockNode(this.contentStart, this.indent, column);
+        if (
+          this.indent === column &&
+          text.charCodeAt(this.contentStart) === DASH &&
+          this.isSeparated(this.contentStart + 1)
+        )
+          return this.blockNode(this.contentStart, this.indent, column - 1);
+      }
+      if (this.record) this.node = recordScalar(keyLine, -1);
       return null;
     }
     const c = text.charCodeAt(i);
@@ -435,30 +486,40 @@ class FastParser {
   private sequence(pos: number, column: number): unknown[] {
     const text = this.text;
     const result: unknown[] = [];
+    const record = this.record;
+    const seq = record ? recordSeq(this.line, column) : NONE;
+    let item = NONE;
     for (;;) {
       // `pos` is at a "-" followed by a space or the end of the line.
       let i = pos + 1;
       while (i < this.lineEnd && text.charCodeAt(i) === SPACE) i++;
       if (i >= this.lineEnd || text.charCodeAt(i) === HASH) {
+        // An item on the lines below its "-", or null: forms the positions scan leaves to `yaml`.
+        this.indexable = false;
         this.nextLine();
         this.skipEmpty();
         if (!this.eof && this.indent > column)
           result.push(this.blockNode(this.contentStart, this.indent, column));
         else result.push(null);
       } else {
+        if (record) item = recordItem(seq, item);
         result.push(this.blockNode(i, i - this.lineStart, column));
+        if (record) recordItemNode(item, this.node);
       }
       this.skipEmpty();
-      if (this.eof || this.indent < column) return result;
+      if (this.eof || this.indent < column) break;
       if (this.indent > column) throw DECLINE;
       pos = this.contentStart;
-      if (text.charCodeAt(pos) !== DASH || !this.isSeparated(pos + 1)) return result;
+      if (text.charCodeAt(pos) !== DASH || !this.isSeparated(pos + 1)) break;
     }
+    this.node = seq;
+    return result;
   }
 
   /** A literal (`|`) or folded (`>`) block scalar whose header is at `pos`. */
   private blockScalar(pos: number, parentIndent: number): string {
     const text = this.text;
+    if (this.record) this.node = recordScalar(this.line, pos - this.lineStart);
     const folded = text.charCodeAt(pos) === GREATER;
     let i = pos + 1;
     let chomp = 0; // 0 clip, -1 strip, 1 keep
@@ -517,9 +578,14 @@ class FastParser {
 
   /** A flow collection that must close on its own line. */
   private flowOnLine(pos: number, parentIndent: number): unknown {
+    this.flowNested = false;
     const [value, end] = this.flowNode(pos, 0);
     this.endOfLine(end);
+    const node = this.record
+      ? recordFlow(this.text, pos, end - 1, this.line, this.lineStart, !this.flowNested)
+      : NONE;
     this.afterOneLine(parentIndent);
+    this.node = node;
     return value;
   }
 
@@ -535,6 +601,9 @@ class FastParser {
     if (depth > this.maxDepth) throw DECLINE;
     const text = this.text;
     const c = text.charCodeAt(pos);
+    if (c === BRACKET_OPEN || c === BRACE_OPEN) {
+      if (depth > 0) this.flowNested = true;
+    }
     if (c === BRACKET_OPEN) {
       const items: unknown[] = [];
       let i = this.skipSpaces(pos + 1);
@@ -634,8 +703,37 @@ class FastParser {
  */
 export function fastLoad(text: string, maxDepth: number): unknown {
   try {
-    return new FastParser(text, maxDepth).document();
+    return new FastParser(text, maxDepth, false).document();
   } catch (error) {
+    if (error === DECLINE || error instanceof RangeError) return DECLINED;
+    throw error;
+  }
+}
+
+/** A document read by {@link fastLoadIndexed}. */
+export interface IndexedValue {
+  readonly value: unknown;
+  /**
+   * The positions index of the document (what indexBlockYaml would build from its text), or
+   * undefined when the document holds a form the index does not model (its root is not a
+   * mapping, an item on the line below its `-`, a byte order mark).
+   */
+  readonly index: BlockIndex | undefined;
+}
+
+/**
+ * fastLoad that also records the positions of the document's keys and items while it reads
+ * them, so locating a finding needs no second pass over the text. DECLINED as fastLoad.
+ */
+export function fastLoadIndexed(text: string, maxDepth: number): IndexedValue | typeof DECLINED {
+  try {
+    const parser = new FastParser(text, maxDepth, true);
+    const value = parser.document();
+    const index = parser.indexable && !text.includes("\uFEFF") ? recordFinish(text) : undefined;
+    if (index === undefined) recordAbandon();
+    return { value, index };
+  } catch (error) {
+    recordAbandon();
     if (error === DECLINE || error instanceof RangeError) return DECLINED;
     throw error;
   }

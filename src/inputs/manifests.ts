@@ -227,7 +227,7 @@ function* yamlObjects(
     const context: DocumentContext = {
       file,
       documentIndex: span.index,
-      locate: yamlLocator(documentText, span.startLine),
+      locate: yamlLocator(documentText, span.startLine, parsed.index),
       start,
     };
     for (const value of parsed.values) yield* objectsOf(value, context, [], label, 0);

@@ -14,7 +14,8 @@
  */
 import { EVENT_ID, loadAll, parseEvents, YAMLException } from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
-import { DECLINED, fastLoad } from "./fast-yaml.ts";
+import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
+import type { BlockIndex } from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 
 export { KUBERNETES_SCHEMA } from "./schema.ts";
@@ -33,7 +34,14 @@ export interface ParseFailure {
   readonly message: string;
 }
 
-export type ParseResult = { readonly ok: true; readonly values: readonly unknown[] } | ParseFailure;
+export interface ParseSuccess {
+  readonly ok: true;
+  readonly values: readonly unknown[];
+  /** The positions index, when the fast path read the document and recorded one (see fastLoadIndexed). */
+  readonly index?: BlockIndex | undefined;
+}
+
+export type ParseResult = ParseSuccess | ParseFailure;
 
 /** 0-based line and column of an offset in text. */
 export function offsetPosition(text: string, offset: number): { line: number; column: number } {
@@ -177,8 +185,8 @@ const MESSAGE_PREFIX = /^(?:YAMLException: )?/;
  * overflows and parser bugs come back as failures.
  */
 export function parseYamlDocument(text: string, limits: ParseLimits): ParseResult {
-  const fast = fastLoad(text, limits.maxDepth);
-  if (fast !== DECLINED) return { ok: true, values: [fast] };
+  const fast = fastLoadIndexed(text, limits.maxDepth);
+  if (fast !== DECLINED) return { ok: true, values: [fast.value], index: fast.index };
   let values: unknown[];
   try {
     values = loadAll(text, {

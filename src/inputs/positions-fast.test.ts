@@ -4,8 +4,9 @@ import fc from "fast-check";
 import { Document, isCollection, visit } from "yaml";
 import type { FieldPath } from "../engine/types.ts";
 import type { SourcePosition } from "../outputs/report.ts";
+import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
 import { parseYamlDocument } from "./parse.ts";
-import { indexBlockYaml, keyTextMatches, resolveBlockPath } from "./positions-fast.ts";
+import { indexBlockYaml, keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-fast.ts";
 import { parsedYamlLocator, yamlLocator } from "./positions.ts";
 
 const LIMITS = { maxDepth: 200, maxAliases: 100, maxAliasExpansion: 100_000 };
@@ -39,6 +40,15 @@ interface Stats {
   documents: number;
   indexed: number;
   fastPaths: number;
+  /** Documents the fast parser recorded an index for while reading them, and paths it answered. */
+  recorded?: number;
+  recordedPaths?: number;
+}
+
+/** The index the fast parser records while reading `text`, if it does. */
+function recordedIndex(text: string): BlockIndex | undefined {
+  const read = fastLoadIndexed(text, LIMITS.maxDepth);
+  return read === DECLINED ? undefined : read.index;
 }
 
 /** Asserts the fast path agrees with the `yaml` re-parse for every path; returns whether the text parsed. */
@@ -51,9 +61,20 @@ function assertEquivalent(
   const parsed = parseYamlDocument(text, LIMITS);
   if (!parsed.ok) return false;
   stats.documents++;
-  if (indexBlockYaml(text) !== undefined) stats.indexed++;
+  const scanned = indexBlockYaml(text);
+  if (scanned !== undefined) stats.indexed++;
+  const recorded = recordedIndex(text);
+  if (recorded !== undefined) {
+    stats.recorded = (stats.recorded ?? 0) + 1;
+    // Recording follows the scan's layout record for record, so where both index they agree exactly.
+    if (scanned !== undefined) {
+      assert.deepEqual(recorded.data, scanned.data, `recorded index differs from the scan in:\n${text}`);
+      assert.deepEqual(recorded.decoded, scanned.decoded, `decoded keys differ in:\n${text}`);
+    }
+  }
   const slow = parsedYamlLocator(text, startLine);
   const locate = yamlLocator(text, startLine);
+  const locateRecorded = yamlLocator(text, startLine, recorded);
   const paths = [...extra];
   for (const value of parsed.values) pathsOf(value, [], paths);
   for (const path of paths) {
@@ -63,7 +84,23 @@ function assertEquivalent(
       stats.fastPaths++;
       assert.deepEqual(fast, expected, `path ${JSON.stringify(path)} in:\n${text}`);
     }
+    if (recorded !== undefined) {
+      const position = resolveBlockPath(recorded, path);
+      if (position !== undefined) {
+        stats.recordedPaths = (stats.recordedPaths ?? 0) + 1;
+        assert.deepEqual(
+          { line: startLine + position.line + 1, column: position.col + 1 },
+          expected,
+          `recorded index, path ${JSON.stringify(path)} in:\n${text}`,
+        );
+      }
+    }
     assert.deepEqual(locate(path), expected, `yamlLocator, path ${JSON.stringify(path)} in:\n${text}`);
+    assert.deepEqual(
+      locateRecorded(path),
+      expected,
+      `yamlLocator with the recorded index, path ${JSON.stringify(path)} in:\n${text}`,
+    );
   }
   return true;
 }
@@ -490,6 +527,10 @@ describe("fast YAML positions: hand-written cases", () => {
     const stats: Stats = { documents: 0, indexed: 0, fastPaths: 0 };
     for (const text of new Set(CASES.map((entry) => entry.text))) assertEquivalent(text, 3, [], stats);
     assert.ok(stats.fastPaths > 100, `only ${stats.fastPaths} paths took the fast path`);
+    assert.ok(
+      (stats.recordedPaths ?? 0) > 100,
+      `the recorded index answered only ${stats.recordedPaths} paths`,
+    );
   });
 });
 
@@ -674,6 +715,12 @@ describe("fast YAML positions agree with the yaml re-parse", () => {
     assert.ok(stats.documents > 300, `only ${stats.documents} documents parsed`);
     assert.ok(stats.indexed / stats.documents > 0.6, `fast path on ${stats.indexed} of ${stats.documents}`);
     assert.ok(stats.fastPaths > 5000, `only ${stats.fastPaths} paths took the fast path`);
+    // Fewer: the fast parser declines multi-line scalars, carriage returns and tabs, which these styles produce often.
+    assert.ok((stats.recorded ?? 0) > 60, `an index was recorded for only ${stats.recorded} documents`);
+    assert.ok(
+      (stats.recordedPaths ?? 0) > 2000,
+      `the recorded index answered only ${stats.recordedPaths} paths`,
+    );
   });
 
   it("on YAML-ish text built from block-structure fragments", { timeout: 120_000 }, () => {
@@ -727,5 +774,6 @@ describe("fast YAML positions agree with the yaml re-parse", () => {
       { numRuns: 3000 },
     );
     assert.ok(stats.indexed > 100, `fast path on only ${stats.indexed} of ${stats.documents}`);
+    assert.ok((stats.recorded ?? 0) > 50, `an index was recorded for only ${stats.recorded} documents`);
   });
 });

@@ -22,7 +22,7 @@
  */
 import { load } from "js-yaml";
 import type { FieldPath } from "../engine/types.ts";
-import { KUBERNETES_SCHEMA } from "./parse.ts";
+import { KUBERNETES_SCHEMA } from "./schema.ts";
 
 /** 0-based line and column (UTF-16 code units) in a document's text. */
 export interface BlockPosition {
@@ -48,10 +48,11 @@ const MAP = 1;
 const SEQ = 2;
 const SCALAR = 3;
 const FLOW = 4;
-const PLAIN_KEY = 0;
-const QUOTED_KEY = 1;
-const DECODED_KEY = 2;
-const NONE = -1;
+export const PLAIN_KEY = 0;
+export const QUOTED_KEY = 1;
+export const DECODED_KEY = 2;
+/** No record (an absent link, or nothing recorded). */
+export const NONE = -1;
 
 /** The index of one document (its root mapping is the record at 0). */
 export interface BlockIndex {
@@ -81,6 +82,127 @@ function leaf(kind: number, line: number, col: number): number {
   buf[at + 1] = line;
   buf[at + 2] = col;
   return at;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording by another parser: fast-yaml.ts builds the same index while it reads a document's
+// values, so documents it accepts need no second scan when their findings are located. One
+// document at a time; every function below appends to the records of that document.
+
+/** Decoded keys of the document being recorded. */
+let recordedKeys: string[] = [];
+
+/** Starts the records of a new document. */
+export function recordStart(): void {
+  top = 0;
+  recordedKeys = [];
+}
+
+export function recordMap(line: number, col: number): number {
+  const at = reserve(5);
+  buf[at] = MAP;
+  buf[at + 1] = line;
+  buf[at + 2] = col;
+  buf[at + 3] = 0;
+  buf[at + 4] = NONE;
+  return at;
+}
+
+/**
+ * An entry of mapping `map` after entry `prev` (NONE for the first), its key `text[start, end)`
+ * of `keyKind`, or for DECODED_KEY the key itself as `decodedKey`.
+ */
+export function recordEntry(
+  map: number,
+  prev: number,
+  keyKind: number,
+  start: number,
+  end: number,
+  decodedKey: string,
+  line: number,
+  col: number,
+): number {
+  const entry = reserve(7);
+  if (keyKind === DECODED_KEY) start = end = recordedKeys.push(decodedKey) - 1;
+  buf[entry] = start;
+  buf[entry + 1] = end;
+  buf[entry + 2] = keyKind;
+  buf[entry + 3] = line;
+  buf[entry + 4] = col;
+  buf[entry + 5] = NONE;
+  buf[entry + 6] = NONE;
+  if (prev === NONE) buf[map + 4] = entry;
+  else buf[prev + 6] = entry;
+  return entry;
+}
+
+/** Marks mapping `map` as having a `<<` key (resolveYamlOffset merges on it). */
+export function recordMerge(map: number): void {
+  buf[map + 3] = 1;
+}
+
+export function recordEntryValue(entry: number, node: number): void {
+  buf[entry + 5] = node;
+}
+
+export function recordSeq(line: number, col: number): number {
+  const at = reserve(4);
+  buf[at] = SEQ;
+  buf[at + 1] = line;
+  buf[at + 2] = col;
+  buf[at + 3] = NONE;
+  return at;
+}
+
+/** An item of sequence `seq` after item `prev` (NONE for the first); its node is set later. */
+export function recordItem(seq: number, prev: number): number {
+  const item = reserve(2);
+  buf[item] = NONE;
+  buf[item + 1] = NONE;
+  if (prev === NONE) buf[seq + 3] = item;
+  else buf[prev + 1] = item;
+  return item;
+}
+
+export function recordItemNode(item: number, node: number): void {
+  buf[item] = node;
+}
+
+/** A scalar (paths stop at it). */
+export function recordScalar(line: number, col: number): number {
+  return leaf(SCALAR, line, col);
+}
+
+/**
+ * A flow collection on one line, `text[open..close]` with its brackets; `flat` when it holds no
+ * nested collection. Flat ones are indexed item by item as the scan does; others are a leaf
+ * paths may not enter (they resolve with the `yaml` re-parse).
+ */
+export function recordFlow(
+  text: string,
+  open: number,
+  close: number,
+  line: number,
+  lineStart: number,
+  flat: boolean,
+): number {
+  const node = flat ? flatFlow(text, open, close, line, -lineStart, recordedKeys) : NONE;
+  return node === NONE ? leaf(FLOW, line, open - lineStart) : node;
+}
+
+/** The index of the recorded document, when its root is a mapping (else undefined). */
+export function recordFinish(text: string): BlockIndex | undefined {
+  const index =
+    top > 0 && buf[0] === MAP ? { text, data: buf.slice(0, top), decoded: recordedKeys } : undefined;
+  recordAbandon();
+  return index;
+}
+
+/** Drops the records of the current document. */
+export function recordAbandon(): void {
+  top = 0;
+  recordedKeys = [];
+  if (buf.length > 1 << 20) buf = new Int32Array(1 << 12);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +310,8 @@ class Scanner {
   keyAfter = 0;
   /** Decoded quoted keys of the document. */
   readonly decoded: string[] = [];
+  /** Where the key last pushed to `decoded` starts. */
+  private decodedAt = -1;
 
   constructor(text: string) {
     this.text = text;
@@ -325,11 +449,16 @@ class Scanner {
       if (after < this.end && text.charCodeAt(after) !== SPACE) decline(); // `"a":b`, `"a":\t`
       this.keyAfter = after;
       if (escaped) {
-        const raw = text.slice(at + 1, close);
-        const key = c === QUOTE ? raw.replaceAll("''", "'") : decodeEscapes(raw);
-        if (key === undefined) decline();
+        // The first key of a mapping is looked at twice (is it a key? then parseMap): decode it once.
+        if (this.decodedAt !== at) {
+          const raw = text.slice(at + 1, close);
+          const key = c === QUOTE ? raw.replaceAll("''", "'") : decodeEscapes(raw);
+          if (key === undefined) decline();
+          this.decoded.push(key);
+          this.decodedAt = at;
+        }
         this.keyKind = DECODED_KEY;
-        this.keyStart = this.decoded.push(key) - 1;
+        this.keyStart = this.decoded.length - 1;
         this.keyEnd = this.keyStart;
       } else {
         this.keyKind = QUOTED_KEY;

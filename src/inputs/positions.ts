@@ -124,13 +124,14 @@ export function parsedYamlLocator(text: string, startLine: number): Locator {
 
 /**
  * A locator for one YAML document: `text` is the document as cut from its file and
- * `startLine` the 0-based line it starts on. On the first call the text is scanned for the
- * positions of its keys and items (indexBlockYaml); documents and paths the scan is not sure of
+ * `startLine` the 0-based line it starts on. `recorded` is the index the fast parser built while
+ * reading the document, if it did; otherwise, on the first call, the text is scanned for the
+ * positions of its keys and items (indexBlockYaml). Documents and paths the index is not sure of
  * are resolved by re-parsing the text with `yaml` (parsedYamlLocator), also at most once.
  */
-export function yamlLocator(text: string, startLine: number): Locator {
+export function yamlLocator(text: string, startLine: number, recorded?: BlockIndex): Locator {
   // undefined: not scanned yet; null: the scan declined the document.
-  let index: BlockIndex | null | undefined;
+  let index: BlockIndex | null | undefined = recorded;
   let slow: Locator | undefined;
   return (path) => {
     if (index === undefined) {
