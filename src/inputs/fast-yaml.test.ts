@@ -73,6 +73,7 @@ const ACCEPTED = [
   "# head\n---\n# c\nkind: Pod # trailing\nmetadata:\n  # inside\n  name: x\n\n\n",
   "a: 'single # not a comment'\nb: \"double: not a key\"\n'q k': 1\n\"dq: k\": 2\n",
   "- a\n- b\n",
+  "a  : spaces before the colon\nb : 1\nyes : 2\nname: x\n",
 ];
 
 const DECLINED_CASES = [

@@ -114,6 +114,10 @@ function resolvePlain(source: string): unknown {
       first !== 0x4f)
   )
     return source;
+  // Every YAML 1.1 null and boolean word is at most 5 letters long ("false"); numbers start with
+  // no letter.
+  if (source.length > 5 && ((first >= 0x61 && first <= 0x7a) || (first >= 0x41 && first <= 0x5a)))
+    return source;
   const cached = scalarCache.get(source);
   if (cached !== undefined || scalarCache.has(source)) return cached;
   const { value, tag } = KUBERNETES_SCHEMA.resolveImplicitScalarTag(source);
@@ -127,6 +131,36 @@ function resolvePlain(source: string): unknown {
 function plainKey(source: string): string {
   const value = resolvePlain(source);
   return typeof value === "string" ? value : String(value);
+}
+
+/*
+ * Plain keys seen before, by a hash of their text: manifests repeat a few hundred keys
+ * (`name`, `image`, `resources`) thousands of times. Finding the key here costs a hash and a
+ * comparison over the text; slicing a new string costs an allocation and, when it is stored as
+ * a property name, a lookup in the engine's string table.
+ */
+const KEY_SLOTS = 4096;
+const keySources: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
+const keyValues: string[] = new Array<string>(KEY_SLOTS).fill("");
+
+/** The hash of text[start, end) that {@link plainKeyHashed} takes. */
+function keyHash(text: string, start: number, end: number): number {
+  let hash = 0;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/** plainKey of text[start, end), whose {@link keyHash} is `hash`, through the table above. */
+function plainKeyHashed(text: string, start: number, end: number, hash: number): string {
+  const slot = (hash ^ (hash >>> 12)) & (KEY_SLOTS - 1);
+  const source = keySources[slot];
+  if (source !== undefined && source.length === end - start && text.startsWith(source, start))
+    return keyValues[slot] as string;
+  const fresh = text.slice(start, end);
+  const key = plainKey(fresh);
+  keySources[slot] = fresh;
+  keyValues[slot] = key;
+  return key;
 }
 
 /**
@@ -432,12 +466,30 @@ class FastParser {
           if (key === "<<") recordMerge(map);
         }
       } else {
-        colon = this.keyColon(pos);
+        // keyColon, hashing the text before the colon on the way.
+        const lineEnd = this.lineEnd;
+        let hash = 0;
+        colon = -1;
+        for (let i = pos; i < lineEnd; i++) {
+          const ch = text.charCodeAt(i);
+          if (ch === COLON) {
+            if (i + 1 >= lineEnd || text.charCodeAt(i + 1) === SPACE) {
+              colon = i;
+              break;
+            }
+          } else if (ch === HASH && i > pos && text.charCodeAt(i - 1) === SPACE) {
+            break;
+          }
+          hash = (Math.imul(hash, 31) + ch) | 0;
+        }
         if (colon === -1 || colon === pos) throw DECLINE;
         if (isIndicatorStart(c) || ((c === DASH || c === COLON) && this.isSeparated(pos + 1))) throw DECLINE;
         let end = colon;
-        while (text.charCodeAt(end - 1) === SPACE) end--;
-        key = plainKey(text.slice(pos, end));
+        if (text.charCodeAt(end - 1) === SPACE) {
+          while (text.charCodeAt(end - 1) === SPACE) end--;
+          hash = keyHash(text, pos, end);
+        }
+        key = plainKeyHashed(text, pos, end, hash);
         if (record) entry = recordEntry(map, entry, PLAIN_KEY, pos, end, "", this.line, column);
       }
       if (key === "__proto__" || Object.hasOwn(result, key)) throw DECLINE;
