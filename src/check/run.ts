@@ -1,7 +1,7 @@
-import { exceptionMatcher } from "../engine/exceptions.ts";
+import { EXCEPTION_KIND, exceptionMatcher } from "../engine/exceptions.ts";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
-import type { Action, EngineSettings, KubeObject, Rule } from "../engine/types.ts";
+import type { Action, EngineSettings, Inventory, KubeObject, Rule } from "../engine/types.ts";
 import { metaOf } from "../engine/workloads.ts";
 import { loadManifests } from "../inputs/manifests.ts";
 import type { LoadManifestsOptions, LoadedObject } from "../inputs/manifests.ts";
@@ -25,79 +25,149 @@ export interface CheckOptions {
   readonly listObjects?: boolean;
 }
 
+/** A finding located in its file, waiting for the exceptions (read to the end of the inputs). */
+interface PendingFinding {
+  /** Load order of its object (the sort is stable, so an object's findings keep the engine's order). */
+  readonly order: number;
+  readonly finding: Omit<ReportFinding, "suppressed" | "exception">;
+  /** What exceptions match on: the object's apiVersion, kind and metadata (not its spec). */
+  readonly subject: KubeObject;
+}
+
+/** Thrown when a rule reads the inventory without declaring it (Rule.inventoryKinds). */
+class UndeclaredInventoryRead extends Error {}
+
 /**
- * `vakt check` without the CLI: loads every input, then evaluates each object against the
- * selected rules with the whole input set as inventory (PodDisruptionBudgets, NetworkPolicies
- * and PolicyExceptions in one file apply to workloads in another). Source positions are
- * resolved only for objects with findings.
+ * The inventory objects evaluated while the inputs are still being read see: no rule that applies
+ * to them reads the inventory (Rule.inventoryKinds says which do), so any read is a bug, reported
+ * as the rule failing (evaluateObject turns that into a finding; nothing is silently admitted).
+ */
+const UNREAD_INVENTORY: Inventory = {
+  complete: false,
+  byKind(kind) {
+    throw new UndeclaredInventoryRead(
+      `read the inventory for ${kind} without declaring it in inventoryKinds`,
+    );
+  },
+};
+
+/**
+ * `vakt check` without the CLI: loads every input and evaluates each object against the selected
+ * rules, with the whole input set as inventory (PodDisruptionBudgets, NetworkPolicies and
+ * PolicyExceptions in one file apply to workloads in another).
+ *
+ * Objects are evaluated as they are read, and their findings located while the document's
+ * positions are at hand; only what is needed later is kept: objects of kinds an inventory rule
+ * applies to (evaluated once every input is read), objects of the kinds such rules look up, and
+ * PolicyExceptions (which may come after the objects they cover, so suppression is decided at
+ * the end). Keeping every object to the end made garbage collection and peak memory grow with
+ * the whole input (docs/adr/0009).
  */
 export async function runCheck(inputs: readonly string[], options: CheckOptions): Promise<CheckReport> {
-  // Entries are dropped from `loaded` once their findings are located: an entry's `locate` holds
-  // its document's text and, after the first call, the position-keeping re-parse of it, which is
-  // several times the size of the plain object. Keeping them all to the end made peak memory and
-  // garbage collection grow with the number of documents with findings.
-  const loaded: (LoadedObject | undefined)[] = [];
-  const objects: KubeObject[] = [];
+  const now = options.settings.now ?? new Date();
+  const settings = { ...options.settings, now };
+  const ruleSet = new RuleSet(options.rules, options.actions);
+  const rulesById = new Map(options.rules.map((rule) => [rule.id, rule]));
+  const deferredKinds = new Set<string>();
+  const keptKinds = new Set<string>([EXCEPTION_KIND]);
+  for (const rule of options.rules) {
+    if (rule.inventoryKinds === undefined || rule.inventoryKinds.length === 0) continue;
+    if ((options.actions.get(rule.id) ?? rule.defaultAction) === "off") continue;
+    for (const kind of rule.kinds) deferredKinds.add(kind);
+    for (const kind of rule.inventoryKinds) keptKinds.add(kind);
+  }
+
+  const pending: PendingFinding[] = [];
   const problems: InputProblem[] = [];
   const files: string[] = [];
+  const kept: KubeObject[] = [];
+  const deferred: ({ readonly entry: LoadedObject; readonly index: number } | undefined)[] = [];
+  const objectsByFile = new Map<string, ReportObject[]>();
+  let objects = 0;
+
+  const evaluate = (entry: LoadedObject, index: number, inventory: Inventory): void => {
+    const found = evaluateObject(entry.object, ruleSet, { settings, inventory });
+    if (found.length === 0) return;
+    const object = entry.object;
+    const meta = metaOf(object);
+    const kind = typeof object.kind === "string" ? object.kind : "";
+    const identity = { kind, namespace: meta.namespace ?? "", name: meta.name ?? "" };
+    const subject: KubeObject = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: object.metadata,
+    };
+    for (let i = 0; i < found.length; i++) {
+      const finding = found[i] as (typeof found)[number];
+      const position = entry.locate(finding.path);
+      pending.push({
+        order: index,
+        subject,
+        finding: {
+          rule: finding.rule,
+          action: finding.action,
+          severity: finding.severity,
+          file: entry.file,
+          line: position.line,
+          column: position.column,
+          field: formatPath(finding.path),
+          ...identity,
+          message: finding.message,
+          fix: rulesById.get(finding.rule)?.fix ?? "",
+          controls: finding.controls,
+        },
+      });
+    }
+  };
+
   for await (const event of loadManifests(inputs, options.load ?? {})) {
     if (event.type === "object") {
-      loaded.push(event);
-      objects.push(event.object);
+      const index = objects++;
+      const object = event.object;
+      const kind = typeof object.kind === "string" ? object.kind : "";
+      if (options.listObjects === true) {
+        const meta = metaOf(object);
+        let list = objectsByFile.get(event.file);
+        if (list === undefined) objectsByFile.set(event.file, (list = []));
+        list.push({
+          kind,
+          namespace: meta.namespace ?? "",
+          name: meta.name ?? "",
+          line: event.locate([]).line,
+        });
+      }
+      if (keptKinds.has(kind)) kept.push(object);
+      if (deferredKinds.has(kind)) deferred.push({ entry: event, index });
+      else evaluate(event, index, UNREAD_INVENTORY);
     } else if (event.type === "problem") problems.push(event.problem);
     else files.push(event.file);
   }
 
-  const inventory = listInventory(objects, false);
-  const now = options.settings.now ?? new Date();
-  const context = {
-    settings: { ...options.settings, now },
-    inventory,
-    exceptions: exceptionMatcher(objects, options.allRules, now),
-  };
-  const ruleSet = new RuleSet(options.rules, options.actions);
-  const rulesById = new Map(options.rules.map((rule) => [rule.id, rule]));
-
-  const findings: ReportFinding[] = [];
-  const objectsByFile = new Map<string, ReportObject[]>();
-  for (let index = 0; index < loaded.length; index++) {
-    const entry = loaded[index];
-    if (entry === undefined) continue;
-    loaded[index] = undefined;
-    const meta = metaOf(entry.object);
-    const kind = typeof entry.object.kind === "string" ? entry.object.kind : "";
-    const identity = { kind, namespace: meta.namespace ?? "", name: meta.name ?? "" };
-    if (options.listObjects === true) {
-      let list = objectsByFile.get(entry.file);
-      if (list === undefined) objectsByFile.set(entry.file, (list = []));
-      list.push({ ...identity, line: entry.locate([]).line });
-    }
-    for (const finding of evaluateObject(entry.object, ruleSet, context)) {
-      const position = entry.locate(finding.path);
-      findings.push({
-        rule: finding.rule,
-        action: finding.action,
-        severity: finding.severity,
-        file: entry.file,
-        line: position.line,
-        column: position.column,
-        field: formatPath(finding.path),
-        ...identity,
-        message: finding.message,
-        fix: rulesById.get(finding.rule)?.fix ?? "",
-        controls: finding.controls,
-        suppressed: finding.suppressedBy !== undefined,
-        ...(finding.suppressedBy === undefined ? {} : { exception: finding.suppressedBy }),
-      });
-    }
+  // Every input is read: the inventory is complete, the objects kept back can be evaluated.
+  const inventory = listInventory(kept, false);
+  for (let i = 0; i < deferred.length; i++) {
+    const item = deferred[i];
+    if (item === undefined) continue;
+    deferred[i] = undefined; // let the object go once its findings are located
+    evaluate(item.entry, item.index, inventory);
   }
+  deferred.length = 0;
+
+  pending.sort((a, b) => a.order - b.order);
+  const exceptions = exceptionMatcher(kept, options.allRules, now);
+  const findings: ReportFinding[] = pending.map(({ finding, subject }) => {
+    const exception = exceptions(finding.rule, subject);
+    return exception === undefined
+      ? { ...finding, suppressed: false }
+      : { ...finding, suppressed: true, exception };
+  });
   const byFile: FileObjects[] = [...objectsByFile].map(([file, list]) => ({ file, objects: list }));
   return {
     findings,
     problems,
     rules: options.rules,
     files,
-    objects: objects.length,
+    objects,
     ...(options.listObjects === true ? { objectsByFile: byFile } : {}),
   };
 }

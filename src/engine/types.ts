@@ -91,6 +91,13 @@ export interface Rule {
    * would refuse (Windows pods, from v1.25).
    */
   readonly supersededBy?: { readonly rule: string; readonly applies: (settings: EngineSettings) => boolean };
+  /**
+   * Kinds the check looks up in `context.inventory`, if any. A rule that reads other objects must
+   * name their kinds here: `vakt check` evaluates objects as they are read and keeps back only
+   * those some inventory rule applies to, until every object of these kinds has been read, and
+   * the admission inventory must watch them (a test holds every rule to this).
+   */
+  readonly inventoryKinds?: readonly string[];
   check(object: KubeObject, context: RuleContext): readonly Violation[];
 }
 

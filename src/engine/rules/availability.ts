@@ -110,6 +110,7 @@ export const replicas: Rule = {
     "the application tolerates losing one, or that the cluster has room for them. Autoscalers are only " +
     "seen when they are in the same input set.",
   reference: "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/",
+  inventoryKinds: ["HorizontalPodAutoscaler"],
   check(object, context) {
     const autoscaled = autoscaledMinimum(autoscalersOf(object, context.inventory));
     if (autoscaled !== undefined) {
@@ -222,6 +223,7 @@ export const podDisruptionBudget: Rule = {
     "are healthy. It does not prove that pods are spread across nodes or zones, nor covers involuntary " +
     "disruptions (node failure). For a partial set of files, a budget applied separately is not seen.",
   reference: "https://kubernetes.io/docs/concepts/workloads/pods/disruptions/",
+  inventoryKinds: ["PodDisruptionBudget", "HorizontalPodAutoscaler"],
   check(object, context) {
     const template = podTemplateOf(object);
     if (template === undefined) return [];

@@ -34,6 +34,7 @@ export const networkPolicyCoverage: Rule = {
     "pods with hostNetwork (which policies do not cover) are isolated. Policies applied outside the checked " +
     "files are not seen.",
   reference: "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
+  inventoryKinds: ["NetworkPolicy"],
   check(object, context) {
     const template = podTemplateOf(object);
     if (template === undefined) return [];

@@ -51,6 +51,7 @@ export const serviceAccountToken: Rule = {
     "account, or tokens mounted explicitly through projected volumes.",
   reference:
     "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting",
+  inventoryKinds: ["ServiceAccount"],
   check(object, context) {
     if (object.kind === "ServiceAccount") {
       if (object["automountServiceAccountToken"] === false) return [];
