@@ -96,20 +96,52 @@ export function containersOf(template: PodTemplate): ContainerRef[] {
   return result;
 }
 
+export interface ObjectMeta {
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/*
+ * The engine runs every rule on one object before the next, and several rules (and the check
+ * around them) read its metadata: the answer for the last metadata object is kept, and reused
+ * while that object, its labels and its annotations are the same objects (edited in place, they
+ * are read again only when replaced, as the engine never edits what it judges).
+ */
+let lastMetadata: unknown;
+let lastLabels: unknown;
+let lastAnnotations: unknown;
+let lastMeta: ObjectMeta | undefined;
+
 /** metadata.name / namespace / labels / annotations of any object, tolerant of bad shapes. */
-export function metaOf(object: KubeObject): {
-  name: string | undefined;
-  namespace: string | undefined;
-  labels: Readonly<Record<string, string>>;
-  annotations: Readonly<Record<string, string>>;
-} {
-  const metadata = isDict(object.metadata) ? object.metadata : {};
-  return {
+export function metaOf(object: KubeObject): ObjectMeta {
+  const raw = object.metadata;
+  const metadata = isDict(raw) ? raw : {};
+  const labels = metadata["labels"];
+  const annotations = metadata["annotations"];
+  if (
+    lastMeta !== undefined &&
+    raw === lastMetadata &&
+    labels === lastLabels &&
+    annotations === lastAnnotations &&
+    lastMeta.name === metadata["name"] &&
+    lastMeta.namespace === metadata["namespace"]
+  )
+    return lastMeta;
+  const meta: ObjectMeta = {
     name: typeof metadata["name"] === "string" ? metadata["name"] : undefined,
     namespace: typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined,
-    labels: stringMap(metadata["labels"]),
-    annotations: stringMap(metadata["annotations"]),
+    labels: stringMap(labels),
+    annotations: stringMap(annotations),
   };
+  if (isDict(raw)) {
+    lastMetadata = raw;
+    lastLabels = labels;
+    lastAnnotations = annotations;
+    lastMeta = meta;
+  }
+  return meta;
 }
 
 function stringMap(value: unknown): Readonly<Record<string, string>> {
