@@ -3,7 +3,7 @@ import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { Action, EngineSettings, Inventory, KubeObject, Rule } from "../engine/types.ts";
 import { metaOf } from "../engine/workloads.ts";
-import { loadManifests } from "../inputs/manifests.ts";
+import { loadSources } from "../inputs/manifests.ts";
 import type { LoadManifestsOptions, LoadedObject } from "../inputs/manifests.ts";
 import type {
   CheckReport,
@@ -120,8 +120,17 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
     }
   };
 
-  for await (const event of loadManifests(inputs, options.load ?? {})) {
-    if (event.type === "object") {
+  for await (const source of loadSources(inputs, options.load ?? {})) {
+    if (source.type === "problem") {
+      problems.push(source.problem);
+      continue;
+    }
+    files.push(source.file);
+    for (const event of source.events) {
+      if (event.type === "problem") {
+        problems.push(event.problem);
+        continue;
+      }
       const index = objects++;
       const object = event.object;
       const kind = typeof object.kind === "string" ? object.kind : "";
@@ -139,8 +148,7 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
       if (keptKinds.has(kind)) kept.push(object);
       if (deferredKinds.has(kind)) deferred.push({ entry: event, index });
       else evaluate(event, index, UNREAD_INVENTORY);
-    } else if (event.type === "problem") problems.push(event.problem);
-    else files.push(event.file);
+    }
   }
 
   // Every input is read: the inventory is complete, the objects kept back can be evaluated.

@@ -49,6 +49,16 @@ export interface LoadedFile {
 
 export type ManifestEvent = LoadedObject | LoadedProblem | LoadedFile;
 
+/**
+ * A file (or stdin) that has been read, with its objects and problems to be pulled from `events`
+ * synchronously, one document parsed per pull (see {@link loadSources}).
+ */
+export interface LoadedSource {
+  readonly type: "source";
+  readonly file: string;
+  readonly events: Iterable<LoadedObject | LoadedProblem>;
+}
+
 export interface InputLimits {
   /** Largest document (a JSON file is one document), in bytes of UTF-8. */
   readonly maxDocumentBytes: number;
@@ -456,12 +466,31 @@ export async function* loadManifests(
   inputs: readonly string[],
   options: LoadManifestsOptions = {},
 ): AsyncGenerator<ManifestEvent> {
+  for await (const item of loadSources(inputs, options)) {
+    if (item.type === "problem") {
+      yield item;
+      continue;
+    }
+    yield { type: "file", file: item.file };
+    yield* item.events;
+  }
+}
+
+/**
+ * What loadManifests yields, a file at a time: the reading is asynchronous, the parsing of a
+ * file's documents is pulled synchronously from `events` (an asynchronous step per object cost
+ * about a sixth of the loading time). Pull every event of a source before the next source.
+ */
+export async function* loadSources(
+  inputs: readonly string[],
+  options: LoadManifestsOptions = {},
+): AsyncGenerator<LoadedSource | LoadedProblem> {
   const { stdin, ...rest } = options;
   const limits: InputLimits = { ...DEFAULT_LIMITS, ...definedOnly(rest) };
   const done = new Set<string>();
   let stdinText: string | undefined;
 
-  async function* readOne(file: string): AsyncGenerator<ManifestEvent> {
+  async function* readOne(file: string): AsyncGenerator<LoadedSource | LoadedProblem> {
     let text: string;
     try {
       text = await readLimited(file, limits.maxFileBytes);
@@ -473,8 +502,7 @@ export async function* loadManifests(
       yield problem(file, "error", `cannot read ${file}: ${reason}`);
       return;
     }
-    yield { type: "file", file };
-    yield* parseManifestText(file, text, formatOf(file), limits);
+    yield { type: "source", file, events: parseManifestText(file, text, formatOf(file), limits) };
   }
 
   for (const input of inputs) {
@@ -497,8 +525,7 @@ export async function* loadManifests(
       } else {
         continue;
       }
-      yield { type: "file", file: STDIN };
-      yield* parseManifestText(STDIN, stdinText, "auto", limits);
+      yield { type: "source", file: STDIN, events: parseManifestText(STDIN, stdinText, "auto", limits) };
       continue;
     }
     let info;
