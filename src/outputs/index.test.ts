@@ -7,6 +7,7 @@ import {
   OUTPUT_FORMATS,
   render,
   renderJson,
+  renderParts,
   renderJunit,
   renderSarif,
   renderText,
@@ -32,6 +33,27 @@ describe("render", () => {
     );
     assert.ok(render(report, "sarif", { toolVersion: "7.7.7" }).includes('"version": "7.7.7"'));
     assert.equal(render(report, "junit"), renderJunit(report));
+  });
+
+  it("writes the same text in parts as render() does, JSON in chunks of about a megabyte", () => {
+    const sample = sampleReport();
+    const many = {
+      ...sample,
+      findings: Array.from({ length: 4000 }, (_, i) => {
+        const finding = sample.findings[i % sample.findings.length];
+        assert.ok(finding !== undefined);
+        return { ...finding, line: i + 1, message: `${finding.message} "quoted" \\ ${String(i)}` };
+      }),
+    };
+    const none = { ...sample, findings: [] };
+    for (const report of [sample, many, none])
+      for (const format of OUTPUT_FORMATS)
+        assert.equal([...renderParts(report, format)].join(""), render(report, format), format);
+    const chunks = [...renderParts(many, "json")];
+    assert.ok(
+      chunks.length > 1,
+      `${String(chunks.length)} chunk for ${String(render(many, "json").length)} characters`,
+    );
   });
 
   it("ends every format with exactly one newline", () => {

@@ -2,7 +2,7 @@
  * Renderers for `vakt check --output FORMAT`. Each turns a CheckReport into the complete text
  * to write to stdout (ending in a newline); none writes anything itself.
  */
-import { renderJson, renderJsonBody } from "./json.ts";
+import { renderJson, renderJsonChunks } from "./json.ts";
 import { renderJunit } from "./junit.ts";
 import type { CheckReport } from "./report.ts";
 import { renderSarif } from "./sarif.ts";
@@ -49,11 +49,11 @@ export function renderParts(
   report: CheckReport,
   format: OutputFormat,
   options: RenderOptions = {},
-): string[] {
-  return format === "json" ? [renderJsonBody(report), "\n"] : [render(report, format, options)];
+): Iterable<string> {
+  return format === "json" ? renderJsonChunks(report) : [render(report, format, options)];
 }
 
-export { renderJson, toJsonOutput, JSON_OUTPUT_VERSION } from "./json.ts";
+export { renderJson, renderJsonChunks, toJsonOutput, JSON_OUTPUT_VERSION } from "./json.ts";
 export type { JsonOutput } from "./json.ts";
 export { renderJunit } from "./junit.ts";
 export { renderSarif, toSarif, SARIF_SCHEMA, SECURITY_SEVERITY } from "./sarif.ts";

@@ -41,6 +41,49 @@ export function renderJsonBody(report: CheckReport): string {
   return JSON.stringify(toJsonOutput(report), null, 2);
 }
 
+/** A string no report contains, standing for the findings in the skeleton of the document. */
+const FINDINGS_MARK = "\u0000vakt-findings\u0000";
+/** Join the pieces of the findings array into strings of about this many characters. */
+const CHUNK_CHARACTERS = 1 << 20;
+
+/**
+ * The JSON document in pieces (their concatenation is renderJsonBody's text, then "\n"): the
+ * findings are written one by one into chunks of about a megabyte, so a report with hundreds of
+ * thousands of findings is never one string (nor an object tree copied for JSON.stringify).
+ */
+export function* renderJsonChunks(report: CheckReport): Generator<string> {
+  const findings = sortFindings(report);
+  if (findings.length === 0) {
+    yield renderJsonBody(report);
+    yield "\n";
+    return;
+  }
+  const skeleton = JSON.stringify(
+    {
+      version: JSON_OUTPUT_VERSION,
+      summary: summarize(report),
+      findings: [FINDINGS_MARK],
+      problems: report.problems.map(problemJson),
+    },
+    null,
+    2,
+  );
+  const mark = JSON.stringify(FINDINGS_MARK);
+  const at = skeleton.indexOf(mark);
+  // The skeleton's findings line is indented 4 spaces, as every line of a finding must be.
+  let chunk = skeleton.slice(0, at);
+  for (let i = 0; i < findings.length; i++) {
+    const finding = findings[i] as ReportFinding;
+    if (i > 0) chunk += ",\n    ";
+    chunk += JSON.stringify(findingJson(finding), null, 2).replaceAll("\n", "\n    ");
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk + skeleton.slice(at + mark.length) + "\n";
+}
+
 function findingJson(finding: ReportFinding): ReportFinding {
   return {
     rule: finding.rule,
