@@ -1,5 +1,6 @@
 import type { FieldPath, Inventory, KubeObject, Rule, Violation } from "../types.ts";
-import { containersOf, dictAt, get, podTemplateOf, stringAt, type PodTemplate } from "../workloads.ts";
+import { dictAt, get, stringAt, type PodTemplate } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { integerOf, isOwnedBy, nameOf, quoteList } from "./util/objects.ts";
 import { objectsSelecting, objectsWithKey } from "./util/index.ts";
@@ -46,10 +47,10 @@ export const probes: Rule = {
   reference: "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/",
   check(object) {
     if (isRunToCompletionPod(object)) return [];
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
     const violations: Violation[] = [];
-    for (const { kind, name, container, path } of containersOf(template)) {
+    for (const { kind, name, container, path } of view.containers) {
       if (kind !== "containers") continue;
       for (const probe of ["readinessProbe", "livenessProbe"] as const) {
         if (dictAt(container, [probe]) !== undefined) continue;
@@ -225,8 +226,9 @@ export const podDisruptionBudget: Rule = {
   reference: "https://kubernetes.io/docs/concepts/workloads/pods/disruptions/",
   inventoryKinds: ["PodDisruptionBudget", "HorizontalPodAutoscaler"],
   check(object, context) {
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
+    const template = view.template;
     const path: FieldPath = [...template.path, "metadata", "labels"];
     const budgets = budgetsSelecting(object, template, context.inventory);
     const first = budgets[0];

@@ -1,5 +1,6 @@
 import type { FieldPath, KubeObject, Rule, Violation } from "../types.ts";
-import { arrayAt, isDict, podTemplateOf, WORKLOAD_KINDS } from "../workloads.ts";
+import { arrayAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { stringEntry } from "./util/objects.ts";
 
 export const BACKUP_LABEL = "vakt.dev/backup";
@@ -58,7 +59,7 @@ export const backupOptOut: Rule = {
     if (own !== undefined && !objectJustified) {
       report(own, String(object.kind), ["metadata", "annotations", BACKUP_JUSTIFICATION]);
     }
-    const template = podTemplateOf(object);
+    const template = podViewOf(object)?.template;
     if (template !== undefined && template.path.length > 0) {
       const label = optOutLabel(template.metadata);
       if (label !== undefined && !objectJustified && !justified(template.metadata)) {

@@ -1,5 +1,6 @@
 import type { Rule, Violation } from "../types.ts";
-import { containersOf, podTemplateOf, WORKLOAD_KINDS } from "../workloads.ts";
+import { WORKLOAD_KINDS } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { isUnderRegistry, normaliseRegistryEntry, parseImageReference } from "./util/image.ts";
 
 const SETS = ["platform", "platform-images"] as const;
@@ -39,11 +40,11 @@ export const trustedRegistry: Rule = {
   check(object, context) {
     const registries = context.settings.registries;
     if (registries.length === 0) return [];
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
     const allowed = allowedRegistries(registries);
     const violations: Violation[] = [];
-    for (const { name, container, path } of containersOf(template)) {
+    for (const { name, container, path } of view.containers) {
       const image = container["image"];
       if (typeof image !== "string") continue;
       const reference = parseImageReference(image);
@@ -83,10 +84,10 @@ export const imageTag: Rule = {
     "registry; only a digest pins the content. It says nothing about what the image contains.",
   reference: "https://kubernetes.io/docs/concepts/containers/images/#image-names",
   check(object) {
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
     const violations: Violation[] = [];
-    for (const { name, container, path } of containersOf(template)) {
+    for (const { name, container, path } of view.containers) {
       const image = container["image"];
       if (typeof image !== "string") continue;
       const reference = parseImageReference(image);

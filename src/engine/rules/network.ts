@@ -1,5 +1,6 @@
 import type { KubeObject, Rule, Violation } from "../types.ts";
-import { arrayAt, get, isDict, podTemplateOf, WORKLOAD_KINDS } from "../workloads.ts";
+import { arrayAt, get, isDict, WORKLOAD_KINDS } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { nameOf } from "./util/objects.ts";
 import { objectsSelecting } from "./util/index.ts";
@@ -36,8 +37,9 @@ export const networkPolicyCoverage: Rule = {
   reference: "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
   inventoryKinds: ["NetworkPolicy"],
   check(object, context) {
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
+    const template = view.template;
     const labels = template.metadata["labels"];
     const namespace = effectiveNamespace(object);
     const policies = context.inventory.byKind("NetworkPolicy", namespace);

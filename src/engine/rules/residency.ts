@@ -1,5 +1,6 @@
 import type { FieldPath, Rule, Violation } from "../types.ts";
-import { arrayAt, dictAt, isDict, podTemplateOf, WORKLOAD_KINDS } from "../workloads.ts";
+import { arrayAt, dictAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { metadataOf } from "./util/objects.ts";
 
 /** Node/topology label keys that name a region. */
@@ -150,8 +151,9 @@ export const dataResidency: Rule = {
       );
       return judge.violations;
     }
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
+    const template = view.template;
     const specPath: FieldPath = [...template.path, "spec"];
     checkRegionLabels(
       judge,

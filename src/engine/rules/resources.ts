@@ -1,5 +1,6 @@
 import type { Rule, Violation } from "../types.ts";
-import { containersOf, dictAt, podTemplateOf, WORKLOAD_KINDS, type Dict } from "../workloads.ts";
+import { dictAt, WORKLOAD_KINDS, type Dict } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 
 /** A quantity is set when it is a non-empty string or a number. */
 function isSet(resources: Dict | undefined, section: "requests" | "limits", resource: string): boolean {
@@ -34,10 +35,10 @@ export const resourceRequests: Rule = {
     "not checked.",
   reference: "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
   check(object) {
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
     const violations: Violation[] = [];
-    for (const { kind, name, container, path } of containersOf(template)) {
+    for (const { kind, name, container, path } of view.containers) {
       if (kind === "ephemeralContainers") continue;
       const resources = dictAt(container, ["resources"]);
       for (const { section, resource, defaultedFromLimit } of REQUIRED) {

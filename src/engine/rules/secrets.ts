@@ -1,5 +1,6 @@
 import type { FieldPath, KubeObject, Rule, RuleContext, Violation } from "../types.ts";
-import { arrayAt, containersOf, isDict, podTemplateOf, WORKLOAD_KINDS } from "../workloads.ts";
+import { arrayAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
+import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { objectsWithKey } from "./util/index.ts";
 import { annotationOf, nameOf, stringEntry } from "./util/objects.ts";
@@ -63,8 +64,9 @@ export const serviceAccountToken: Rule = {
         },
       ];
     }
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
+    const template = view.template;
     const setting = template.spec["automountServiceAccountToken"];
     if (setting === false) return [];
     const path: FieldPath = [...template.path, "spec", "automountServiceAccountToken"];
@@ -142,10 +144,10 @@ export const secretLiterals: Rule = {
     "ConfigMaps, or encoded), nor that Secrets themselves are encrypted at rest or access-controlled.",
   reference: "https://kubernetes.io/docs/concepts/configuration/secret/",
   check(object) {
-    const template = podTemplateOf(object);
-    if (template === undefined) return [];
+    const view = podViewOf(object);
+    if (view === undefined) return [];
     const violations: Violation[] = [];
-    for (const { name, container, path } of containersOf(template)) {
+    for (const { name, container, path } of view.containers) {
       arrayAt(container, ["env"]).forEach((env, index) => {
         if (!isDict(env)) return;
         const value = env["value"];
