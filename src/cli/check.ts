@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { exitCodeOf, runCheck } from "../check/run.ts";
 import { settingPresent } from "../config/settings.ts";
 import { ConfigError, DEFAULT_CONFIG, engineSettings, parseConfig } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
@@ -94,12 +93,16 @@ export function registerCheck(program: Command): void {
             `--select: unknown rule or set ${selection.unknown.map((u) => `"${u}"`).join(", ")}; list rules with \`vakt rules\`, sets are ${RULE_SETS.join(", ")}`,
           );
         }
+        // Loaded here, not at registration: the other commands and --help do not need it.
+        const { exitCodeOf, runCheck } = await import("../check/run.ts");
         const report = await runCheck(inputs, {
           rules: selection.rules,
           allRules: ALL_RULES,
           actions: config.rules,
           settings: engineSettings({ ...config, pssVersion }),
-          load: { stdin: process.stdin },
+          // process.stdin is created on first use (a stream set up for whatever fd 0 is): only
+          // when an input is "-".
+          load: { stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() } },
           listObjects: options.output === "junit",
         });
         const color =

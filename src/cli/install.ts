@@ -1,7 +1,4 @@
 import type { Command } from "commander";
-import { stringify } from "yaml";
-import { ALL_RULES } from "../engine/rules/index.ts";
-import { installManifests } from "../install/manifests.ts";
 import { VERSION } from "../version.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
@@ -40,6 +37,10 @@ export function registerInstall(program: Command): void {
         const tls = oneOf(options.tls, "--tls", ["cert-manager", "self"] as const);
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace))
           throw new UsageError(`--namespace "${options.namespace}" is not a valid namespace name`);
+        // Loaded on demand: registering the command (and --help) needs none of this.
+        const { stringify } = await import("yaml");
+        const { ALL_RULES } = await import("../engine/rules/index.ts");
+        const { installManifests } = await import("../install/manifests.ts");
         const { tenantCrd } = await import("../tenant/schema.ts");
         const objects = installManifests({
           namespace: options.namespace,

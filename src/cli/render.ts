@@ -1,78 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseAllDocuments, stringify } from "yaml";
-import type { KubeObject } from "../engine/types.ts";
-import { renderTenant } from "../tenant/render.ts";
-import { tenantCrd } from "../tenant/schema.ts";
-import type { TenantProblem } from "../tenant/types.ts";
-import { formatFieldPath, parseTenant } from "../tenant/validate.ts";
-import { UsageError } from "./errors.ts";
 
-const FORMATS = ["yaml", "json"] as const;
-type Format = (typeof FORMATS)[number];
-
-function checkFormat(value: string): Format {
-  const format = FORMATS.find((f) => f === value);
-  if (format === undefined)
-    throw new UsageError(`unknown output format ${JSON.stringify(value)}: use yaml or json`);
-  return format;
-}
-
-/** Objects as a YAML stream (documents separated by ---) or a JSON v1 List. */
-export function formatObjects(objects: readonly unknown[], format: Format): string {
-  if (format === "json")
-    return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
-  return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file === "-" ? 0 : file, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function describeProblems(file: string, label: string, problems: readonly TenantProblem[]): string {
-  return problems
-    .map((p) => `${file}: ${label}: ${p.severity}: ${formatFieldPath(p.path)}: ${p.message}`)
-    .join("\n");
-}
-
-/** Renders every Tenant document of a YAML/JSON text; throws UsageError listing every problem. */
-export function renderText(text: string, file: string): { objects: KubeObject[]; warnings: string[] } {
-  const objects: KubeObject[] = [];
-  const warnings: string[] = [];
-  const errors: string[] = [];
-  const documents = parseAllDocuments(text);
-  if (!Array.isArray(documents)) throw new UsageError(`${file}: not a YAML stream`);
-  documents.forEach((document, index) => {
-    const label = `document ${index + 1}`;
-    if (document.errors.length > 0) {
-      errors.push(`${file}: ${label}: invalid YAML: ${document.errors.map((e) => e.message).join("; ")}`);
-      return;
-    }
-    const value: unknown = document.toJS();
-    if (value === null || value === undefined) return;
-    const parsed = parseTenant(value);
-    const metadata = typeof value === "object" && "metadata" in value ? value.metadata : undefined;
-    const rawName =
-      typeof metadata === "object" && metadata !== null && "name" in metadata ? metadata.name : undefined;
-    const name = typeof rawName === "string" ? rawName : "(unnamed)";
-    const where = `${label} (Tenant ${name})`;
-    if (parsed.tenant === undefined) {
-      errors.push(describeProblems(file, where, parsed.problems));
-      return;
-    }
-    const rendered = renderTenant(parsed.tenant);
-    const problems = rendered.problems.filter((p) => p.severity === "warning");
-    if (problems.length > 0) warnings.push(describeProblems(file, where, problems));
-    objects.push(...rendered.objects);
-  });
-  if (errors.length > 0) throw new UsageError(`invalid Tenant:\n${errors.join("\n")}`);
-  return { objects, warnings };
-}
-
+// Registration only: the implementation (YAML, the Tenant modules) is loaded by the actions.
 export function registerRender(program: Command): void {
   program
     .command("render")
@@ -81,7 +9,8 @@ export function registerRender(program: Command): void {
     )
     .argument("<file>", "YAML or JSON file with one or more Tenant documents, or - for stdin")
     .option("-o, --output <format>", "output format: yaml or json", "yaml")
-    .action((file: string, options: { output: string }) => {
+    .action(async (file: string, options: { output: string }) => {
+      const { checkFormat, formatObjects, readText, renderText } = await import("./render-tenants.ts");
       const format = checkFormat(options.output);
       const { objects, warnings } = renderText(readText(file), file);
       for (const warning of warnings) process.stderr.write(`${warning}\n`);
@@ -91,7 +20,8 @@ export function registerRender(program: Command): void {
     .command("crds")
     .description("print the CustomResourceDefinitions vakt serves (Tenant)")
     .option("-o, --output <format>", "output format: yaml or json", "yaml")
-    .action((options: { output: string }) => {
+    .action(async (options: { output: string }) => {
+      const { checkFormat, formatObjects, tenantCrd } = await import("./render-tenants.ts");
       process.stdout.write(formatObjects([tenantCrd()], checkFormat(options.output)));
     });
 }

@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { controlById, coverage } from "../catalog/index.ts";
-import { renderControls } from "../catalog/render.ts";
 import { settingPresent } from "../config/settings.ts";
-import { ALL_RULES, ruleById } from "../engine/rules/index.ts";
 import { FRAMEWORK_IDS } from "../config/vakt-config.ts";
 import { UsageError } from "./errors.ts";
 
@@ -13,7 +10,9 @@ export function registerRules(program: Command): void {
   rules
     .option("--set <set>", "only rules of this set (e.g. pss-baseline, pss-restricted, platform)")
     .option("-o, --output <format>", "text or json", "text")
-    .action((options: { set?: string; output: string }) => {
+    .action(async (options: { set?: string; output: string }) => {
+      // The rules and the catalog are loaded by the actions: registration (and --help) needs neither.
+      const { ALL_RULES } = await import("../engine/rules/index.ts");
       const list =
         options.set === undefined
           ? ALL_RULES
@@ -50,7 +49,9 @@ export function registerRules(program: Command): void {
     .command("explain")
     .argument("<id>", "rule id")
     .description("explain one rule: why, how to fix, which controls it evidences, what a pass does not prove")
-    .action((id: string) => {
+    .action(async (id: string) => {
+      const { ruleById } = await import("../engine/rules/index.ts");
+      const { controlById } = await import("../catalog/index.ts");
       const rule = ruleById(id);
       if (rule === undefined) throw new UsageError(`no rule "${id}"; list them with \`vakt rules\``);
       const lines = [
@@ -81,7 +82,7 @@ export function registerControls(program: Command): void {
     )
     .option("--framework <id>", `one framework: ${FRAMEWORK_IDS.join(", ")}`)
     .option("--no-color", "no colour")
-    .action((options: { framework?: string; color: boolean }) => {
+    .action(async (options: { framework?: string; color: boolean }) => {
       if (
         options.framework !== undefined &&
         !(FRAMEWORK_IDS as readonly string[]).includes(options.framework)
@@ -90,6 +91,9 @@ export function registerControls(program: Command): void {
           `--framework must be one of ${FRAMEWORK_IDS.join(", ")}, got "${options.framework}"`,
         );
       }
+      const { ALL_RULES } = await import("../engine/rules/index.ts");
+      const { coverage } = await import("../catalog/index.ts");
+      const { renderControls } = await import("../catalog/render.ts");
       const result = coverage(ALL_RULES, options.framework);
       const color = options.color && process.stdout.isTTY && !settingPresent("noColor");
       process.stdout.write(renderControls(result, { color }));

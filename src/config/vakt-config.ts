@@ -1,7 +1,7 @@
-import { LineCounter, parseDocument, isMap, isSeq, isScalar } from "yaml";
-import type { Node as YamlNode } from "yaml";
 import type { Action, EngineSettings } from "../engine/types.ts";
 import { ACTIONS } from "../engine/types.ts";
+import { readPrecisely, readQuickly, valueOf } from "./config-tree.ts";
+import type { ConfigNode } from "./config-tree.ts";
 
 /**
  * vakt's configuration: `vakt.yaml` for the CLI and, with the same schema, the cluster-scoped
@@ -72,39 +72,43 @@ export class ConfigError extends Error {
 
 interface Located {
   readonly path: string;
-  readonly node: YamlNode | null | undefined;
+  readonly node: ConfigNode | null | undefined;
 }
 
 /**
  * Parses and validates a configuration file's text. Every problem is collected and reported
  * together, each with its line and field path and what to write instead.
+ *
+ * A configuration in the plain subset of YAML that js-yaml's reader takes (config-tree.ts) and
+ * without problems is read without the `yaml` package; anything else is read (again) with it,
+ * which locates every problem.
  */
 export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySet<string>): VaktConfig {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const problems: string[] = [];
-  const where = (node: YamlNode | null | undefined): string => {
-    const offset = node?.range?.[0];
-    if (offset === undefined) return file;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${line}:${col}`;
-  };
-  for (const error of document.errors) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    problems.push(`${file}:${line}:${col}: ${error.message.split("\n")[0] ?? error.message}`);
+  const quick = readQuickly(text);
+  if (quick !== undefined) {
+    try {
+      return validate(quick, () => file, knownRuleIds);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+    }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  const document = readPrecisely(text, file);
+  if (document.errors.length > 0) throw new ConfigError(document.errors.join("\n"));
+  return validate(document.root, document.where, knownRuleIds);
+}
 
-  const root = document.contents;
+function validate(
+  root: ConfigNode | null,
+  where: (node: ConfigNode | null | undefined) => string,
+  knownRuleIds: ReadonlySet<string>,
+): VaktConfig {
+  const problems: string[] = [];
   if (root === null || (isScalar(root) && root.value === null)) return DEFAULT_CONFIG;
   if (!isMap(root))
     throw new ConfigError(`${where(root)}: the configuration must be a mapping (apiVersion, kind, spec)`);
 
-  const get = (map: YamlNode | null | undefined, key: string): YamlNode | null | undefined =>
-    isMap(map) ? map.get(key, true) : undefined;
-
-  const apiVersion = get(root, "apiVersion");
-  const kind = get(root, "kind");
+  const apiVersion = valueOf(root, "apiVersion");
+  const kind = valueOf(root, "kind");
   if (!isScalar(apiVersion) || apiVersion.value !== "vakt.dev/v1alpha1") {
     problems.push(`${where(apiVersion ?? root)}: apiVersion must be "vakt.dev/v1alpha1"`);
   }
@@ -114,7 +118,7 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   // Unknown top-level fields are errors too: a misspelled `spec` would otherwise be silently
   // ignored and the defaults used.
   const rootKeys = new Set(["apiVersion", "kind", "metadata", "spec"]);
-  for (const pair of root.items) {
+  for (const pair of root.pairs) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "?";
     if (!rootKeys.has(key)) {
       const hint = closest(key, rootKeys);
@@ -123,8 +127,8 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
       );
     }
   }
-  const spec = get(root, "spec");
-  if (spec === undefined || spec === null) {
+  const spec = valueOf(root, "spec");
+  if (spec === undefined) {
     if (problems.length > 0) throw new ConfigError(problems.join("\n"));
     return DEFAULT_CONFIG;
   }
@@ -139,19 +143,19 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
     "pssVersion",
     "mutations",
   ]);
-  for (const pair of spec.items) {
+  for (const pair of spec.pairs) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "?";
     if (!allowedKeys.has(key)) {
       const hint = closest(key, allowedKeys);
       problems.push(
-        `${where(pair.key as YamlNode)}: spec.${key} is not a configuration field${hint === undefined ? "" : `; did you mean "${hint}"?`}; known fields: ${[...allowedKeys].join(", ")}`,
+        `${where(pair.key)}: spec.${key} is not a configuration field${hint === undefined ? "" : `; did you mean "${hint}"?`}; known fields: ${[...allowedKeys].join(", ")}`,
       );
     }
   }
 
   const stringList = (field: string, check?: (value: string, at: Located) => void): string[] => {
-    const node = get(spec, field);
-    if (node === undefined || node === null) return [];
+    const node = valueOf(spec, field);
+    if (node === undefined) return [];
     if (!isSeq(node)) {
       problems.push(`${where(node)}: spec.${field} must be a list of strings`);
       return [];
@@ -159,7 +163,7 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
     const values: string[] = [];
     node.items.forEach((item, index) => {
       if (!isScalar(item) || typeof item.value !== "string" || item.value === "") {
-        problems.push(`${where(item as YamlNode)}: spec.${field}[${index}] must be a non-empty string`);
+        problems.push(`${where(item)}: spec.${field}[${index}] must be a non-empty string`);
         return;
       }
       check?.(item.value, { path: `spec.${field}[${index}]`, node: item });
@@ -169,7 +173,7 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   };
 
   const actionOf = (
-    node: YamlNode | null | undefined,
+    node: ConfigNode | null | undefined,
     path: string,
     allowOff: boolean,
   ): Action | undefined => {
@@ -182,15 +186,15 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   };
 
   let failOn: Exclude<Action, "off"> = DEFAULT_CONFIG.failOn;
-  const failOnNode = get(spec, "failOn");
-  if (failOnNode !== undefined && failOnNode !== null) {
+  const failOnNode = valueOf(spec, "failOn");
+  if (failOnNode !== undefined) {
     const action = actionOf(failOnNode, "spec.failOn", false);
     if (action !== undefined && action !== "off") failOn = action;
   }
 
   let pssVersion = DEFAULT_CONFIG.pssVersion;
-  const pssNode = get(spec, "pssVersion");
-  if (pssNode !== undefined && pssNode !== null) {
+  const pssNode = valueOf(spec, "pssVersion");
+  if (pssNode !== undefined) {
     const value = isScalar(pssNode) ? String(pssNode.value) : "";
     if (!PSS_VERSION.test(value))
       problems.push(
@@ -200,18 +204,18 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   }
 
   const rules = new Map<string, Action>();
-  const rulesNode = get(spec, "rules");
-  if (rulesNode !== undefined && rulesNode !== null) {
+  const rulesNode = valueOf(spec, "rules");
+  if (rulesNode !== undefined) {
     if (!isMap(rulesNode))
       problems.push(`${where(rulesNode)}: spec.rules must map rule ids to actions, e.g. "image-tag: warn"`);
     else
-      for (const pair of rulesNode.items) {
+      for (const pair of rulesNode.pairs) {
         if (
           !isScalar(pair.key) ||
           (typeof pair.key.value !== "string" && typeof pair.key.value !== "number")
         ) {
           problems.push(
-            `${where((pair.key ?? rulesNode) as YamlNode)}: spec.rules keys must be rule ids, e.g. "image-tag: warn"`,
+            `${where(pair.key ?? rulesNode)}: spec.rules keys must be rule ids, e.g. "image-tag: warn"`,
           );
           continue;
         }
@@ -223,7 +227,7 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
           );
           continue;
         }
-        const action = actionOf(pair.value as YamlNode, `spec.rules.${id}`, true);
+        const action = actionOf(pair.value, `spec.rules.${id}`, true);
         if (action !== undefined) rules.set(id, action);
       }
   }
@@ -244,16 +248,16 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
   const allowedRegions = stringList("allowedRegions");
 
   const mutations = { ...DEFAULT_MUTATIONS };
-  const mutationsNode = get(spec, "mutations");
-  if (mutationsNode !== undefined && mutationsNode !== null) {
+  const mutationsNode = valueOf(spec, "mutations");
+  if (mutationsNode !== undefined) {
     if (!isMap(mutationsNode))
       problems.push(
         `${where(mutationsNode)}: spec.mutations must be a mapping, e.g. "mutations: { jobTtlSeconds: 3600 }"`,
       );
     else
-      for (const pair of mutationsNode.items) {
+      for (const pair of mutationsNode.pairs) {
         const key = isScalar(pair.key) ? String(pair.key.value) : "?";
-        const value = pair.value as YamlNode | null;
+        const value = pair.value;
         const raw = isScalar(value) ? value.value : undefined;
         if (key === "jobTtlSeconds") {
           if (raw === null || value === null) mutations.jobTtlSeconds = null;
@@ -265,15 +269,12 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
             );
         } else if (key in DEFAULT_MUTATIONS) {
           if (typeof raw === "boolean") (mutations as Record<string, unknown>)[key] = raw;
-          else
-            problems.push(
-              `${where(value ?? (pair.key as YamlNode))}: spec.mutations.${key} must be true or false`,
-            );
+          else problems.push(`${where(value ?? pair.key)}: spec.mutations.${key} must be true or false`);
         } else {
           const known = Object.keys(DEFAULT_MUTATIONS);
           const hint = closest(key, new Set(known));
           problems.push(
-            `${where(pair.key as YamlNode)}: spec.mutations.${key} is not a mutation${hint === undefined ? "" : `; did you mean "${hint}"?`}; known: ${known.join(", ")}`,
+            `${where(pair.key)}: spec.mutations.${key} is not a mutation${hint === undefined ? "" : `; did you mean "${hint}"?`}; known: ${known.join(", ")}`,
           );
         }
       }
@@ -281,6 +282,18 @@ export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySe
 
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return { failOn, rules, registries, allowedRegions, frameworks, pssVersion, mutations };
+}
+
+function isScalar(node: ConfigNode | null | undefined): node is Extract<ConfigNode, { kind: "scalar" }> {
+  return node?.kind === "scalar";
+}
+
+function isMap(node: ConfigNode | null | undefined): node is Extract<ConfigNode, { kind: "map" }> {
+  return node?.kind === "map";
+}
+
+function isSeq(node: ConfigNode | null | undefined): node is Extract<ConfigNode, { kind: "seq" }> {
+  return node?.kind === "seq";
 }
 
 /** The known id nearest to `id` by edit distance, when it is close enough to be a typo. */

@@ -13,10 +13,10 @@
  * Merge keys (`<<`) are supported, as in go-yaml v2.
  */
 import { EVENT_ID, loadAll, parseEvents, YAMLException } from "js-yaml";
-import { LineCounter, parseDocument } from "yaml";
 import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
 import type { BlockIndex } from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
+import { yamlPackage } from "./yaml-package.ts";
 
 export { KUBERNETES_SCHEMA } from "./schema.ts";
 
@@ -155,6 +155,7 @@ const YAML11_TAGS_NOT_IN_GO_YAML = new Set([
 /** Parses with `yaml`: the first error with its position, or the values when `yaml` accepts the text. */
 function parseWithYamlPackage(text: string, limits: ParseLimits): ParseResult | undefined {
   if (flowDepthEstimate(text) > limits.maxDepth) return undefined;
+  const { LineCounter, parseDocument } = yamlPackage();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,

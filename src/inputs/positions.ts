@@ -8,11 +8,12 @@
  * the document's content for []. When the path goes further than the document (a missing
  * field), the position of the deepest part that exists.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
 import type { FieldPath } from "../engine/types.ts";
 import type { SourcePosition } from "../outputs/report.ts";
 import { LineIndex, walkJson } from "./json.ts";
 import { indexBlockYaml, keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-fast.ts";
+import { yamlPackage } from "./yaml-package.ts";
 
 export type Locator = (path: FieldPath) => SourcePosition;
 
@@ -20,6 +21,7 @@ export type Locator = (path: FieldPath) => SourcePosition;
 const MAX_HOPS = 10_000;
 
 function keyMatches(key: unknown, wanted: string, document: Document): boolean {
+  const { isAlias, isScalar } = yamlPackage();
   let node = key;
   if (isAlias(node)) node = node.resolve(document);
   if (!isScalar(node)) return false;
@@ -33,6 +35,7 @@ interface Hops {
 }
 
 function deref(node: unknown, document: Document, hops: Hops): unknown {
+  const { isAlias } = yamlPackage();
   let current = node;
   while (isAlias(current) && hops.count++ < MAX_HOPS) current = current.resolve(document);
   return current;
@@ -45,6 +48,7 @@ function findPair(
   document: Document,
   hops: Hops,
 ): { key: unknown; value: unknown } | undefined {
+  const { isMap, isScalar, isSeq } = yamlPackage();
   if (!isMap(map)) return undefined;
   for (const pair of map.items) {
     if (keyMatches(pair.key, wanted, document)) return pair;
@@ -62,6 +66,7 @@ function findPair(
 }
 
 function startOf(node: unknown): number | undefined {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlPackage();
   if (isPair(node)) return startOf(node.key);
   if (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) return node.range?.[0];
   return undefined;
@@ -69,6 +74,7 @@ function startOf(node: unknown): number | undefined {
 
 /** Offset in the document text for `path` (see the module comment). */
 export function resolveYamlOffset(document: Document, path: FieldPath): number {
+  const { isMap, isPair, isSeq } = yamlPackage();
   const hops: Hops = { count: 0 };
   let node: unknown = document.contents;
   let offset = startOf(node) ?? 0;
@@ -101,6 +107,7 @@ export function parsedYamlLocator(text: string, startLine: number): Locator {
   return (path) => {
     try {
       if (parsed === undefined) {
+        const { LineCounter, parseDocument } = yamlPackage();
         const lineCounter = new LineCounter();
         // failsafe: every scalar is a string, so resolution never depends on scalar typing.
         const document = parseDocument(text, {

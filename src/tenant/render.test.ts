@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { formatObjects } from "../cli/render.ts";
+import { formatObjects } from "../cli/render-tenants.ts";
 import { setting } from "../config/settings.ts";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderText } from "../cli/render.ts";
+import { renderText } from "../cli/render-tenants.ts";
 import { formatFieldPath, parseQuantity, parseTenant } from "./validate.ts";
 
 const base = {

@@ -1,0 +1,16 @@
+/**
+ * The `yaml` package, loaded on first use. It is made of some 70 CommonJS modules whose loading
+ * costs more than the rest of `vakt check`'s start-up; the check needs it only for documents the
+ * fast path and js-yaml cannot read, for positions the recorded index cannot answer, and for
+ * configuration errors.
+ */
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
+
+const requireCommonJs = createRequire(import.meta.url);
+let loaded: typeof Yaml | undefined;
+
+export function yamlPackage(): typeof Yaml {
+  loaded ??= requireCommonJs("yaml") as typeof Yaml;
+  return loaded;
+}
