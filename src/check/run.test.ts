@@ -20,7 +20,9 @@ import { formatPath } from "../outputs/report.ts";
 import { runCheck } from "./run.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "vakt-run-"));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const corpus = writeCorpus(path.join(dir, "corpus"), { objects: 3_000, files: 5, seed: 11 });
 const config = parseConfig(
