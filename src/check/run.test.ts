@@ -13,7 +13,7 @@ import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { Inventory, KubeObject } from "../engine/types.ts";
-import { metaOf } from "../engine/workloads.ts";
+import { metaOf, relationalView } from "../engine/workloads.ts";
 import { loadManifests } from "../inputs/manifests.ts";
 import { INVENTORY_RESOURCES } from "../manager/inventory.ts";
 import { formatPath } from "../outputs/report.ts";
@@ -216,6 +216,31 @@ describe("Rule.inventoryKinds", () => {
         `rule ${rule.id} looked up ${JSON.stringify([...asked])} but declares ${JSON.stringify(rule.inventoryKinds ?? [])}`,
       );
     }
+  });
+
+  it("rules that read the inventory find the same on an object's relationalView as on the object", async () => {
+    const objects: KubeObject[] = [];
+    for await (const event of loadManifests([...corpus.files, ...ORDERED_FILES]))
+      if (event.type === "object") objects.push(event.object);
+    const context = {
+      settings: { ...engineSettings(config), now: NOW },
+      inventory: listInventory(objects, false),
+    };
+    let compared = 0;
+    for (const rule of ALL_RULES) {
+      if (rule.inventoryKinds === undefined) continue;
+      for (const object of objects) {
+        if (typeof object.kind !== "string" || !rule.kinds.includes(object.kind)) continue;
+        const view = relationalView(object);
+        assert.deepStrictEqual(
+          rule.check(view, context),
+          rule.check(object, context),
+          `${rule.id} on ${object.kind} ${String(metaOf(object).name)}`,
+        );
+        if (view !== object) compared++;
+      }
+    }
+    assert.ok(compared > 1000, `only ${String(compared)} trimmed views compared`);
   });
 
   it("every kind a rule looks up is watched by the admission webhook's live inventory", () => {

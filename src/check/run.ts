@@ -2,7 +2,7 @@ import { EXCEPTION_KIND, exceptionMatcher } from "../engine/exceptions.ts";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { Action, EngineSettings, Inventory, KubeObject, Rule } from "../engine/types.ts";
-import { metaOf } from "../engine/workloads.ts";
+import { metaOf, relationalView } from "../engine/workloads.ts";
 import { loadSources } from "../inputs/manifests.ts";
 import type { LoadManifestsOptions, LoadedObject } from "../inputs/manifests.ts";
 import type {
@@ -27,20 +27,30 @@ export interface CheckOptions {
 
 /** A finding located in its file, waiting for the exceptions (read to the end of the inputs). */
 interface PendingFinding {
-  /** Load order of its object (the sort is stable, so an object's findings keep the engine's order). */
+  /** Load order of its object. */
   readonly order: number;
+  /** Position of its rule in the rule list: an object's findings come in the engine's rule order. */
+  readonly rank: number;
   readonly finding: Omit<ReportFinding, "suppressed" | "exception">;
   /** What exceptions match on: the object's apiVersion, kind and metadata (not its spec). */
   readonly subject: KubeObject;
+}
+
+/** An object kept back for the rules that relate it to other objects: what they read of it. */
+interface Deferred {
+  readonly view: KubeObject;
+  readonly file: string;
+  readonly locate: LoadedObject["locate"];
+  readonly index: number;
 }
 
 /** Thrown when a rule reads the inventory without declaring it (Rule.inventoryKinds). */
 class UndeclaredInventoryRead extends Error {}
 
 /**
- * The inventory objects evaluated while the inputs are still being read see: no rule that applies
- * to them reads the inventory (Rule.inventoryKinds says which do), so any read is a bug, reported
- * as the rule failing (evaluateObject turns that into a finding; nothing is silently admitted).
+ * The inventory that rules evaluated while the inputs are still being read see: none of them
+ * reads the inventory (Rule.inventoryKinds says which do), so any read is a bug, reported as the
+ * rule failing (evaluateObject turns that into a finding; nothing is silently admitted).
  */
 const UNREAD_INVENTORY: Inventory = {
   complete: false,
@@ -51,44 +61,53 @@ const UNREAD_INVENTORY: Inventory = {
   },
 };
 
+const relatesObjects = (rule: Rule): boolean => (rule.inventoryKinds?.length ?? 0) > 0;
+
 /**
  * `vakt check` without the CLI: loads every input and evaluates each object against the selected
  * rules, with the whole input set as inventory (PodDisruptionBudgets, NetworkPolicies and
  * PolicyExceptions in one file apply to workloads in another).
  *
- * Objects are evaluated as they are read, and their findings located while the document's
- * positions are at hand; only what is needed later is kept: objects of kinds an inventory rule
- * applies to (evaluated once every input is read), objects of the kinds such rules look up, and
- * PolicyExceptions (which may come after the objects they cover, so suppression is decided at
- * the end). Keeping every object to the end made garbage collection and peak memory grow with
+ * Objects are evaluated as they are read, by every rule that does not relate them to other
+ * objects, and their findings located while the document's positions are at hand. What is kept
+ * to the end is small: for the rules that read the inventory (Rule.inventoryKinds), the part of
+ * the object they read (relationalView) and its locator; objects of the kinds they look up; and
+ * PolicyExceptions, which may come after the objects they cover, so suppression is decided at
+ * the end. Keeping every object to the end made garbage collection and peak memory grow with
  * the whole input (docs/adr/0009).
  */
 export async function runCheck(inputs: readonly string[], options: CheckOptions): Promise<CheckReport> {
   const now = options.settings.now ?? new Date();
   const settings = { ...options.settings, now };
-  const ruleSet = new RuleSet(options.rules, options.actions);
+  const immediate = new RuleSet(options.rules, options.actions, (rule) => !relatesObjects(rule));
+  const relational = new RuleSet(options.rules, options.actions, relatesObjects);
   const rulesById = new Map(options.rules.map((rule) => [rule.id, rule]));
-  const deferredKinds = new Set<string>();
+  const rank = new Map(options.rules.map((rule, position) => [rule.id, position]));
   const keptKinds = new Set<string>([EXCEPTION_KIND]);
   for (const rule of options.rules) {
-    if (rule.inventoryKinds === undefined || rule.inventoryKinds.length === 0) continue;
+    if (!relatesObjects(rule)) continue;
     if ((options.actions.get(rule.id) ?? rule.defaultAction) === "off") continue;
-    for (const kind of rule.kinds) deferredKinds.add(kind);
-    for (const kind of rule.inventoryKinds) keptKinds.add(kind);
+    for (const kind of rule.inventoryKinds ?? []) keptKinds.add(kind);
   }
 
   const pending: PendingFinding[] = [];
   const problems: InputProblem[] = [];
   const files: string[] = [];
   const kept: KubeObject[] = [];
-  const deferred: ({ readonly entry: LoadedObject; readonly index: number } | undefined)[] = [];
+  const deferred: (Deferred | undefined)[] = [];
   const objectsByFile = new Map<string, ReportObject[]>();
   let objects = 0;
 
-  const evaluate = (entry: LoadedObject, index: number, inventory: Inventory): void => {
-    const found = evaluateObject(entry.object, ruleSet, { settings, inventory });
+  const evaluate = (
+    object: KubeObject,
+    file: string,
+    locate: LoadedObject["locate"],
+    index: number,
+    rules: RuleSet,
+    inventory: Inventory,
+  ): void => {
+    const found = evaluateObject(object, rules, { settings, inventory });
     if (found.length === 0) return;
-    const object = entry.object;
     const meta = metaOf(object);
     const kind = typeof object.kind === "string" ? object.kind : "";
     const identity = { kind, namespace: meta.namespace ?? "", name: meta.name ?? "" };
@@ -97,17 +116,17 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
       kind: object.kind,
       metadata: object.metadata,
     };
-    for (let i = 0; i < found.length; i++) {
-      const finding = found[i] as (typeof found)[number];
-      const position = entry.locate(finding.path);
+    for (const finding of found) {
+      const position = locate(finding.path);
       pending.push({
         order: index,
+        rank: rank.get(finding.rule) ?? 0,
         subject,
         finding: {
           rule: finding.rule,
           action: finding.action,
           severity: finding.severity,
-          file: entry.file,
+          file,
           line: position.line,
           column: position.column,
           field: formatPath(finding.path),
@@ -132,36 +151,33 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
         continue;
       }
       const index = objects++;
-      const object = event.object;
+      const { object, file, locate } = event;
       const kind = typeof object.kind === "string" ? object.kind : "";
       if (options.listObjects === true) {
         const meta = metaOf(object);
-        let list = objectsByFile.get(event.file);
-        if (list === undefined) objectsByFile.set(event.file, (list = []));
-        list.push({
-          kind,
-          namespace: meta.namespace ?? "",
-          name: meta.name ?? "",
-          line: event.locate([]).line,
-        });
+        let list = objectsByFile.get(file);
+        if (list === undefined) objectsByFile.set(file, (list = []));
+        list.push({ kind, namespace: meta.namespace ?? "", name: meta.name ?? "", line: locate([]).line });
       }
       if (keptKinds.has(kind)) kept.push(object);
-      if (deferredKinds.has(kind)) deferred.push({ entry: event, index });
-      else evaluate(event, index, UNREAD_INVENTORY);
+      evaluate(object, file, locate, index, immediate, UNREAD_INVENTORY);
+      if (relational.forKind(kind).length > 0)
+        deferred.push({ view: relationalView(object), file, locate, index });
     }
   }
 
-  // Every input is read: the inventory is complete, the objects kept back can be evaluated.
+  // Every input is read: the inventory is complete, the relating rules can run.
   const inventory = listInventory(kept, false);
   for (let i = 0; i < deferred.length; i++) {
     const item = deferred[i];
     if (item === undefined) continue;
-    deferred[i] = undefined; // let the object go once its findings are located
-    evaluate(item.entry, item.index, inventory);
+    deferred[i] = undefined; // let the view and the document's positions go once located
+    evaluate(item.view, item.file, item.locate, item.index, relational, inventory);
   }
   deferred.length = 0;
 
-  pending.sort((a, b) => a.order - b.order);
+  // Load order, then rule order within an object: what evaluating all rules at once gives.
+  pending.sort((a, b) => a.order - b.order || a.rank - b.rank);
   const exceptions = exceptionMatcher(kept, options.allRules, now);
   const findings: ReportFinding[] = pending.map(({ finding, subject }) => {
     const exception = exceptions(finding.rule, subject);

@@ -26,7 +26,15 @@ export interface RuleEntry {
 export class RuleSet {
   readonly #byKind = new Map<string, RuleEntry[]>();
 
-  constructor(rules: readonly Rule[], actions: ReadonlyMap<string, Action> = new Map()) {
+  /**
+   * `include`: which rules to index (default all). Actions and replacements between rules are
+   * still decided over all of `rules`, so a rule left out keeps replacing the ones it replaces.
+   */
+  constructor(
+    rules: readonly Rule[],
+    actions: ReadonlyMap<string, Action> = new Map(),
+    include: (rule: Rule) => boolean = () => true,
+  ) {
     const active = new Map<string, Exclude<Action, "off">>();
     for (const rule of rules) {
       const action = actions.get(rule.id) ?? rule.defaultAction;
@@ -34,7 +42,7 @@ export class RuleSet {
     }
     for (const rule of rules) {
       const action = active.get(rule.id);
-      if (action === undefined) continue;
+      if (action === undefined || !include(rule)) continue;
       const replacement = rule.supersededBy === undefined ? undefined : active.get(rule.supersededBy.rule);
       const entry: RuleEntry =
         replacement !== undefined &&

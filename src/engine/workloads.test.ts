@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "./types.ts";
-import { metaOf } from "./workloads.ts";
+import { metaOf, relationalView } from "./workloads.ts";
 
 const object = (metadata: unknown): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata });
 
@@ -38,5 +38,66 @@ describe("metaOf", () => {
     assert.equal(metaOf(object(metadata)).namespace, "shop", "a changed namespace is read again");
     const other = { ...metadata };
     assert.notEqual(metaOf(object(other)), metaOf(object(metadata)), "another metadata object: read afresh");
+  });
+});
+
+describe("relationalView", () => {
+  it("keeps metadata, spec.replicas and the pod template's metadata and service account fields, at their paths", () => {
+    const template = {
+      metadata: { labels: { app: "web" }, annotations: { a: "b" } },
+      spec: { serviceAccountName: "web", automountServiceAccountToken: false, containers: [{ name: "app" }] },
+    };
+    const deployment: KubeObject = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web" },
+      spec: { replicas: 3, selector: {}, template },
+      status: {},
+    };
+    assert.deepEqual(relationalView(deployment), {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web" },
+      spec: {
+        replicas: 3,
+        template: {
+          metadata: template.metadata,
+          spec: { serviceAccountName: "web", automountServiceAccountToken: false },
+        },
+      },
+    });
+    const cronJob: KubeObject = {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      spec: { schedule: "* * * * *", jobTemplate: { spec: { template } } },
+    };
+    assert.deepEqual(relationalView(cronJob), {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              metadata: template.metadata,
+              spec: { serviceAccountName: "web", automountServiceAccountToken: false },
+            },
+          },
+        },
+      },
+    });
+    const pod: KubeObject = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: template.metadata,
+      spec: template.spec,
+    };
+    assert.deepEqual(relationalView(pod), {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: template.metadata,
+      spec: { serviceAccountName: "web", automountServiceAccountToken: false },
+    });
+    const account: KubeObject = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "web" } };
+    assert.equal(relationalView(account), account, "objects without a pod template are kept whole");
   });
 });

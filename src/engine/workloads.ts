@@ -150,3 +150,44 @@ function stringMap(value: unknown): Readonly<Record<string, string>> {
   for (const [key, item] of Object.entries(value)) if (typeof item === "string") result[key] = item;
   return result;
 }
+
+/** Pod spec fields that rules relating a workload to other objects read (Rule.inventoryKinds). */
+const RELATIONAL_SPEC_FIELDS = ["automountServiceAccountToken", "serviceAccountName", "serviceAccount"];
+
+/**
+ * The part of a workload that the rules relating it to other objects read: apiVersion, kind,
+ * metadata, spec.replicas, and of its pod template the metadata and the service account
+ * fields, at their own paths. `vakt check` keeps this instead of the whole object until every
+ * input has been read (a test holds each such rule to the same findings on it as on the whole
+ * object). Objects without a pod template are returned as they are.
+ */
+export function relationalView(object: KubeObject): KubeObject {
+  const template = podTemplateOf(object);
+  if (template === undefined) return object;
+  const spec: Record<string, unknown> = {};
+  for (const field of RELATIONAL_SPEC_FIELDS)
+    if (template.spec[field] !== undefined) spec[field] = template.spec[field];
+  const view: Record<string, unknown> = { apiVersion: object.apiVersion, kind: object.kind };
+  if (object.metadata !== undefined) view["metadata"] = object.metadata;
+  if (template.path.length === 0) {
+    view["spec"] = spec;
+    return view;
+  }
+  const replicas = dictAt(object, ["spec"])?.["replicas"];
+  if (replicas !== undefined) setAt(view, ["spec", "replicas"], replicas);
+  const rawMetadata = dictAt(object, template.path)?.["metadata"];
+  setAt(view, template.path, rawMetadata === undefined ? { spec } : { metadata: rawMetadata, spec });
+  return view;
+}
+
+/** Sets `value` at `path` (keys only) in `root`, creating dictionaries on the way. */
+function setAt(root: Record<string, unknown>, path: FieldPath, value: unknown): void {
+  let current = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = String(path[i]);
+    let next = current[key];
+    if (!isDict(next)) current[key] = next = {};
+    current = next as Record<string, unknown>;
+  }
+  current[String(path[path.length - 1])] = value;
+}

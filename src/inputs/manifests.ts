@@ -33,7 +33,7 @@ export interface LoadedObject {
    * 1-based line and column of a field of `object`. The path is relative to `object` (as rules
    * report it); pathPrefix is added here. A missing field resolves to its deepest existing parent.
    */
-  locate(path: FieldPath): SourcePosition;
+  readonly locate: (path: FieldPath) => SourcePosition;
 }
 
 export interface LoadedProblem {
