@@ -42,7 +42,13 @@ describe("render", () => {
       findings: Array.from({ length: 4000 }, (_, i) => {
         const finding = sample.findings[i % sample.findings.length];
         assert.ok(finding !== undefined);
-        return { ...finding, line: i + 1, message: `${finding.message} "quoted" \\ ${String(i)}` };
+        return {
+          ...finding,
+          line: i + 1,
+          message: `${finding.message} "quoted" \\ \u0001 \u2028 é ${String(i)}`,
+          ...(i % 3 === 0 ? { controls: [] } : {}),
+          ...(i % 5 === 0 ? { suppressed: true, exception: `exception-${String(i)}` } : {}),
+        };
       }),
     };
     const none = { ...sample, findings: [] };
