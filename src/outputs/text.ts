@@ -59,6 +59,7 @@ const ACTION_STYLE: Readonly<Record<ReportFinding["action"], readonly Style[]>> 
 export function renderText(report: CheckReport, options: TextOptions = {}): string {
   const paint = painter(options.color === true);
   const lines: string[] = [];
+  const shared: SharedLines = { fix: new Map(), controls: new Map() };
 
   for (const [file, findings] of findingsByFile(report)) {
     if (lines.length > 0) lines.push("");
@@ -67,7 +68,7 @@ export function renderText(report: CheckReport, options: TextOptions = {}): stri
     if (findings.length > suppressed) counts.push(plural(findings.length - suppressed, "finding"));
     if (suppressed > 0) counts.push(`${suppressed} suppressed`);
     lines.push(paint(safe(file), "bold", "underline") + paint(` (${counts.join(", ")})`, "dim"));
-    for (const finding of findings) lines.push(...renderFinding(finding, paint));
+    for (const finding of findings) lines.push(...renderFinding(finding, paint, shared));
   }
 
   if (report.problems.length > 0) {
@@ -86,7 +87,13 @@ export function renderText(report: CheckReport, options: TextOptions = {}): stri
   return lines.join("\n"); // ends in a newline (the last element is empty), without a second copy
 }
 
-function renderFinding(finding: ReportFinding, paint: Painter): string[] {
+/** Lines that many findings share (those of one rule), rendered once per output. */
+interface SharedLines {
+  readonly fix: Map<string, readonly string[]>;
+  readonly controls: Map<readonly string[], string>;
+}
+
+function renderFinding(finding: ReportFinding, paint: Painter, shared: SharedLines): string[] {
   const location = `${safe(finding.file)}:${finding.line}:${finding.column}`;
   const action = finding.action.toUpperCase();
   const object = safe(objectLabel(finding));
@@ -95,8 +102,20 @@ function renderFinding(finding: ReportFinding, paint: Painter): string[] {
     .split("\n")
     .map((line) => INDENT + line);
   if (finding.field !== "") details.push(`${INDENT}field: ${safe(finding.field)}`);
-  if (finding.fix !== "") details.push(...labelled("fix", safe(finding.fix)));
-  if (finding.controls.length > 0) details.push(`${INDENT}controls: ${safe(finding.controls.join(", "))}`);
+  if (finding.fix !== "") {
+    let fix = shared.fix.get(finding.fix);
+    if (fix === undefined) shared.fix.set(finding.fix, (fix = labelled("fix", safe(finding.fix))));
+    details.push(...fix);
+  }
+  if (finding.controls.length > 0) {
+    let controls = shared.controls.get(finding.controls);
+    if (controls === undefined)
+      shared.controls.set(
+        finding.controls,
+        (controls = `${INDENT}controls: ${safe(finding.controls.join(", "))}`),
+      );
+    details.push(controls);
+  }
 
   if (finding.suppressed) {
     const by =
@@ -131,6 +150,9 @@ function summaryLine(report: CheckReport, paint: Painter): string {
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** UNSAFE or a carriage return: text without any is shown as it is (one scan, no copy). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NEEDS_ESCAPING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Input-derived text made safe for a terminal: C0/C1 control characters (except newline and
@@ -138,6 +160,7 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
  * cursor, recolour the screen or reorder what is displayed. "\r\n" counts as a newline.
  */
 export function safe(text: string): string {
+  if (!NEEDS_ESCAPING.test(text)) return text;
   return text.replace(/\r\n/g, "\n").replace(UNSAFE, (char) => {
     const code = char.charCodeAt(0);
     return code <= 0xff
