@@ -386,7 +386,8 @@ async function readLimited(path: string, limit: number): Promise<string> {
       if (total > limit) throw new TooLarge(total);
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    return decode(Buffer.concat(chunks, total));
+    // One read is the usual case: decode it in place rather than copy it into a new buffer first.
+    return decode(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, total));
   } finally {
     await handle.close();
   }
