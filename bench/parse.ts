@@ -4,9 +4,9 @@
  *   node bench/parse.ts [count]        (each parser runs in a fresh child process)
  *
  * Generates `count` (default 10,000) Deployments of ~30 lines each as one multi-document
- * YAML stream in memory and prints docs/s for: the loader (split + js-yaml + List/kind
- * handling, no positions), the loader plus locate() on every object (worst case: every object
- * has a finding), js-yaml loadAll over the whole stream (what the loader avoids: js-yaml 5 is
+ * YAML stream in memory and prints docs/s for: the loader (split + the fast YAML path, which
+ * records each document's positions index, js-yaml for what it declines, List/kind handling),
+ * the loader plus locate() on every object (worst case: every object has a finding), js-yaml loadAll over the whole stream (what the loader avoids: js-yaml 5 is
  * several times slower on one big stream than on its documents one by one), and `yaml`
  * parseAllDocuments + toJS (positions for everything).
  */
