@@ -21,7 +21,7 @@ export interface CheckOptions {
   readonly actions: ReadonlyMap<string, Action>;
   readonly settings: EngineSettings;
   readonly load?: LoadManifestsOptions;
-  /** Also list every object per file with its line (JUnit needs it; it costs a re-parse per object). */
+  /** Also list every object per file with its line (JUnit needs it). */
   readonly listObjects?: boolean;
 }
 
