@@ -95,22 +95,10 @@ const DECLINED_CASES = [
   "text\n",
 ];
 
-/**
- * Asserts that reading `text` with the positions index gives the same value as without, and the
- * same index the positions scan builds (where both do). Returns whether an index was recorded.
- */
+/** Asserts the index recorded while reading `text` is the one the positions scan builds (where both do). */
 function recordsLikeTheScan(text: string): boolean {
   const read = fastLoadIndexed(text, 100);
-  if (read === DECLINED) {
-    assert.equal(fastLoad(text, 100), DECLINED, `declined only when recording: ${JSON.stringify(text)}`);
-    return false;
-  }
-  assert.deepStrictEqual(
-    read.value,
-    fastLoad(text, 100),
-    `recording changed the value of ${JSON.stringify(text)}`,
-  );
-  if (read.index === undefined) return false;
+  if (read === DECLINED || read.index === undefined) return false;
   const scanned = indexBlockYaml(text);
   if (scanned !== undefined) {
     assert.deepStrictEqual(

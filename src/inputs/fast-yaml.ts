@@ -175,14 +175,12 @@ class FastParser {
   private readonly text: string;
   private readonly length: number;
   private readonly maxDepth: number;
-  /** Whether to record the positions index (positions-fast.ts) while parsing. */
-  private readonly record: boolean;
   private depth = 0;
   /** 0-based number of the current line. */
   private line = 0;
-  /** When recording: the record of the node parsed last. */
+  /** The positions-index record (positions-fast.ts) of the node parsed last. */
   private node = NONE;
-  /** When recording: false once the document holds a form the scan in positions-fast.ts declines. */
+  /** False once the document holds a form the scan in positions-fast.ts declines. */
   indexable = true;
   /** Set when a flow collection holds another one (those are not indexed item by item). */
   private flowNested = false;
@@ -196,11 +194,10 @@ class FastParser {
   /** Past the document's own leading `---` (if any): any marker line from here on is declined. */
   private started = false;
 
-  constructor(text: string, maxDepth: number, record: boolean) {
+  constructor(text: string, maxDepth: number) {
     this.text = text;
     this.length = text.length;
     this.maxDepth = maxDepth;
-    this.record = record;
     this.setLine(0);
   }
 
@@ -280,7 +277,7 @@ class FastParser {
     }
     this.started = true;
     if (text.charCodeAt(this.lineStart) === 0x25 /* % */) throw DECLINE;
-    if (this.record) recordStart();
+    recordStart();
     const value = this.blockNode(this.contentStart, this.indent, -1);
     this.skipEmpty();
     if (!this.atEnd()) throw DECLINE;
@@ -409,7 +406,7 @@ class FastParser {
     if (parentIndent < 0) throw DECLINE; // a document that is one scalar is no manifest: left to js-yaml
     const text = this.text;
     const c = text.charCodeAt(pos);
-    const node = this.record ? recordScalar(this.line, pos - this.lineStart) : NONE;
+    const node = recordScalar(this.line, pos - this.lineStart);
     let value: unknown;
     if (c === QUOTE || c === APOSTROPHE) {
       const end = this.quotedEnd(pos);
@@ -446,8 +443,7 @@ class FastParser {
   private mapping(pos: number, column: number): Record<string, unknown> {
     const text = this.text;
     const result: Record<string, unknown> = {};
-    const record = this.record;
-    const map = record ? recordMap(this.line, column) : NONE;
+    const map = recordMap(this.line, column);
     let entry = NONE;
     for (;;) {
       // A key at `pos`: quoted, or plain up to its colon.
@@ -459,12 +455,10 @@ class FastParser {
         colon = this.colonAfter(end);
         if (colon === -1) throw DECLINE;
         key = this.quotedValue(pos, end);
-        if (record) {
-          // Escapes (`\n`, `''`) make the value shorter than the text between the quotes.
-          const kind = key.length === end - pos - 2 ? QUOTED_KEY : DECODED_KEY;
-          entry = recordEntry(map, entry, kind, pos + 1, end - 1, key, this.line, column);
-          if (key === "<<") recordMerge(map);
-        }
+        // Escapes (`\n`, `''`) make the value shorter than the text between the quotes.
+        const kind = key.length === end - pos - 2 ? QUOTED_KEY : DECODED_KEY;
+        entry = recordEntry(map, entry, kind, pos + 1, end - 1, key, this.line, column);
+        if (key === "<<") recordMerge(map);
       } else {
         // keyColon, hashing the text before the colon on the way.
         const lineEnd = this.lineEnd;
@@ -490,11 +484,11 @@ class FastParser {
           hash = keyHash(text, pos, end);
         }
         key = plainKeyHashed(text, pos, end, hash);
-        if (record) entry = recordEntry(map, entry, PLAIN_KEY, pos, end, "", this.line, column);
+        entry = recordEntry(map, entry, PLAIN_KEY, pos, end, "", this.line, column);
       }
       if (key === "__proto__" || Object.hasOwn(result, key)) throw DECLINE;
       result[key] = this.mappingValue(colon + 1, column);
-      if (record) recordEntryValue(entry, this.node);
+      recordEntryValue(entry, this.node);
       this.skipEmpty();
       if (this.eof || this.indent < column) {
         this.node = map;
@@ -525,7 +519,7 @@ class FastParser {
         )
           return this.blockNode(this.contentStart, this.indent, column - 1);
       }
-      if (this.record) this.node = recordScalar(keyLine, -1);
+      this.node = recordScalar(keyLine, -1);
       return null;
     }
     const c = text.charCodeAt(i);
@@ -538,8 +532,7 @@ class FastParser {
   private sequence(pos: number, column: number): unknown[] {
     const text = this.text;
     const result: unknown[] = [];
-    const record = this.record;
-    const seq = record ? recordSeq(this.line, column) : NONE;
+    const seq = recordSeq(this.line, column);
     let item = NONE;
     for (;;) {
       // `pos` is at a "-" followed by a space or the end of the line.
@@ -554,9 +547,9 @@ class FastParser {
           result.push(this.blockNode(this.contentStart, this.indent, column));
         else result.push(null);
       } else {
-        if (record) item = recordItem(seq, item);
+        item = recordItem(seq, item);
         result.push(this.blockNode(i, i - this.lineStart, column));
-        if (record) recordItemNode(item, this.node);
+        recordItemNode(item, this.node);
       }
       this.skipEmpty();
       if (this.eof || this.indent < column) break;
@@ -571,7 +564,7 @@ class FastParser {
   /** A literal (`|`) or folded (`>`) block scalar whose header is at `pos`. */
   private blockScalar(pos: number, parentIndent: number): string {
     const text = this.text;
-    if (this.record) this.node = recordScalar(this.line, pos - this.lineStart);
+    this.node = recordScalar(this.line, pos - this.lineStart);
     const folded = text.charCodeAt(pos) === GREATER;
     let i = pos + 1;
     let chomp = 0; // 0 clip, -1 strip, 1 keep
@@ -633,9 +626,7 @@ class FastParser {
     this.flowNested = false;
     const [value, end] = this.flowNode(pos, 0);
     this.endOfLine(end);
-    const node = this.record
-      ? recordFlow(this.text, pos, end - 1, this.line, this.lineStart, !this.flowNested)
-      : NONE;
+    const node = recordFlow(this.text, pos, end - 1, this.line, this.lineStart, !this.flowNested);
     this.afterOneLine(parentIndent);
     this.node = node;
     return value;
@@ -749,19 +740,6 @@ class FastParser {
   }
 }
 
-/**
- * The value of one YAML document, or {@link DECLINED} when the text is outside the fast path's
- * subset. Never throws for any input.
- */
-export function fastLoad(text: string, maxDepth: number): unknown {
-  try {
-    return new FastParser(text, maxDepth, false).document();
-  } catch (error) {
-    if (error === DECLINE || error instanceof RangeError) return DECLINED;
-    throw error;
-  }
-}
-
 /** A document read by {@link fastLoadIndexed}. */
 export interface IndexedValue {
   readonly value: unknown;
@@ -774,12 +752,13 @@ export interface IndexedValue {
 }
 
 /**
- * fastLoad that also records the positions of the document's keys and items while it reads
- * them, so locating a finding needs no second pass over the text. DECLINED as fastLoad.
+ * The value of one YAML document and the positions of its keys and items, recorded while it is
+ * read (so locating a finding needs no second pass over the text), or {@link DECLINED} when the
+ * text is outside the fast path's subset. Never throws for any input.
  */
 export function fastLoadIndexed(text: string, maxDepth: number): IndexedValue | typeof DECLINED {
   try {
-    const parser = new FastParser(text, maxDepth, true);
+    const parser = new FastParser(text, maxDepth);
     const value = parser.document();
     const index = parser.indexable && !text.includes("\uFEFF") ? recordFinish(text) : undefined;
     if (index === undefined) recordAbandon();
@@ -789,4 +768,10 @@ export function fastLoadIndexed(text: string, maxDepth: number): IndexedValue | 
     if (error === DECLINE || error instanceof RangeError) return DECLINED;
     throw error;
   }
+}
+
+/** The value alone (see fastLoadIndexed). */
+export function fastLoad(text: string, maxDepth: number): unknown {
+  const read = fastLoadIndexed(text, maxDepth);
+  return read === DECLINED ? DECLINED : read.value;
 }

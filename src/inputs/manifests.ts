@@ -2,10 +2,12 @@
  * The input layer of `vakt check`: manifests from files, directories and stdin, as plain
  * objects with lazily resolved source positions.
  *
- * Speed (see shared/design/performance.md): YAML is parsed with js-yaml into plain values and
- * JSON with JSON.parse; nothing keeps positions. Each object carries `locate`, which scans only
- * its own document for key positions when called (positions-fast.ts; the position-keeping `yaml`
- * package re-parses documents the scan declines), i.e. only for objects that have findings.
+ * Speed (see shared/design/performance.md): YAML is parsed into plain values by the fast path
+ * (fast-yaml.ts), which records a compact index of each document's key and item positions as it
+ * reads, or by js-yaml for what it declines; JSON with JSON.parse. Each object carries `locate`,
+ * which resolves field paths against that index, or for documents without one scans its own
+ * document when first called (positions-fast.ts; the `yaml` package re-parses what the scan
+ * declines).
  *
  * Memory: a file is read whole (bounded by maxFileBytes), then cut into documents and parsed
  * one document at a time as the consumer pulls from the generator. The text of a document
