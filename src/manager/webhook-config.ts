@@ -1,4 +1,5 @@
 import type { KubeObject, Rule } from "../engine/types.ts";
+import { JUDGED_POD_SUBRESOURCES } from "../webhook/admission.ts";
 
 /** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
 export type WebhookTarget =
@@ -51,10 +52,14 @@ const RESOURCES: Readonly<Record<string, readonly [string, string]>> = {
   ClusterRoleBinding: ["rbac.authorization.k8s.io", "clusterrolebindings"],
 };
 
-/** The admission rules (group/resource lists) covering every kind the given rules judge. */
+/**
+ * The admission rules (group/resource lists) covering every kind the given rules judge, with the
+ * subresources that change what a pod runs unless `subresources` is false.
+ */
 export function admissionRules(
   rules: readonly Rule[],
   kinds?: ReadonlySet<string>,
+  subresources = true,
 ): {
   apiGroups: string[];
   apiVersions: string[];
@@ -72,6 +77,8 @@ export function admissionRules(
       let set = byGroup.get(group);
       if (set === undefined) byGroup.set(group, (set = new Set()));
       set.add(resource);
+      if (subresources && resource === "pods")
+        for (const sub of JUDGED_POD_SUBRESOURCES) set.add(`pods/${sub}`);
     }
   }
   return [...byGroup]
@@ -199,7 +206,7 @@ export function webhookConfigurations(options: WebhookConfigOptions): KubeObject
           name: `mutate.${options.name}.vakt.dev`,
           clientConfig: clientConfig(options.target, "/mutate", options.caBundle),
           // Defaults are added on CREATE only (see planMutations): UPDATE is not sent at all.
-          rules: admissionRules(options.rules, MUTATED_KINDS).map((rule) => ({
+          rules: admissionRules(options.rules, MUTATED_KINDS, false).map((rule) => ({
             ...rule,
             operations: ["CREATE"],
           })),

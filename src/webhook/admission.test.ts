@@ -144,20 +144,19 @@ describe("review: decisions", () => {
     }
   });
 
-  it("admits irrelevant subresources (status, scale, binding) but judges ephemeralcontainers", () => {
+  it("admits irrelevant subresources (status, scale, binding) but judges ephemeralcontainers and resize", () => {
     for (const subResource of ["status", "scale", "binding", "eviction"]) {
       const { response } = answered(
         review(admissionReview(untaggedPod(), { operation: "UPDATE", subResource }), state),
       );
       assert.equal(response.allowed, true, subResource);
     }
-    const { response } = answered(
-      review(
-        admissionReview(untaggedPod(), { operation: "UPDATE", subResource: "ephemeralcontainers" }),
-        state,
-      ),
-    );
-    assert.equal(response.allowed, false);
+    for (const subResource of ["ephemeralcontainers", "resize"]) {
+      const { response } = answered(
+        review(admissionReview(untaggedPod(), { operation: "UPDATE", subResource }), state),
+      );
+      assert.equal(response.allowed, false, subResource);
+    }
   });
 
   it("judges UPDATE on the new object", () => {

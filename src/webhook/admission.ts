@@ -20,7 +20,8 @@ import { planMutations } from "./mutate.ts";
  * - warn findings become AdmissionReview warnings (kubectl prints them);
  * - audit findings become audit annotations (keys are rule ids; the API server prefixes them
  *   with the webhook name, so a key must not contain "/");
- * - DELETE, CONNECT and subresources other than ephemeralcontainers are admitted unjudged;
+ * - DELETE, CONNECT and subresources other than ephemeralcontainers and resize are admitted
+ *   unjudged (the webhook configuration registers exactly those two, see webhook-config.ts);
  *   UPDATE judges the new object (an object already being deleted is admitted, so finalizers
  *   can be removed); dry-run requests are judged the same way (nothing here has side effects).
  *
@@ -328,8 +329,14 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
-/** Subresources whose requests change what a pod runs, and so are judged. */
-const JUDGED_SUBRESOURCES: ReadonlySet<string> = new Set(["", "ephemeralcontainers"]);
+/**
+ * Pod subresources whose writes change what a pod runs, so they are judged (the request carries
+ * the whole Pod): `kubectl debug` adds containers through pods/ephemeralcontainers, pods/resize
+ * changes the resources of running containers. The webhook configuration registers exactly
+ * these; other subresources (status, binding, eviction, scale) do not change a pod's containers.
+ */
+export const JUDGED_POD_SUBRESOURCES: readonly string[] = ["ephemeralcontainers", "resize"];
+const JUDGED_SUBRESOURCES: ReadonlySet<string> = new Set(["", ...JUDGED_POD_SUBRESOURCES]);
 
 function envelope(response: AdmissionResponse): AdmissionReviewResponse {
   return { apiVersion: ADMISSION_API_VERSION, kind: ADMISSION_KIND, response };
