@@ -121,7 +121,7 @@ function isKubeObject(value: unknown): value is KubeObject {
   );
 }
 
-function mebibytes(bytes: number): string {
+export function mebibytes(bytes: number): string {
   const value = bytes / (1024 * 1024);
   return `${Number.isInteger(value) ? String(value) : value.toFixed(1)} MiB`;
 }
@@ -338,7 +338,7 @@ function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
   );
 }
 
-function describeFsError(error: unknown): string {
+export function describeFsError(error: unknown): string {
   const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
   const reasons: Record<string, string> = {
     ENOENT: "no such file or directory",
@@ -354,7 +354,7 @@ function describeFsError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-class TooLarge extends Error {
+export class TooLarge extends Error {
   readonly size: number;
   constructor(size: number) {
     super(`larger than ${size} bytes`);
@@ -370,7 +370,7 @@ function decode(buffer: Buffer): string {
 }
 
 /** Reads a file (or FIFO, such as a process substitution) up to `limit` bytes. */
-async function readLimited(path: string, limit: number): Promise<string> {
+export async function readLimited(path: string, limit: number): Promise<string> {
   const handle = await open(path, "r");
   try {
     const info = await handle.stat();
@@ -395,7 +395,7 @@ async function readLimited(path: string, limit: number): Promise<string> {
   }
 }
 
-async function readStream(stream: AsyncIterable<string | Uint8Array>, limit: number): Promise<string> {
+export async function readStream(stream: AsyncIterable<string | Uint8Array>, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
