@@ -179,11 +179,17 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
   // Load order, then rule order within an object: what evaluating all rules at once gives.
   pending.sort((a, b) => a.order - b.order || a.rank - b.rank);
   const exceptions = exceptionMatcher(kept, options.allRules, now);
+  const justifications = justificationsByName(kept);
   const findings: ReportFinding[] = pending.map(({ finding, subject }) => {
     const exception = exceptions(finding.rule, subject);
-    return exception === undefined
-      ? { ...finding, suppressed: false }
-      : { ...finding, suppressed: true, exception };
+    if (exception === undefined) return { ...finding, suppressed: false };
+    const justification = justifications.get(exception);
+    return {
+      ...finding,
+      suppressed: true,
+      exception,
+      ...(justification === undefined ? {} : { justification }),
+    };
   });
   const byFile: FileObjects[] = [...objectsByFile].map(([file, list]) => ({ file, objects: list }));
   return {
@@ -196,11 +202,46 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
   };
 }
 
+/**
+ * spec.justification of the PolicyExceptions, by name (what the matcher returns). Two exceptions
+ * of one name in the inputs: the first one's, as the first is the one an API server would keep.
+ */
+function justificationsByName(objects: readonly KubeObject[]): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const object of objects) {
+    if (object.kind !== EXCEPTION_KIND) continue;
+    const name = metaOf(object).name;
+    const spec = object["spec"];
+    const justification =
+      typeof spec === "object" && spec !== null && "justification" in spec ? spec.justification : undefined;
+    if (name !== undefined && typeof justification === "string" && !byName.has(name))
+      byName.set(name, justification);
+  }
+  return byName;
+}
+
 const RANK: Readonly<Record<Exclude<Action, "off">, number>> = { audit: 1, warn: 2, deny: 3 };
 
-/** Exit code: 2 when an input could not be read or parsed, 1 when an unsuppressed finding reaches `failOn`, else 0. */
-export function exitCodeOf(report: CheckReport, failOn: Exclude<Action, "off">): 0 | 1 | 2 {
+/**
+ * No object was checked and nothing went wrong reading: an empty file or stdin, a directory
+ * without manifests. Usually a failed step before vakt (`helm template broken | vakt check -`),
+ * so it is not a pass unless asked for.
+ */
+export function isEmpty(report: CheckReport): boolean {
+  return report.objects === 0 && !report.problems.some((problem) => problem.level === "error");
+}
+
+/**
+ * Exit code: 2 when an input could not be read or parsed, or held no objects (unless
+ * `allowEmpty`), 1 when an unsuppressed finding reaches `failOn`, else 0.
+ */
+export function exitCodeOf(
+  report: CheckReport,
+  failOn: Exclude<Action, "off">,
+  options: { readonly allowEmpty?: boolean } = {},
+): 0 | 1 | 2 {
   if (report.problems.some((problem) => problem.level === "error")) return 2;
+  if (options.allowEmpty !== true && isEmpty(report)) return 2;
   const threshold = RANK[failOn];
   return report.findings.some((finding) => !finding.suppressed && RANK[finding.action] >= threshold) ? 1 : 0;
 }

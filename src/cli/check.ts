@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { settingPresent } from "../config/settings.ts";
 import { ConfigError, DEFAULT_CONFIG, engineSettings, parseConfig } from "../config/vakt-config.ts";
@@ -8,21 +8,15 @@ import type { Action } from "../engine/types.ts";
 import { OUTPUT_FORMATS, isOutputFormat, renderParts } from "../outputs/index.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./errors.ts";
+import { readInput } from "./input.ts";
 
 const PSS_VERSION = /^(latest|v1\.(0|[1-9][0-9]?))$/;
 
 /** Loads --config, or ./vakt.yaml when present, or the defaults. */
-export function loadConfig(path: string | undefined): VaktConfig {
+export async function loadConfig(path: string | undefined): Promise<VaktConfig> {
   const file = path ?? (existsSync("vakt.yaml") ? "vakt.yaml" : undefined);
   if (file === undefined) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the configuration ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const text = await readInput(file, "configuration");
   try {
     return parseConfig(text, file, new Set(ALL_RULES.map((rule) => rule.id)));
   } catch (error) {
@@ -58,6 +52,10 @@ export function registerCheck(program: Command): void {
     )
     .option("--pss-version <version>", "Pod Security Standards version: latest or v1.0 .. v1.37")
     .option("--no-color", "no colour in text output")
+    .option(
+      "--allow-empty",
+      "exit 0 when the inputs hold no Kubernetes objects (default: exit 2, as an empty `helm template` output usually means a failed step)",
+    )
     .action(
       async (
         inputs: string[],
@@ -68,6 +66,7 @@ export function registerCheck(program: Command): void {
           select?: string[];
           pssVersion?: string;
           color: boolean;
+          allowEmpty?: boolean;
         },
       ) => {
         if (!isOutputFormat(options.output)) {
@@ -75,7 +74,7 @@ export function registerCheck(program: Command): void {
             `--output must be one of ${OUTPUT_FORMATS.join(", ")}, got "${options.output}"`,
           );
         }
-        const config = loadConfig(options.config);
+        const config = await loadConfig(options.config);
         let failOn = config.failOn;
         if (options.failOn !== undefined) {
           if (!["deny", "warn", "audit"].includes(options.failOn)) {
@@ -94,7 +93,7 @@ export function registerCheck(program: Command): void {
           );
         }
         // Loaded here, not at registration: the other commands and --help do not need it.
-        const { exitCodeOf, runCheck } = await import("../check/run.ts");
+        const { exitCodeOf, isEmpty, runCheck } = await import("../check/run.ts");
         const report = await runCheck(inputs, {
           rules: selection.rules,
           allRules: ALL_RULES,
@@ -107,9 +106,19 @@ export function registerCheck(program: Command): void {
         });
         const color =
           options.output === "text" && options.color && process.stdout.isTTY && !settingPresent("noColor");
-        for (const part of renderParts(report, options.output, { color, toolVersion: VERSION }))
-          process.stdout.write(part);
-        process.exitCode = exitCodeOf(report, failOn);
+        const { writeOutput } = await import("./output.ts");
+        await writeOutput(
+          process.stdout,
+          renderParts(report, options.output, { color, toolVersion: VERSION }),
+        );
+        const allowEmpty = options.allowEmpty === true;
+        if (isEmpty(report) && !allowEmpty) {
+          process.stderr.write(
+            `vakt: no Kubernetes objects found in ${inputs.map((input) => (input === "-" ? "standard input" : input)).join(", ")}; if the input was produced by a ` +
+              "command (helm template, kustomize build), check that it succeeded; pass --allow-empty when no objects is expected\n",
+          );
+        }
+        process.exitCode = exitCodeOf(report, failOn, { allowEmpty });
       },
     );
 }

@@ -8,6 +8,7 @@ import { registerRender } from "./render.ts";
 import { registerRun } from "./run.ts";
 import { registerControls, registerRules } from "./rules.ts";
 import { UsageError, isHinted } from "./errors.ts";
+import { OutputError, takenByWriter } from "./output.ts";
 
 /** Exit codes: 0 clean, 1 findings at or above the fail level (or a failed operation), 2 bad input or usage. */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT.ok;
       return EXIT.usage;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof OutputError) {
       process.stderr.write(`vakt: ${error.message}\n`);
       return EXIT.usage;
     }
@@ -59,11 +60,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// A reader that stops early (`vakt check -o sarif . | head`) closes the pipe: stop quietly with
-// the exit code already decided instead of dying on an unhandled EPIPE with a stack trace.
+// Write errors outside writeOutput (help, the other commands' output). A reader that stops early
+// (`vakt rules | head`) closes the pipe: stop quietly with the exit code already decided. Any
+// other failure is one line and exit code 2, never a stack trace and 1 (read by CI as findings).
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (takenByWriter(error)) return;
   if (error.code === "EPIPE") process.exit();
-  throw error;
+  process.stderr.write(`vakt: cannot write the output: ${error.message}\n`);
+  process.exit(EXIT.usage);
 });
 
 process.exitCode = await main(process.argv.slice(2));

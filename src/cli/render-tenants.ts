@@ -2,13 +2,13 @@
  * What `vakt render` and `vakt crds` do, loaded by their action handlers only: the YAML library
  * and the Tenant modules are not needed by the other commands.
  */
-import { readFileSync } from "node:fs";
 import { parseAllDocuments, stringify } from "yaml";
 import type { KubeObject } from "../engine/types.ts";
 import { renderTenant } from "../tenant/render.ts";
 import type { TenantProblem } from "../tenant/types.ts";
 import { formatFieldPath, parseTenant } from "../tenant/validate.ts";
 import { UsageError } from "./errors.ts";
+import { readInput } from "./input.ts";
 
 export { tenantCrd } from "../tenant/schema.ts";
 
@@ -29,12 +29,8 @@ export function formatObjects(objects: readonly unknown[], format: Format): stri
   return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
 }
 
-export function readText(file: string): string {
-  try {
-    return readFileSync(file === "-" ? 0 : file, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+export function readText(file: string): Promise<string> {
+  return readInput(file, "tenants", { stdin: true });
 }
 
 function describeProblems(file: string, label: string, problems: readonly TenantProblem[]): string {

@@ -11,10 +11,11 @@ export function registerRender(program: Command): void {
     .option("-o, --output <format>", "output format: yaml or json", "yaml")
     .action(async (file: string, options: { output: string }) => {
       const { checkFormat, formatObjects, readText, renderText } = await import("./render-tenants.ts");
+      const { writeOutput } = await import("./output.ts");
       const format = checkFormat(options.output);
-      const { objects, warnings } = renderText(readText(file), file);
+      const { objects, warnings } = renderText(await readText(file), file);
       for (const warning of warnings) process.stderr.write(`${warning}\n`);
-      process.stdout.write(formatObjects(objects, format));
+      await writeOutput(process.stdout, [formatObjects(objects, format)]);
     });
   program
     .command("crds")

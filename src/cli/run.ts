@@ -66,11 +66,8 @@ export function registerRun(program: Command): void {
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1 || workers > 64)
         throw new UsageError(`--workers must be 1 to 64, got "${flags.workers}"`);
-      // Loaded on demand: the Kubernetes client costs most of the CLI's start-up time.
-      const { KubeConfig } = await import("@kubernetes/client-node");
-      const kubeconfig = new KubeConfig();
-      if (flags.kubeconfig !== undefined) kubeconfig.loadFromFile(flags.kubeconfig);
-      else kubeconfig.loadFromDefault();
+      const { loadKubeconfig } = await import("./kubeconfig.ts");
+      const kubeconfig = await loadKubeconfig(flags.kubeconfig);
       const { startManager } = await import("../manager/run.ts");
       const common = {
         kubeconfig,

@@ -4,6 +4,13 @@
  */
 import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
 
+/**
+ * Renderers yield their text in pieces of about this many characters: a large report is never
+ * one string (V8 strings stop at about 512 MiB), and a piece is rendered only when the writer
+ * asks for it, so output to a slow reader is not queued in memory.
+ */
+export const CHUNK_CHARACTERS = 1 << 20;
+
 /** Counts shown by every renderer. Findings by action count unsuppressed findings only. */
 export interface ReportSummary {
   readonly objects: number;

@@ -112,6 +112,7 @@ export function sampleReport(): CheckReport {
         message: 'container "postgres" runs privileged',
         suppressed: true,
         exception: "legacy-db",
+        justification: "the vendor image needs it until the 2026-09 upgrade",
       }),
       finding({
         rule: "namespace-labels",

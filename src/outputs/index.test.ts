@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { CHUNK_CHARACTERS } from "./common.ts";
 import { sampleReport } from "./fixture.test.ts";
 import {
   isOutputFormat,
@@ -35,7 +36,7 @@ describe("render", () => {
     assert.equal(render(report, "junit"), renderJunit(report));
   });
 
-  it("writes the same text in parts as render() does, JSON in chunks of about a megabyte", () => {
+  it("writes the same text in parts as render() does, every format in chunks of about a megabyte", () => {
     const sample = sampleReport();
     const many = {
       ...sample,
@@ -55,11 +56,47 @@ describe("render", () => {
     for (const report of [sample, many, none])
       for (const format of OUTPUT_FORMATS)
         assert.equal([...renderParts(report, format)].join(""), render(report, format), format);
-    const chunks = [...renderParts(many, "json")];
-    assert.ok(
-      chunks.length > 1,
-      `${String(chunks.length)} chunk for ${String(render(many, "json").length)} characters`,
-    );
+    const large = { ...many, findings: [...many.findings, ...many.findings, ...many.findings] };
+    for (const format of OUTPUT_FORMATS) {
+      const chunks = [...renderParts(large, format)];
+      const size = render(large, format).length;
+      assert.ok(
+        chunks.length > 1,
+        `${format}: ${String(chunks.length)} chunk for ${String(size)} characters`,
+      );
+      // A chunk holds at most one finding past the size at which it is handed over.
+      for (const chunk of chunks)
+        assert.ok(chunk.length < CHUNK_CHARACTERS + 10_000, `${format}: ${chunk.length}`);
+    }
+  });
+
+  it("makes each part when it is pulled, not the whole output first", () => {
+    const sample = sampleReport();
+    const template = sample.findings[0];
+    assert.ok(template !== undefined);
+    let read = 0;
+    // Findings that count how often the renderers read their message (every format does).
+    const findings = Array.from({ length: 12_000 }, (_, i) => {
+      const finding = { ...template, name: `web-${String(i)}`, line: i + 1 };
+      return Object.defineProperty(finding, "message", {
+        get: () => {
+          read++;
+          return template.message;
+        },
+      });
+    });
+    const report = { ...sample, findings };
+    for (const format of OUTPUT_FORMATS) {
+      read = 0;
+      const parts = renderParts(report, format)[Symbol.iterator]();
+      assert.equal(parts.next().done, false);
+      const afterFirst = read;
+      while (parts.next().done !== true);
+      assert.ok(
+        afterFirst < read / 2,
+        `${format}: ${afterFirst} of ${read} message reads before the first part`,
+      );
+    }
   });
 
   it("ends every format with exactly one newline", () => {

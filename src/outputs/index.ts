@@ -1,12 +1,13 @@
 /**
  * Renderers for `vakt check --output FORMAT`. Each turns a CheckReport into the complete text
- * to write to stdout (ending in a newline); none writes anything itself.
+ * to write to stdout (ending in a newline), or the same text in pieces made as they are pulled
+ * (renderParts); none writes anything itself.
  */
-import { renderJson, renderJsonChunks } from "./json.ts";
-import { renderJunit } from "./junit.ts";
+import { renderJsonChunks } from "./json.ts";
+import { renderJunitChunks } from "./junit.ts";
 import type { CheckReport } from "./report.ts";
-import { renderSarif } from "./sarif.ts";
-import { renderText } from "./text.ts";
+import { renderSarifChunks } from "./sarif.ts";
+import { renderTextChunks } from "./text.ts";
 
 export type OutputFormat = "text" | "json" | "sarif" | "junit";
 
@@ -29,36 +30,37 @@ export interface RenderOptions {
 }
 
 export function render(report: CheckReport, format: OutputFormat, options: RenderOptions = {}): string {
-  switch (format) {
-    case "text":
-      return renderText(report, options);
-    case "json":
-      return renderJson(report);
-    case "sarif":
-      return renderSarif(report, options);
-    case "junit":
-      return renderJunit(report);
-  }
+  return [...renderParts(report, format, options)].join("");
 }
 
 /**
  * Like render(), as the pieces to write one after another (their concatenation is what render()
- * returns): large outputs are not copied once more just to join them.
+ * returns), each of about a megabyte and made when it is pulled: a large report is never one
+ * string, and a writer that waits for a slow reader keeps only the piece at hand.
  */
 export function renderParts(
   report: CheckReport,
   format: OutputFormat,
   options: RenderOptions = {},
 ): Iterable<string> {
-  return format === "json" ? renderJsonChunks(report) : [render(report, format, options)];
+  switch (format) {
+    case "text":
+      return renderTextChunks(report, options);
+    case "json":
+      return renderJsonChunks(report);
+    case "sarif":
+      return renderSarifChunks(report, options);
+    case "junit":
+      return renderJunitChunks(report);
+  }
 }
 
 export { renderJson, renderJsonChunks, toJsonOutput, JSON_OUTPUT_VERSION } from "./json.ts";
 export type { JsonOutput } from "./json.ts";
-export { renderJunit } from "./junit.ts";
-export { renderSarif, toSarif, SARIF_SCHEMA, SECURITY_SEVERITY } from "./sarif.ts";
+export { renderJunit, renderJunitChunks } from "./junit.ts";
+export { renderSarif, renderSarifChunks, toSarif, SARIF_SCHEMA, SECURITY_SEVERITY } from "./sarif.ts";
 export type { SarifLog, SarifOptions } from "./sarif.ts";
-export { renderText } from "./text.ts";
+export { renderText, renderTextChunks } from "./text.ts";
 export type { TextOptions } from "./text.ts";
 export { summarize } from "./common.ts";
 export type { ReportSummary } from "./common.ts";

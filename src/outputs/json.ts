@@ -7,7 +7,7 @@
  * fixed order and only the contract's keys are written, whatever else the report objects carry.
  * Adding keys is compatible; renaming or removing one needs version 2.
  */
-import { sortFindings, summarize } from "./common.ts";
+import { CHUNK_CHARACTERS, sortFindings, summarize } from "./common.ts";
 import type { ReportSummary } from "./common.ts";
 import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
 
@@ -43,8 +43,6 @@ export function renderJsonBody(report: CheckReport): string {
 
 /** A string no report contains, standing for the findings in the skeleton of the document. */
 const FINDINGS_MARK = "\u0000vakt-findings\u0000";
-/** Join the pieces of the findings array into strings of about this many characters. */
-const CHUNK_CHARACTERS = 1 << 20;
 
 /**
  * The JSON document in pieces (their concatenation is renderJsonBody's text, then "\n"): the

@@ -247,4 +247,63 @@ describe("junit output", () => {
     assert.equal(children(first, "failure").length, 0);
     assert.equal(children(second, "failure").length, 1);
   });
+
+  it("does work linear in the objects of a file: each object's identity is read a bounded number of times", () => {
+    // Counting reads instead of timing: matching each finding to its object by scanning the
+    // file's objects read every object once per finding (10,000 objects in one file: 10^8 reads).
+    const readsFor = (count: number): number => {
+      let reads = 0;
+      const objects = Array.from({ length: count }, (_, i) => {
+        const object = { kind: "Deployment", namespace: "shop", name: "", line: i * 20 + 1 };
+        return Object.defineProperty(object, "name", {
+          enumerable: true,
+          get: () => {
+            reads++;
+            return `web-${String(i)}`;
+          },
+        });
+      });
+      const findings = objects.map((_, i) =>
+        finding({ file: "big.yaml", name: `web-${String(i)}`, line: i * 20 + 12 }),
+      );
+      const report: CheckReport = {
+        rules: RULES,
+        files: ["big.yaml"],
+        objects: count,
+        findings,
+        problems: [],
+        objectsByFile: [{ file: "big.yaml", objects }],
+      };
+      const xml = renderJunit(report);
+      assert.equal((xml.match(/<failure /g) ?? []).length, count);
+      return reads;
+    };
+    const small = readsFor(1000);
+    const large = readsFor(4000);
+    assert.ok(
+      large <= 4 * small + 100,
+      `${String(small)} reads for 1,000 objects, ${String(large)} for 4,000`,
+    );
+    assert.ok(small <= 10 * 1000, `${String(small)} reads for 1,000 objects`);
+  });
+
+  it("escapes control characters and separators of every field so the XML stays valid", () => {
+    const nasty = "a\u0000b\u001bc\u2028d\ufffee\ud800f\r\ng";
+    const report: CheckReport = {
+      rules: RULES,
+      files: [`f${nasty}.yaml`],
+      objects: 1,
+      findings: [
+        finding({ file: `f${nasty}.yaml`, namespace: nasty, name: nasty, message: nasty, field: nasty }),
+        finding({ file: `f${nasty}.yaml`, namespace: nasty, name: nasty, action: "audit", message: nasty }),
+      ],
+      problems: [{ file: `f${nasty}.yaml`, level: "error", message: nasty, line: 1 }],
+    };
+    const root = parseXml(renderJunit(report));
+    const testCase = only(children(only(children(root, "testsuite")), "testcase").slice(0, 1));
+    assert.equal(
+      testCase.attributes["name"],
+      "Deployment/a\\u0000b\\u001bc\u2028d\\ufffee\\ud800f\r\ng/a\\u0000b\\u001bc\u2028d\\ufffee\\ud800f\r\ng",
+    );
+  });
 });

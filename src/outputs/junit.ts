@@ -13,7 +13,7 @@
  * The list of objects comes from CheckReport.objectsByFile; without it, only objects named by
  * findings get a testcase.
  */
-import { objectLabel, orderedFiles, problemLocation, sortFindings } from "./common.ts";
+import { CHUNK_CHARACTERS, objectLabel, orderedFiles, problemLocation, sortFindings } from "./common.ts";
 import type { CheckReport, InputProblem, ReportFinding, ReportObject } from "./report.ts";
 
 interface TestCase {
@@ -24,33 +24,45 @@ interface TestCase {
 }
 
 export function renderJunit(report: CheckReport): string {
+  return [...renderJunitChunks(report)].join("");
+}
+
+/**
+ * renderJunit's text in pieces of about CHUNK_CHARACTERS: the counts of the root element need
+ * every testcase, so the testcases are gathered first (linear in objects and findings); their
+ * XML is made as the pieces are pulled.
+ */
+export function* renderJunitChunks(report: CheckReport): Generator<string> {
   const suites = buildSuites(report);
-  let tests = 0;
-  let failures = 0;
-  let errors = 0;
-  let skipped = 0;
-  const body: string[] = [];
-  for (const [file, cases] of suites) {
-    const counts = countCases(cases);
-    tests += counts.tests;
-    failures += counts.failures;
-    errors += counts.errors;
-    skipped += counts.skipped;
-    body.push(
-      `  <testsuite name="${attr(file)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}"` +
-        (cases.length === 0 ? " />" : ">"),
-    );
-    if (cases.length === 0) continue;
-    for (const testCase of cases) body.push(...renderCase(file, testCase));
-    body.push("  </testsuite>");
+  const counted = [...suites].map(([file, cases]) => ({ file, cases, counts: countCases(cases) }));
+  const total = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  for (const { counts } of counted) {
+    total.tests += counts.tests;
+    total.failures += counts.failures;
+    total.errors += counts.errors;
+    total.skipped += counts.skipped;
   }
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="vakt check" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
-    ...body,
-    "</testsuites>",
-    "",
-  ].join("\n");
+  let chunk =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="vakt check" tests="${total.tests}" failures="${total.failures}" errors="${total.errors}" skipped="${total.skipped}">\n`;
+  for (const { file, cases, counts } of counted) {
+    chunk +=
+      `  <testsuite name="${attr(file)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}"` +
+      (cases.length === 0 ? " />\n" : ">\n");
+    if (cases.length === 0) continue;
+    for (const testCase of cases) {
+      // Line by line: one object can have thousands of findings.
+      for (const line of renderCase(file, testCase)) {
+        chunk += `${line}\n`;
+        if (chunk.length >= CHUNK_CHARACTERS) {
+          yield chunk;
+          chunk = "";
+        }
+      }
+    }
+    chunk += "  </testsuite>\n";
+  }
+  yield `${chunk}</testsuites>\n`;
 }
 
 function countCases(cases: readonly TestCase[]): {
@@ -77,23 +89,29 @@ function buildSuites(report: CheckReport): Map<string, TestCase[]> {
     readonly findings: ReportFinding[];
   }
   const slotsByFile = new Map<string, Slot[]>();
+  // Slots by object label within a file: looking a finding's object up by scanning the file's
+  // objects made the output quadratic (10,000 objects in one file took seconds).
+  const slotsByLabel = new Map<string, Map<string, Slot[]>>();
   for (const file of orderedFiles(report)) slotsByFile.set(file, []);
-  const slotsOf = (file: string): Slot[] => {
+  const add = (file: string, slot: Slot): void => {
     let slots = slotsByFile.get(file);
     if (slots === undefined) slotsByFile.set(file, (slots = []));
-    return slots;
+    slots.push(slot);
+    let labels = slotsByLabel.get(file);
+    if (labels === undefined) slotsByLabel.set(file, (labels = new Map<string, Slot[]>()));
+    const label = objectLabel(slot.object);
+    const same = labels.get(label);
+    if (same === undefined) labels.set(label, [slot]);
+    else same.push(slot);
   };
   for (const entry of report.objectsByFile ?? []) {
-    const slots = slotsOf(entry.file);
-    for (const object of entry.objects) slots.push({ object, findings: [] });
+    for (const object of entry.objects) add(entry.file, { object, findings: [] });
   }
 
   for (const finding of sortFindings(report)) {
-    const slots = slotsOf(finding.file);
-    const label = objectLabel(finding);
     // The same object identity can occur twice in a file: take the last one starting at or
     // before the finding's line.
-    const candidates = slots.filter((slot) => objectLabel(slot.object) === label);
+    const candidates = slotsByLabel.get(finding.file)?.get(objectLabel(finding)) ?? [];
     let match: Slot | undefined;
     for (const slot of candidates) {
       if (
@@ -109,7 +127,7 @@ function buildSuites(report: CheckReport): Map<string, TestCase[]> {
         object: { kind: finding.kind, namespace: finding.namespace, name: finding.name, line: finding.line },
         findings: [],
       };
-      slots.push(match);
+      add(finding.file, match);
     }
     match.findings.push(finding);
   }
@@ -169,7 +187,12 @@ function renderCase(file: string, testCase: TestCase): string[] {
         ...details(finding).map((line) => `  ${line}`),
       ].join("\n");
     });
-    children.push(`      <system-out>${text(entries.join("\n"))}</system-out>`);
+    // An entry per element (the same text as one element of the joined entries): the writer
+    // can hand the output over between them.
+    const lines = entries.map((entry) => text(entry));
+    lines[0] = `      <system-out>${lines[0] ?? ""}`;
+    lines[lines.length - 1] = `${lines.at(-1) ?? ""}</system-out>`;
+    children.push(...lines);
   }
   if (children.length === 0) return [`${open} />`];
   return [`${open}>`, ...children, "    </testcase>"];

@@ -26,6 +26,8 @@ export interface ReportFinding {
   readonly suppressed: boolean;
   /** Name of the PolicyException that suppresses it, when suppressed. */
   readonly exception?: string;
+  /** That PolicyException's spec.justification (SARIF's suppression justification). */
+  readonly justification?: string;
 }
 
 /** A problem with the input itself (unparseable file, unreadable path), not with an object. */

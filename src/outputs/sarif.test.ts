@@ -151,9 +151,15 @@ describe("sarif output", () => {
       region: { startLine: 12, startColumn: 9 },
     });
     assert.equal(deny.suppressions, undefined);
+    // The justification is the exception's own; its name goes to the properties.
     assert.deepEqual(suppressed?.suppressions, [
-      { kind: "external", status: "accepted", justification: "legacy-db" },
+      {
+        kind: "external",
+        status: "accepted",
+        justification: "the vendor image needs it until the 2026-09 upgrade",
+      },
     ]);
+    assert.equal(suppressed.properties.exception, "legacy-db");
     assert.equal(suppressed.locations[0]?.physicalLocation.artifactLocation.uri, "manifests/db.yaml");
   });
 
@@ -190,7 +196,13 @@ describe("sarif output", () => {
     const run = firstRun(parsed(sampleReport()));
     assert.equal(run.invocations.length, 1);
     const invocation = defined(run.invocations[0]);
-    assert.equal(invocation.executionSuccessful, true);
+    // An input failed to parse: the run did not check everything it was given.
+    assert.equal(invocation.executionSuccessful, false);
+    const notesOnly = {
+      ...sampleReport(),
+      problems: sampleReport().problems.filter((p) => p.level === "note"),
+    };
+    assert.equal(defined(firstRun(parsed(notesOnly)).invocations[0]).executionSuccessful, true);
     assert.deepEqual(invocation.toolExecutionNotifications, [
       {
         level: "error",

@@ -2,14 +2,15 @@
  * `vakt check --output sarif`: SARIF 2.1.0 for code-scanning tools (GitHub code scanning,
  * Azure DevOps, IDE viewers). One run; every evaluated rule is described in tool.driver.rules;
  * each finding is a result located in its file; suppressed findings carry an external
- * suppression naming the PolicyException; input problems are tool execution notifications.
+ * suppression with the PolicyException's justification (its name is in the result's
+ * properties); input problems are tool execution notifications.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
 import type { Action, Rule, Severity } from "../engine/types.ts";
-import { objectLabel, sortFindings } from "./common.ts";
+import { CHUNK_CHARACTERS, objectLabel, sortFindings } from "./common.ts";
 import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
 
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -94,6 +95,8 @@ export interface SarifResult {
     readonly action: ReportFinding["action"];
     readonly field: string;
     readonly controls: readonly string[];
+    /** Name of the PolicyException that suppresses the result. */
+    readonly exception?: string;
   };
 }
 export interface SarifInvocation {
@@ -121,7 +124,14 @@ const LEVEL: Readonly<Record<Action, SarifLevel>> = {
   off: "none",
 };
 
-export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifLog {
+/** A log as it is written: every part but the results, which are made one by one. */
+interface SarifPlan {
+  readonly log: SarifLog;
+  readonly findings: readonly ReportFinding[];
+  readonly result: (finding: ReportFinding) => SarifResult;
+}
+
+function planSarif(report: CheckReport, options: SarifOptions): SarifPlan {
   const base = options.baseDirectory ?? process.cwd();
   const uri = (file: string): string => artifactUri(file, base);
 
@@ -130,22 +140,19 @@ export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifL
   rules.forEach((rule, index) => {
     if (!ruleIndex.has(rule.id)) ruleIndex.set(rule.id, index);
   });
-  // A finding whose rule is not among the evaluated rules still needs a valid ruleIndex.
-  const indexOf = (id: string): number => {
-    let index = ruleIndex.get(id);
-    if (index === undefined) {
-      index = rules.push({ id }) - 1;
-      ruleIndex.set(id, index);
-    }
-    return index;
-  };
+  const findings = sortFindings(report);
+  // A finding whose rule is not among the evaluated rules still needs a valid ruleIndex; the
+  // rules are written before the results, so every such rule is added first.
+  for (const finding of findings) {
+    if (!ruleIndex.has(finding.rule)) ruleIndex.set(finding.rule, rules.push({ id: finding.rule }) - 1);
+  }
 
-  const results = sortFindings(report).map((finding): SarifResult => {
+  const result = (finding: ReportFinding): SarifResult => {
     const fileUri = uri(finding.file);
     const label = objectLabel(finding);
     return {
       ruleId: finding.rule,
-      ruleIndex: indexOf(finding.rule),
+      ruleIndex: ruleIndex.get(finding.rule) ?? 0,
       level: LEVEL[finding.action],
       message: { text: `${finding.message} (${label})` },
       locations: [
@@ -164,7 +171,9 @@ export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifL
               {
                 kind: "external",
                 status: "accepted",
-                ...(finding.exception === undefined ? {} : { justification: finding.exception }),
+                // SARIF's justification is the reason the result is accepted: the exception's
+                // own justification, not its name (which the text and JSON outputs give).
+                ...(finding.justification === undefined ? {} : { justification: finding.justification }),
               },
             ],
           }
@@ -174,13 +183,14 @@ export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifL
         action: finding.action,
         field: finding.field,
         controls: [...finding.controls],
+        ...(finding.exception === undefined ? {} : { exception: finding.exception }),
       },
     };
-  });
+  };
 
   const version = options.toolVersion ?? packageMetadata().version;
   const informationUri = options.informationUri ?? packageMetadata().homepage;
-  return {
+  const log: SarifLog = {
     $schema: SARIF_SCHEMA,
     version: SARIF_VERSION,
     runs: [
@@ -195,21 +205,63 @@ export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifL
         },
         invocations: [
           {
-            // vakt ran to the end; problems with the input are reported as notifications.
-            executionSuccessful: true,
+            // An input that could not be read or parsed was not checked: the run did not do
+            // all it was asked to, and code-scanning tools should not read it as a clean pass.
+            executionSuccessful: !report.problems.some((problem) => problem.level === "error"),
             toolExecutionNotifications: report.problems.map((problem) => notification(problem, uri)),
           },
         ],
         artifacts: report.files.map((file) => ({ location: { uri: uri(file) }, roles: ["analysisTarget"] })),
         columnKind: "utf16CodeUnits",
-        results,
+        results: [],
       },
     ],
   };
+  return { log, findings, result };
+}
+
+export function toSarif(report: CheckReport, options: SarifOptions = {}): SarifLog {
+  const { log, findings, result } = planSarif(report, options);
+  const [run] = log.runs;
+  if (run === undefined) return log;
+  return { ...log, runs: [{ ...run, results: findings.map(result) }] };
 }
 
 export function renderSarif(report: CheckReport, options: SarifOptions = {}): string {
-  return JSON.stringify(toSarif(report, options), null, 2) + "\n";
+  return [...renderSarifChunks(report, options)].join("");
+}
+
+/** A string no log contains, standing for the results in the skeleton of the document. */
+const RESULTS_MARK = "\u0000vakt-results\u0000";
+/** Where a result sits in the log ($.runs[0].results[i]): its lines are indented this far. */
+const RESULT_INDENT = "\n        ";
+
+/**
+ * renderSarif's text in pieces of about CHUNK_CHARACTERS, each result made and written when it
+ * is pulled: the log of a large report was one JSON.stringify of the whole tree, which fails
+ * with "Invalid string length" past V8's largest string (about 512 MiB).
+ */
+export function* renderSarifChunks(report: CheckReport, options: SarifOptions = {}): Generator<string> {
+  const { log, findings, result } = planSarif(report, options);
+  const [run] = log.runs;
+  if (run === undefined || findings.length === 0) {
+    yield JSON.stringify(log, null, 2) + "\n";
+    return;
+  }
+  const skeleton = JSON.stringify({ ...log, runs: [{ ...run, results: [RESULTS_MARK] }] }, null, 2);
+  const mark = JSON.stringify(RESULTS_MARK);
+  const at = skeleton.indexOf(mark);
+  let chunk = skeleton.slice(0, at);
+  for (let i = 0; i < findings.length; i++) {
+    if (i > 0) chunk += `,${RESULT_INDENT}`;
+    // JSON.stringify escapes line breaks inside strings: every "\n" in its text is a line break.
+    chunk += JSON.stringify(result(findings[i] as ReportFinding), null, 2).replaceAll("\n", RESULT_INDENT);
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk + skeleton.slice(at + mark.length) + "\n";
 }
 
 function ruleDescriptor(rule: Rule): SarifRule {

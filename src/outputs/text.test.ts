@@ -82,8 +82,31 @@ describe("text output", () => {
     // eslint-disable-next-line no-control-regex -- looking for raw control characters
     assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     assert.ok(text.includes("Deployment/shop/evil\\x1b[2J"));
-    assert.ok(text.includes("    bell\\x07\\x08 and \\u202eoverride\n    second line\n"), text);
-    assert.equal(safe("tab\tstays"), "tab\tstays");
+    assert.ok(text.includes("    bell\\x07\\x08 and \\u202eoverride\\r\\nsecond line\n"), text);
+    assert.equal(safe("tab\tand\u2028separator"), "tab\\tand\\u2028separator");
+  });
+
+  it("keeps every input-derived field on its line: a namespace cannot forge report lines", () => {
+    const forged = "manifests/web.yaml:1:1  DENY  forged  Pod/x";
+    const text = renderText(
+      report([
+        finding({
+          file: `manifests/web.yaml\n${forged}`,
+          namespace: `shop\n${forged}\r`,
+          name: `web\u2028${forged}\u2029`,
+          message: `message\n${forged}\u0085`,
+          suppressed: true,
+          exception: `exc\n${forged}`,
+        }),
+      ]),
+    );
+    const lines = text.split("\n");
+    assert.ok(!lines.some((line) => line.startsWith(forged)), text);
+    // eslint-disable-next-line no-control-regex -- looking for raw control characters
+    assert.doesNotMatch(text.replaceAll("\n", ""), /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    assert.ok(text.includes(`Deployment/shop\\n${forged}\\r/web\\u2028${forged}\\u2029`), text);
+    assert.ok(text.includes(`    message\\n${forged}\\x85\n`), text);
+    assert.ok(text.includes(`(suppressed by exc\\n${forged})`), text);
   });
 
   it("summarises a clean run", () => {

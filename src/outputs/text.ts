@@ -12,7 +12,14 @@
  * characters coming from the input (object names, messages) are always shown escaped so that a
  * manifest cannot drive the terminal.
  */
-import { findingsByFile, objectLabel, plural, problemLocation, summarize } from "./common.ts";
+import {
+  CHUNK_CHARACTERS,
+  findingsByFile,
+  objectLabel,
+  plural,
+  problemLocation,
+  summarize,
+} from "./common.ts";
 import type { CheckReport, ReportFinding } from "./report.ts";
 
 export interface TextOptions {
@@ -57,34 +64,51 @@ const ACTION_STYLE: Readonly<Record<ReportFinding["action"], readonly Style[]>> 
 };
 
 export function renderText(report: CheckReport, options: TextOptions = {}): string {
+  return [...renderTextChunks(report, options)].join("");
+}
+
+/**
+ * renderText's text in pieces of about CHUNK_CHARACTERS, produced as they are pulled: a report
+ * of 100,000 objects is never one string, and nothing is rendered ahead of a slow reader.
+ */
+export function* renderTextChunks(report: CheckReport, options: TextOptions = {}): Generator<string> {
   const paint = painter(options.color === true);
-  const lines: string[] = [];
   const shared: SharedLines = { fix: new Map(), controls: new Map() };
+  let chunk = "";
+  let lines = 0;
+  const line = (text: string): void => {
+    chunk += `${text}\n`;
+    lines++;
+  };
 
   for (const [file, findings] of findingsByFile(report)) {
-    if (lines.length > 0) lines.push("");
+    if (lines > 0) line("");
     const suppressed = findings.filter((finding) => finding.suppressed).length;
     const counts: string[] = [];
     if (findings.length > suppressed) counts.push(plural(findings.length - suppressed, "finding"));
     if (suppressed > 0) counts.push(`${suppressed} suppressed`);
-    lines.push(paint(safe(file), "bold", "underline") + paint(` (${counts.join(", ")})`, "dim"));
-    for (const finding of findings) lines.push(...renderFinding(finding, paint, shared));
-  }
-
-  if (report.problems.length > 0) {
-    if (lines.length > 0) lines.push("");
-    lines.push(paint("Input problems", "bold", "underline"));
-    for (const problem of report.problems) {
-      const level = problem.level === "error" ? paint("ERROR", "red", "bold") : paint("NOTE", "blue", "bold");
-      const [first = "", ...rest] = safe(problem.message).split("\n");
-      lines.push(`${safe(problemLocation(problem))}  ${level}  ${first}`);
-      for (const line of rest) lines.push(INDENT + line);
+    line(paint(safe(file), "bold", "underline") + paint(` (${counts.join(", ")})`, "dim"));
+    for (const finding of findings) {
+      for (const text of renderFinding(finding, paint, shared)) line(text);
+      if (chunk.length >= CHUNK_CHARACTERS) {
+        yield chunk;
+        chunk = "";
+      }
     }
   }
 
-  if (lines.length > 0) lines.push("");
-  lines.push(summaryLine(report, paint), "");
-  return lines.join("\n"); // ends in a newline (the last element is empty), without a second copy
+  if (report.problems.length > 0) {
+    if (lines > 0) line("");
+    line(paint("Input problems", "bold", "underline"));
+    for (const problem of report.problems) {
+      const level = problem.level === "error" ? paint("ERROR", "red", "bold") : paint("NOTE", "blue", "bold");
+      line(`${safe(problemLocation(problem))}  ${level}  ${safe(problem.message)}`);
+    }
+  }
+
+  if (lines > 0) line("");
+  line(summaryLine(report, paint));
+  yield chunk;
 }
 
 /** Lines that many findings share (those of one rule), rendered once per output. */
@@ -98,13 +122,11 @@ function renderFinding(finding: ReportFinding, paint: Painter, shared: SharedLin
   const action = finding.action.toUpperCase();
   const object = safe(objectLabel(finding));
   const rule = safe(finding.rule);
-  const details: string[] = safe(finding.message)
-    .split("\n")
-    .map((line) => INDENT + line);
+  const details: string[] = [INDENT + safe(finding.message)];
   if (finding.field !== "") details.push(`${INDENT}field: ${safe(finding.field)}`);
   if (finding.fix !== "") {
     let fix = shared.fix.get(finding.fix);
-    if (fix === undefined) shared.fix.set(finding.fix, (fix = labelled("fix", safe(finding.fix))));
+    if (fix === undefined) shared.fix.set(finding.fix, (fix = labelled("fix", safeBlock(finding.fix))));
     details.push(...fix);
   }
   if (finding.controls.length > 0) {
@@ -148,23 +170,36 @@ function summaryLine(report: CheckReport, paint: Painter): string {
   return paint(text, "green", "bold");
 }
 
+/** Characters that could move the cursor, end a line or reorder what is displayed. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-/** UNSAFE or a carriage return: text without any is shown as it is (one scan, no copy). */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** UNSAFE without the global flag: text without any is shown as it is (one scan, no copy). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const NEEDS_ESCAPING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const NEEDS_ESCAPING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function escape(char: string): string {
+  const code = char.charCodeAt(0);
+  return (
+    NAMED[char] ??
+    (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`)
+  );
+}
 
 /**
- * Input-derived text made safe for a terminal: C0/C1 control characters (except newline and
- * tab) and bidirectional overrides are shown as escapes, so names and messages cannot move the
- * cursor, recolour the screen or reorder what is displayed. "\r\n" counts as a newline.
+ * Input-derived text made safe for a terminal and for whoever reads the report: every control
+ * character (newline, carriage return and tab included), line and paragraph separators and
+ * bidirectional overrides are shown as escapes, so a name or a message is one line that cannot
+ * move the cursor, recolour the screen, reorder what is displayed, or forge a report line.
  */
 export function safe(text: string): string {
-  if (!NEEDS_ESCAPING.test(text)) return text;
-  return text.replace(/\r\n/g, "\n").replace(UNSAFE, (char) => {
-    const code = char.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
+  return NEEDS_ESCAPING.test(text) ? text.replace(UNSAFE, escape) : text;
+}
+
+/** Like safe(), keeping line breaks: for vakt's own multi-line texts (a rule's fix). */
+function safeBlock(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => safe(line))
+    .join("\n");
 }

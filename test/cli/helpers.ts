@@ -25,6 +25,9 @@ export interface RunOptions {
   readonly input?: string;
   /** Kill the child after this many milliseconds (the result then has code null). */
   readonly timeoutMs?: number;
+  /** A file descriptor to give the child as stdin or stdout instead of a pipe (/dev/zero, /dev/full). */
+  readonly stdinFd?: number;
+  readonly stdoutFd?: number;
 }
 
 /**
@@ -58,21 +61,21 @@ function spawnVakt(args: readonly string[], options: RunOptions): Promise<RunRes
       cwd: options.cwd ?? REPO_ROOT,
       // A fixed environment: no colour, nothing inherited that could change the output.
       env: { NO_COLOR: "1" },
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [options.stdinFd ?? "pipe", options.stdoutFd ?? "pipe", "pipe"],
       timeout: options.timeoutMs ?? 20_000,
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", fail);
     child.on("close", (code) => {
       done({ code, stdout, stderr, ms: performance.now() - started });
     });
-    child.stdin.on("error", () => {
+    child.stdin?.on("error", () => {
       // The child may exit before reading stdin (usage errors); that is not the test's concern.
     });
-    child.stdin.end(options.input ?? "");
+    child.stdin?.end(options.input ?? "");
   });
 }
 
