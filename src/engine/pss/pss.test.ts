@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { evaluateObject, RuleSet } from "../evaluate.ts";
 import type { Finding, Inventory, KubeObject } from "../types.ts";
 import { WORKLOAD_KINDS } from "../workloads.ts";
-import { PSS_RULES, pssMinor } from "./index.ts";
+import { PSS_LATEST_MINOR, PSS_RULES, pssMinor } from "./index.ts";
 import type { PssRule } from "./index.ts";
 
 const inventory: Inventory = { byKind: () => [], complete: false };
@@ -316,7 +316,7 @@ test("at restricted, a restricted check replaces its baseline counterpart as ups
   ]);
 });
 
-test("restricted volumes: image volumes allowed, hostPath and source-less volumes refused", () => {
+test("restricted volumes: image volumes allowed, hostPath and volumes of unknown type refused", () => {
   const withVolumes = (volumes: unknown[]): KubeObject => restrictedPod({ volumes });
   assert.deepEqual(run(withVolumes([{ name: "i", image: { reference: "r/x:1" } }]), restricted, "v1.0"), []);
   const hostPath = run(withVolumes([{ name: "h", hostPath: { path: "/" } }]), restricted);
@@ -326,9 +326,24 @@ test("restricted volumes: image volumes allowed, hostPath and source-less volume
     "pss-host-path-volumes",
   ]);
   assert.ok(hostPath.every((finding) => finding.path.join("/") === "spec/volumes/0/hostPath"));
-  const sourceless = run(withVolumes([{ name: "nothing" }]), restricted);
-  assert.deepEqual(ruleIds(sourceless), ["pss-restricted-volumes"]);
-  assert.deepEqual(sourceless[0]?.path, ["spec", "volumes", 0]);
+  // A field vakt does not know may be a newer source type: refused like upstream's "unknown".
+  const unknown = run(withVolumes([{ name: "u", futureSource: {} }]), restricted);
+  assert.deepEqual(ruleIds(unknown), ["pss-restricted-volumes"]);
+  assert.deepEqual(unknown[0]?.path, ["spec", "volumes", 0]);
+});
+
+test("a volume with no source is the emptyDir the API server defaults it to, at every level and version", () => {
+  const sourceless = [{ name: "scratch" }, { name: "nulls", hostPath: null, nfs: null }];
+  for (const ruleSet of [baseline, restricted]) {
+    for (let minor = 0; minor <= PSS_LATEST_MINOR; minor++) {
+      const findings = run(restrictedPod({ volumes: sourceless }), ruleSet, `v1.${minor}`);
+      assert.deepEqual(findings, [], `v1.${minor}`);
+    }
+  }
+  // Not a volume the API server could default: still refused, the rule fails closed.
+  assert.deepEqual(ruleIds(run(restrictedPod({ volumes: ["scratch"] }), restricted)), [
+    "pss-restricted-volumes",
+  ]);
 });
 
 test("AppArmor: the field and the annotation are both checked, at every version", () => {
