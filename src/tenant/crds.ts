@@ -4,13 +4,8 @@
  * here, in one table. Used by the schema tests and by integration tests that install the CRDs
  * into a real API server.
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
+import { goModuleDir } from "../devcluster/go-modules.ts";
 
 export interface ThirdPartyCrds {
   readonly project: string;
@@ -74,37 +69,19 @@ export const THIRD_PARTY_CRDS = [
 ] as const;
 
 /**
- * Downloads (or finds in the cache) each pinned module with `go mod download -json` and returns
- * the absolute paths of its CRD files. Needs `go` on PATH and access to the module proxy.
+ * Downloads (or finds in the cache) each pinned module and returns the absolute paths of its CRD
+ * files. Needs `go` on PATH and access to the module proxy.
  */
 export async function thirdPartyCrdFiles(): Promise<ThirdPartyCrds[]> {
-  const dir = await mkdtemp(join(tmpdir(), "vakt-crds-"));
-  try {
-    await writeFile(join(dir, "go.mod"), "module vakt.dev/crds\n\ngo 1.24\n");
-    const result: ThirdPartyCrds[] = [];
-    for (const entry of THIRD_PARTY_CRDS) {
-      const { stdout } = await run("go", ["mod", "download", "-json", `${entry.module}@${entry.version}`], {
-        cwd: dir,
-        maxBuffer: 16 * 1024 * 1024,
-      }).catch((error: unknown) => {
-        const output = (error as { stdout?: string }).stdout ?? "";
-        throw new Error(
-          `go mod download ${entry.module}@${entry.version} failed: ${output || String(error)}`,
-        );
-      });
-      const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
-      if (info.Dir === undefined)
-        throw new Error(`go mod download ${entry.module}@${entry.version}: ${info.Error ?? "no directory"}`);
-      const moduleDir = info.Dir;
-      result.push({
-        project: entry.project,
-        module: entry.module,
-        version: entry.version,
-        files: entry.files.map((file) => join(moduleDir, file)),
-      });
-    }
-    return result;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  const result: ThirdPartyCrds[] = [];
+  for (const entry of THIRD_PARTY_CRDS) {
+    const moduleDir = await goModuleDir(entry.module, entry.version);
+    result.push({
+      project: entry.project,
+      module: entry.module,
+      version: entry.version,
+      files: entry.files.map((file) => join(moduleDir, file)),
+    });
   }
+  return result;
 }
