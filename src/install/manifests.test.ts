@@ -12,6 +12,7 @@ import type { KubeObject } from "../engine/types.ts";
 import { INVENTORY_RESOURCES } from "../manager/inventory.ts";
 import { parseAllDocuments } from "yaml";
 import { installManifests } from "./manifests.ts";
+import { TENANT_WRITES } from "./confinement.ts";
 
 function manifests(tls: "cert-manager" | "self"): KubeObject[] {
   return installManifests({
@@ -63,6 +64,66 @@ describe("vakt install", () => {
         assert.deepEqual(rule.resourceNames, ["vakt"]);
       if (rule.verbs.includes("bind")) assert.deepEqual(rule.resourceNames, ["admin", "edit", "view"]);
     }
+  });
+
+  for (const tls of ["cert-manager", "self"] as const)
+    it(`confines vakt's ServiceAccount with a fail-closed ValidatingAdmissionPolicy, in place before its ClusterRole is bound (tls ${tls})`, () => {
+      const objects = manifests(tls);
+      const index = (kind: string): number => objects.findIndex((o) => o.kind === kind);
+      const policy = objects[index("ValidatingAdmissionPolicy")];
+      const binding = objects[index("ValidatingAdmissionPolicyBinding")];
+      assert.ok(policy !== undefined && binding !== undefined, "a policy and its binding are printed");
+      const spec = policy["spec"] as {
+        failurePolicy: string;
+        matchConditions: { expression: string }[];
+        validations: { expression: string }[];
+      };
+      assert.equal(spec.failurePolicy, "Fail");
+      assert.deepEqual(
+        spec.matchConditions.map((c) => c.expression),
+        ['request.userInfo.username == "system:serviceaccount:vakt-system:vakt"'],
+      );
+      assert.deepEqual(binding["spec"], { policyName: "vakt", validationActions: ["Deny"] });
+      assert.ok(index("ValidatingAdmissionPolicyBinding") < index("ClusterRoleBinding"));
+      // Every kind the ClusterRole lets vakt write is one the policy knows; the rest it refuses.
+      const writes = ["create", "update", "patch", "delete"];
+      const role = objects.find((o) => o.kind === "ClusterRole");
+      const allowList = spec.validations[0]?.expression ?? "";
+      for (const rule of (role?.["rules"] ?? []) as {
+        apiGroups: string[];
+        resources: string[];
+        verbs: string[];
+      }[])
+        if (rule.verbs.some((verb) => writes.includes(verb)))
+          for (const group of rule.apiGroups)
+            for (const resource of rule.resources)
+              assert.ok(
+                allowList.includes(`"${group}/${resource}"`),
+                `${group}/${resource} is in the policy`,
+              );
+    });
+
+  it("writes cluster-wide only what the Tenant controller applies, namespaces and events", () => {
+    const role = manifests("self").find((o) => o.kind === "ClusterRole");
+    const written = (
+      (role?.["rules"] ?? []) as { apiGroups: string[]; resources: string[]; verbs: string[] }[]
+    )
+      .filter((rule) => rule.verbs.some((verb) => ["create", "update", "patch", "delete"].includes(verb)))
+      .flatMap((rule) =>
+        rule.apiGroups.flatMap((group) => rule.resources.map((resource) => `${group}/${resource}`)),
+      )
+      .sort();
+    const expected = [
+      ...TENANT_WRITES.flatMap((grant) => grant.resources.map((resource) => `${grant.group}/${resource}`)),
+      "/namespaces",
+      "/events",
+      "events.k8s.io/events",
+      "vakt.dev/tenants",
+      "vakt.dev/tenants/status",
+      "admissionregistration.k8s.io/validatingwebhookconfigurations",
+      "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+    ].sort();
+    assert.deepEqual(written, expected);
   });
 
   it("lets the webhook list and watch every kind of its live inventory, cluster-wide", () => {

@@ -2,6 +2,7 @@ import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { webhookConfigurations } from "../manager/webhook-config.ts";
 import { RUN_NODE_FLAGS } from "../config/runtime.ts";
+import { OWNER_ROLES, TENANT_WRITES, confinementPolicy } from "./confinement.ts";
 
 export interface InstallOptions {
   readonly namespace: string;
@@ -55,6 +56,8 @@ export function installManifests(options: InstallOptions): KubeObject[] {
       metadata: { name: NAME, namespace: ns, labels },
       automountServiceAccountToken: false,
     },
+    // Before the ClusterRole and its binding: the grants never exist unconfined.
+    ...confinementPolicy({ name: NAME, namespace: ns, serviceAccount: NAME, labels }),
     clusterRole(labels),
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -244,7 +247,8 @@ function deployment(
 }
 
 /**
- * Least privilege, no wildcards: read what the rules judge, write what the controllers own. The
+ * Least privilege, no wildcards: read what the rules judge, write what the controllers own (in
+ * the places confinementPolicy allows: src/install/confinement.ts). The
  * webhook's live inventory (INVENTORY_RESOURCES in src/manager/inventory.ts) lists and watches
  * serviceaccounts, horizontalpodautoscalers, poddisruptionbudgets and networkpolicies.
  */
@@ -265,22 +269,14 @@ function clusterRole(labels: Record<string, string>): KubeObject {
         resourceNames: [NAME],
         verbs: ["get", "update", "patch"],
       },
-      {
-        apiGroups: [""],
-        resources: [
-          "namespaces",
-          "resourcequotas",
-          "limitranges",
-          "services",
-          "serviceaccounts",
-          "configmaps",
-        ],
-        verbs: write,
-      },
+      { apiGroups: [""], resources: ["namespaces"], verbs: write },
       {
         apiGroups: [""],
         resources: [
           "pods",
+          "services",
+          "serviceaccounts",
+          "configmaps",
           "persistentvolumeclaims",
           "persistentvolumes",
           "replicationcontrollers",
@@ -295,30 +291,23 @@ function clusterRole(labels: Record<string, string>): KubeObject {
         verbs: read,
       },
       { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: read },
-      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: write },
       { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: read },
       { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: read },
       { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: read },
       { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: read },
-      { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: write },
       // RoleBindings to the built-in roles for tenant owners need `bind` on exactly those roles.
       {
         apiGroups: ["rbac.authorization.k8s.io"],
         resources: ["clusterroles"],
-        resourceNames: ["admin", "edit", "view"],
+        resourceNames: [...OWNER_ROLES],
         verbs: ["bind"],
       },
-      { apiGroups: ["cert-manager.io"], resources: ["certificates"], verbs: write },
-      { apiGroups: ["velero.io"], resources: ["schedules"], verbs: write },
-      { apiGroups: ["postgresql.cnpg.io"], resources: ["clusters", "scheduledbackups"], verbs: write },
-      { apiGroups: ["rabbitmq.com"], resources: ["rabbitmqclusters"], verbs: write },
-      { apiGroups: ["databases.spotahome.com"], resources: ["redisfailovers"], verbs: write },
-      {
-        apiGroups: ["monitoring.coreos.com"],
-        resources: ["servicemonitors", "prometheusrules", "podmonitors"],
+      // Cluster-wide here; the ValidatingAdmissionPolicy confines them to their namespaces.
+      ...TENANT_WRITES.map((grant) => ({
+        apiGroups: [grant.group],
+        resources: [...grant.resources],
         verbs: write,
-      },
-      { apiGroups: ["argoproj.io"], resources: ["applications", "appprojects"], verbs: write },
+      })),
       { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: read },
     ],
   };

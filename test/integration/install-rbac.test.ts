@@ -5,6 +5,9 @@
 // log, as vakt exiting, or (Lease attempts are logged at debug level only) as a Lease never held,
 // and the test fails naming it.
 //
+// The install's ValidatingAdmissionPolicy confining vakt's writes is applied too, so this also
+// proves it lets vakt do its work (install-confinement.test.ts proves what it refuses).
+//
 // What this does not cover: the Deployment, Service, PodDisruptionBudget, NetworkPolicy and the
 // webhook configurations are not applied (kwok nodes run no pods, and webhook configurations
 // named "vakt" with failurePolicy Fail would judge the other test files sharing the cluster).
@@ -13,14 +16,10 @@
 // it would then send is checked with SelfSubjectAccessReviews instead.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { hostname } from "node:os";
 import { describe, it } from "node:test";
-import type { TestContext } from "node:test";
-import { AuthorizationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { makeDiscovery } from "../../src/controllers/discovery.ts";
 import { makeKubeClient } from "../../src/controllers/kube.ts";
 import type { Json } from "../../src/controllers/kube.ts";
@@ -29,13 +28,14 @@ import { getOk } from "../../src/devcluster/cluster.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { admissionReview, compliantPod } from "../../src/webhook/fixtures.ts";
 import {
-  assertTenantChildren,
-  expectedChildren,
-  fullTenantManifest,
-  installTenantCrds,
-  readObject,
-} from "./tenant-crds.ts";
-import { spawnVakt, vaktCli } from "./vakt-process.ts";
+  allowed,
+  applyInstall,
+  bindingsInEffect,
+  clusterScopedNames,
+  serviceAccountKubeconfig,
+} from "./install-apply.ts";
+import { assertTenantChildren, expectedChildren, fullTenantManifest, readObject } from "./tenant-crds.ts";
+import { spawnVakt } from "./vakt-process.ts";
 
 const id = randomBytes(3).toString("hex");
 /** vakt's namespace; also where the tenant's Velero Schedule and Argo CD objects go. */
@@ -44,101 +44,6 @@ const tenant = `rbac-${id}`;
 const admin = testKubeConfig();
 const client = makeKubeClient(admin);
 const core = admin.makeApiClient(CoreV1Api);
-
-/** What `vakt install` prints that this test applies for real. */
-const APPLIED = new Set([
-  "CustomResourceDefinition",
-  "Namespace",
-  "ServiceAccount",
-  "ClusterRole",
-  "ClusterRoleBinding",
-  "Role",
-  "RoleBinding",
-]);
-/** What it leaves out (see the top of the file). A kind in neither set fails the test. */
-const LEFT_OUT = new Set([
-  "Deployment",
-  "PodDisruptionBudget",
-  "Service",
-  "NetworkPolicy",
-  "ValidatingWebhookConfiguration",
-  "MutatingWebhookConfiguration",
-]);
-
-interface Named {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  roleRef?: { kind: string; name: string };
-}
-
-/**
- * The objects of `vakt install` to apply, in its order. ClusterRoles and ClusterRoleBindings are
- * renamed with `suffix` (and the bindings' roleRefs with them): they are cluster-scoped, and other
- * test files sharing the cluster must not see them change. The rules are kept as printed.
- */
-function objectsToApply(manifests: string, suffix: string): Named[] {
-  const objects = parseAllDocuments(manifests).map((document) => document.toJSON() as Named);
-  const unknown = objects.map((o) => o.kind).filter((kind) => !APPLIED.has(kind) && !LEFT_OUT.has(kind));
-  assert.deepEqual(
-    unknown,
-    [],
-    "every kind `vakt install` prints is either applied here or left out on purpose",
-  );
-  const applied = objects.filter((o) => APPLIED.has(o.kind));
-  const renamed = new Map<string, string>();
-  for (const object of applied)
-    if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding") {
-      const unique = `${object.metadata.name}-${suffix}`;
-      if (object.kind === "ClusterRole") renamed.set(object.metadata.name, unique);
-      object.metadata.name = unique;
-    }
-  for (const object of applied)
-    if (object.roleRef?.kind === "ClusterRole") {
-      const unique = renamed.get(object.roleRef.name);
-      // Bindings to the built-in roles keep their names.
-      if (unique !== undefined) object.roleRef.name = unique;
-    }
-  return applied;
-}
-
-/** A kubeconfig file for the test cluster (its server and CA) with the bearer token of `account`. */
-async function serviceAccountKubeconfig(
-  t: TestContext,
-  account: { namespace: string; name: string },
-): Promise<{ path: string; config: KubeConfig }> {
-  const cluster = admin.getCurrentCluster();
-  assert.ok(cluster, "the test kubeconfig names a cluster");
-  const { status } = await core.createNamespacedServiceAccountToken({
-    ...account,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  assert.ok(status?.token, "the TokenRequest API returns a token");
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: account.name, token: status.token }],
-    contexts: [{ name: account.name, cluster: cluster.name, user: account.name }],
-    currentContext: account.name,
-  });
-  const dir = await mkdtemp(join(tmpdir(), "vakt-rbac-"));
-  t.after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-  const path = join(dir, "kubeconfig");
-  await writeFile(path, config.exportConfig(), { mode: 0o600 });
-  return { path, config };
-}
-
-/** Whether the identity of `config` may do `verb` (a SelfSubjectAccessReview). */
-async function allowed(
-  config: KubeConfig,
-  attributes: { group: string; resource: string; verb: string; name?: string; namespace?: string },
-): Promise<boolean> {
-  const review = await config
-    .makeApiClient(AuthorizationV1Api)
-    .createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: attributes } } });
-  return review.status?.allowed === true;
-}
 
 /**
  * A log line that reports a request the API server refused for lack of permission: "forbidden"
@@ -193,12 +98,8 @@ function validate(port: number, ca: string, servername: string, review: Json): P
 
 describe("vakt install grants what vakt run needs", () => {
   it("runs the webhook and the Tenant controller as vakt's ServiceAccount without a forbidden request", async (t) => {
-    // 1. What `vakt install` prints: CRDs, Namespace, ServiceAccount and RBAC applied for real.
-    const manifests = await vaktCli(["install", "--tls=self", `--namespace=${namespace}`]);
-    const objects = objectsToApply(manifests, id);
-    const clusterScoped = objects
-      .filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")
-      .map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+    // 1. What `vakt install` prints: CRDs, Namespace, ServiceAccount, RBAC and the admission
+    // policy applied for real.
     t.after(async () => {
       await kubectl(["delete", "tenant", tenant, "--ignore-not-found", "--wait=false"]).catch(
         () => undefined,
@@ -206,44 +107,23 @@ describe("vakt install grants what vakt run needs", () => {
       await kubectl(["delete", "namespace", namespace, "--ignore-not-found", "--wait=false"]).catch(
         () => undefined,
       );
-      if (clusterScoped.length > 0)
-        await kubectl(["delete", "--ignore-not-found", ...clusterScoped]).catch(() => undefined);
     });
-    // The third-party CRDs a Tenant's children need, and the Tenant CRD.
-    await installTenantCrds();
-    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
-    assert.ok(crds.length >= 3, "PolicyException, VaktConfiguration and Tenant CRDs");
-    await kubectl(
-      ["apply", "--server-side", "--force-conflicts", "--field-manager=vakt-test", "-f", "-"],
-      JSON.stringify({ apiVersion: "v1", kind: "List", items: crds }),
-    );
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=30s",
-      ...crds.map((crd) => `crd/${crd.metadata.name}`),
-    ]);
-    const rest = objects.filter((o) => o.kind !== "CustomResourceDefinition");
-    await kubectl(
-      ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
-      JSON.stringify({ apiVersion: "v1", kind: "List", items: rest }),
+    const rest = await applyInstall(namespace, id);
+    t.after(async () => {
+      await kubectl(["delete", "--ignore-not-found", ...clusterScopedNames(rest)]).catch(() => undefined);
+    });
+    assert.ok(
+      rest.some((o) => o.kind === "ValidatingAdmissionPolicy"),
+      "`vakt install` confines vakt with a ValidatingAdmissionPolicy",
     );
     const account = rest.find((o) => o.kind === "ServiceAccount");
     assert.ok(account, "`vakt install` creates a ServiceAccount");
     assert.equal(account.metadata.namespace, namespace);
 
     // 2. A token of that ServiceAccount, and a kubeconfig with only that token.
-    const sa = await serviceAccountKubeconfig(t, { namespace, name: account.metadata.name });
-    // The API server's authorizer sees new bindings through a watch: wait until both apply.
-    await eventually(
-      "the ServiceAccount's ClusterRoleBinding and RoleBinding to take effect",
-      30_000,
-      async () =>
-        (await allowed(sa.config, { group: "vakt.dev", resource: "tenants", verb: "list" })) &&
-        (await allowed(sa.config, { group: "", resource: "secrets", verb: "get", namespace }))
-          ? true
-          : undefined,
-    );
+    const sa = await serviceAccountKubeconfig({ namespace, name: account.metadata.name });
+    t.after(sa.remove);
+    await bindingsInEffect(sa.config, namespace);
 
     // 3. `vakt run`, both parts, as that ServiceAccount.
     const refused: string[] = [];
