@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadAll } from "js-yaml";
 import { writeCorpus } from "../../bench/corpus.ts";
+import { podSecurityFixturesDir } from "../devcluster/go-modules.ts";
 import { DECLINED, fastLoad, fastLoadIndexed } from "./fast-yaml.ts";
 import { indexBlockYaml } from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
@@ -55,7 +56,7 @@ function documentsOf(files: Iterable<string>): string[] {
 const corpusDir = mkdtempSync(path.join(tmpdir(), "vakt-fast-yaml-"));
 const corpus = documentsOf(writeCorpus(corpusDir, { objects: 2_000, files: 4, seed: 7 }).files);
 rmSync(corpusDir, { recursive: true, force: true });
-const fixtures = documentsOf(yamlFiles(path.resolve(repoRoot, "../shared/conformance/pss")));
+const fixtures = documentsOf(yamlFiles(await podSecurityFixturesDir()));
 const examples = documentsOf(yamlFiles(path.join(repoRoot, "examples")));
 
 const ACCEPTED = [
