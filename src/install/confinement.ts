@@ -1,6 +1,6 @@
 /**
  * Where vakt may write, held by kube-apiserver itself: a ValidatingAdmissionPolicy that matches
- * only requests of vakt's ServiceAccount (ADR 0010). RBAC cannot say "RoleBindings, but only in
+ * only requests of vakt's ServiceAccount (ADR 0012). RBAC cannot say "RoleBindings, but only in
  * the namespaces vakt created", so the ClusterRole grants the verbs cluster-wide and this policy
  * confines them; the write rules of the ClusterRole are derived from the same table, so a kind
  * vakt may write is never missing from the policy.

@@ -1,5 +1,5 @@
 // An attacker holding vakt's ServiceAccount token: what `vakt install` prints (RBAC and the
-// ValidatingAdmissionPolicy, ADR 0010) is applied for real, and every request below is sent with
+// ValidatingAdmissionPolicy, ADR 0012) is applied for real, and every request below is sent with
 // a TokenRequest token of that ServiceAccount to the real kube-apiserver, which must refuse it.
 // Each case also sends one request vakt's work needs, so a policy that refused everything would
 // fail here too. install-rbac.test.ts proves vakt's normal work succeeds under the same policy.
