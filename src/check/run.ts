@@ -178,7 +178,7 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
 
   // Load order, then rule order within an object: what evaluating all rules at once gives.
   pending.sort((a, b) => a.order - b.order || a.rank - b.rank);
-  const exceptions = exceptionMatcher(kept, options.allRules, now);
+  const exceptions = exceptionMatcher(kept, options.allRules, now, settings.exceptions);
   const justifications = justificationsByName(kept);
   const findings: ReportFinding[] = pending.map(({ finding, subject }) => {
     const exception = exceptions(finding.rule, subject);

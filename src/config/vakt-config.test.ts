@@ -33,6 +33,9 @@ describe("parseConfig", () => {
           "  registries: [registry.example.com/team, ghcr.io]",
           "  allowedRegions: [eu-north-1]",
           "  frameworks: [nis2, gdpr]",
+          "  exceptions:",
+          "    allowWide: {namespaces: true}",
+          "    maxExpiryDays: 90",
           "",
         ].join("\n"),
       "vakt.yaml",
@@ -50,10 +53,15 @@ describe("parseConfig", () => {
     assert.deepEqual(config.registries, ["registry.example.com/team", "ghcr.io"]);
     assert.deepEqual(config.allowedRegions, ["eu-north-1"]);
     assert.deepEqual(config.frameworks, ["nis2", "gdpr"]);
+    assert.deepEqual(config.exceptions, {
+      allowWide: { namespaces: true, ruleSets: false },
+      maxExpiryDays: 90,
+    });
     assert.deepEqual(engineSettings(config), {
       pssVersion: "v1.25",
       registries: ["registry.example.com/team", "ghcr.io"],
       allowedRegions: ["eu-north-1"],
+      exceptions: config.exceptions,
     });
     const now = new Date("2026-01-01T00:00:00Z");
     assert.equal(engineSettings(config, now).now, now);
@@ -67,6 +75,10 @@ describe("parseConfig", () => {
     assert.equal(empty.failOn, "deny");
     assert.equal(empty.pssVersion, "latest");
     assert.equal(empty.rules.size, 0);
+    assert.deepEqual(empty.exceptions, {
+      allowWide: { namespaces: false, ruleSets: false },
+      maxExpiryDays: 365,
+    });
   });
 
   it("reads a YAML 1.1 boolean false as the action off", () => {
@@ -178,6 +190,42 @@ describe("parseConfig", () => {
     ]);
     assert.equal(parseConfig(HEADER + "spec:\n  pssVersion: latest\n", "v.yaml", KNOWN).pssVersion, "latest");
     assert.equal(parseConfig(HEADER + "spec:\n  pssVersion: v1.0\n", "v.yaml", KNOWN).pssVersion, "v1.0");
+  });
+
+  it("validates spec.exceptions, at the line of each bad value", () => {
+    assert.deepEqual(
+      errorsOf(
+        HEADER +
+          "spec:\n  exceptions:\n    maxExpiryDays: 36500\n    allowWide: {namespaces: yes, rulesets: true}\n    maxAge: 3\n",
+      ),
+      [
+        "vakt.yaml:5:20: spec.exceptions.maxExpiryDays must be a whole number of days from 1 to 3650 (an exception is temporary), e.g. 365",
+        "vakt.yaml:6:29: spec.exceptions.allowWide.namespaces must be true or false",
+        'vakt.yaml:6:34: spec.exceptions.allowWide.rulesets is not a field; did you mean "ruleSets"?; known: namespaces, ruleSets',
+        "vakt.yaml:7:5: spec.exceptions.maxAge is not a field; known: allowWide, maxExpiryDays",
+      ],
+    );
+    for (const days of ["0", "1.5", "-3", '"365"', "null"])
+      assert.match(
+        errorsOf(HEADER + `spec:\n  exceptions: {maxExpiryDays: ${days}}\n`)[0] ?? "",
+        /spec\.exceptions\.maxExpiryDays must be a whole number of days from 1 to 3650/,
+        days,
+      );
+    assert.deepEqual(errorsOf(HEADER + "spec:\n  exceptions: [allowWide]\n"), [
+      'vakt.yaml:4:15: spec.exceptions must be a mapping, e.g. "exceptions: { maxExpiryDays: 180 }"',
+    ]);
+    assert.deepEqual(errorsOf(HEADER + "spec:\n  exceptions: {allowWide: true}\n"), [
+      'vakt.yaml:4:27: spec.exceptions.allowWide must be a mapping, e.g. "allowWide: { namespaces: true, ruleSets: false }"',
+    ]);
+    const wide = parseConfig(
+      HEADER + "spec:\n  exceptions: {allowWide: {ruleSets: true}, maxExpiryDays: 3650}\n",
+      "v.yaml",
+      KNOWN,
+    );
+    assert.deepEqual(wide.exceptions, {
+      allowWide: { namespaces: false, ruleSets: true },
+      maxExpiryDays: 3650,
+    });
   });
 
   it("reports every problem at once", () => {

@@ -1,4 +1,5 @@
-import type { Action, EngineSettings } from "../engine/types.ts";
+import { DEFAULT_EXCEPTION_POLICY, MAX_EXPIRY_DAYS_LIMIT } from "../engine/exceptions.ts";
+import type { Action, EngineSettings, ExceptionPolicy } from "../engine/types.ts";
 import { ACTIONS } from "../engine/types.ts";
 import { readPrecisely, readQuickly, valueOf } from "./config-tree.ts";
 import type { ConfigNode } from "./config-tree.ts";
@@ -19,6 +20,8 @@ export interface VaktConfig {
   readonly pssVersion: string;
   /** Safe defaults the mutating admission webhook adds where a workload leaves a field unset. */
   readonly mutations: MutationConfig;
+  /** How far PolicyExceptions may reach (`spec.exceptions`); beyond it they suppress nothing. */
+  readonly exceptions: ExceptionPolicy;
 }
 
 /** Which safe defaults the mutating webhook applies (`spec.mutations`). */
@@ -51,6 +54,7 @@ export const DEFAULT_CONFIG: VaktConfig = {
   frameworks: [],
   pssVersion: "latest",
   mutations: DEFAULT_MUTATIONS,
+  exceptions: DEFAULT_EXCEPTION_POLICY,
 };
 
 export const FRAMEWORK_IDS = ["iso27001", "gdpr", "pdl", "nis2", "hipaa"] as const;
@@ -61,6 +65,7 @@ export function engineSettings(config: VaktConfig, now?: Date): EngineSettings {
     pssVersion: config.pssVersion,
     registries: config.registries,
     allowedRegions: config.allowedRegions,
+    exceptions: config.exceptions,
     ...(now === undefined ? {} : { now }),
   };
 }
@@ -142,6 +147,7 @@ function validate(
     "frameworks",
     "pssVersion",
     "mutations",
+    "exceptions",
   ]);
   for (const pair of spec.pairs) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "?";
@@ -280,8 +286,67 @@ function validate(
       }
   }
 
+  const exceptions = readExceptionPolicy(valueOf(spec, "exceptions"), where, problems);
+
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return { failOn, rules, registries, allowedRegions, frameworks, pssVersion, mutations };
+  return { failOn, rules, registries, allowedRegions, frameworks, pssVersion, mutations, exceptions };
+}
+
+/** A problem with a key that is not one of `known`, suggesting the nearest. */
+function unknownKey(at: string, path: string, key: string, known: readonly string[]): string {
+  const hint = closest(key, new Set(known));
+  return `${at}: ${path}.${key} is not a field${hint === undefined ? "" : `; did you mean "${hint}"?`}; known: ${known.join(", ")}`;
+}
+
+/** `spec.exceptions`: { allowWide: { namespaces, ruleSets }, maxExpiryDays }. */
+function readExceptionPolicy(
+  node: ConfigNode | undefined,
+  where: (node: ConfigNode | null | undefined) => string,
+  problems: string[],
+): ExceptionPolicy {
+  if (node === undefined) return DEFAULT_EXCEPTION_POLICY;
+  if (!isMap(node)) {
+    problems.push(
+      `${where(node)}: spec.exceptions must be a mapping, e.g. "exceptions: { maxExpiryDays: 180 }"`,
+    );
+    return DEFAULT_EXCEPTION_POLICY;
+  }
+  let maxExpiryDays = DEFAULT_EXCEPTION_POLICY.maxExpiryDays;
+  const allowWide = { ...DEFAULT_EXCEPTION_POLICY.allowWide };
+  const keyOf = (key: ConfigNode | null): string => (isScalar(key) ? String(key.value) : "?");
+  for (const pair of node.pairs) {
+    const key = keyOf(pair.key);
+    const raw = isScalar(pair.value) ? pair.value.value : undefined;
+    if (key === "maxExpiryDays") {
+      if (typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 1 && raw <= MAX_EXPIRY_DAYS_LIMIT)
+        maxExpiryDays = raw;
+      else
+        problems.push(
+          `${where(pair.value ?? pair.key)}: spec.exceptions.maxExpiryDays must be a whole number of days from 1 to ${MAX_EXPIRY_DAYS_LIMIT} (an exception is temporary), e.g. 365`,
+        );
+    } else if (key === "allowWide") {
+      if (!isMap(pair.value)) {
+        problems.push(
+          `${where(pair.value ?? pair.key)}: spec.exceptions.allowWide must be a mapping, e.g. "allowWide: { namespaces: true, ruleSets: false }"`,
+        );
+        continue;
+      }
+      for (const flag of pair.value.pairs) {
+        const name = keyOf(flag.key);
+        const value = isScalar(flag.value) ? flag.value.value : undefined;
+        if (name !== "namespaces" && name !== "ruleSets")
+          problems.push(
+            unknownKey(where(flag.key), "spec.exceptions.allowWide", name, Object.keys(allowWide)),
+          );
+        else if (typeof value === "boolean") allowWide[name] = value;
+        else
+          problems.push(
+            `${where(flag.value ?? flag.key)}: spec.exceptions.allowWide.${name} must be true or false`,
+          );
+      }
+    } else problems.push(unknownKey(where(pair.key), "spec.exceptions", key, ["allowWide", "maxExpiryDays"]));
+  }
+  return { allowWide, maxExpiryDays };
 }
 
 function isScalar(node: ConfigNode | null | undefined): node is Extract<ConfigNode, { kind: "scalar" }> {

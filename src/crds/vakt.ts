@@ -1,3 +1,4 @@
+import { DEFAULT_EXCEPTION_POLICY, MAX_EXPIRY_DAYS_LIMIT } from "../engine/exceptions.ts";
 import type { KubeObject } from "../engine/types.ts";
 
 /**
@@ -59,7 +60,7 @@ export const POLICY_EXCEPTION_CRD: KubeObject = {
           openAPIV3Schema: {
             type: "object",
             description:
-              "A governed exception from vakt rules: which rules, which objects, why, who approved it, until when.",
+              "A governed exception from vakt rules: which rules, which objects, why, who approved it, until when. Unless the VaktConfiguration's spec.exceptions allows more, an exception covers one namespace and named rules and expires within 365 days; beyond that it suppresses nothing and is reported (rule exception-scope).",
             required: ["spec"],
             properties: {
               apiVersion: { type: "string" },
@@ -72,14 +73,19 @@ export const POLICY_EXCEPTION_CRD: KubeObject = {
                   rules: {
                     ...stringList,
                     minItems: 1,
-                    description: "Rule ids or rule sets (see `vakt rules`).",
+                    description:
+                      "Rule ids (see `vakt rules`); rule sets only where spec.exceptions.allowWide.ruleSets in the VaktConfiguration allows them.",
                   },
                   match: {
                     type: "object",
                     description: "What the exception covers; every given criterion must hold.",
                     properties: {
                       kinds: stringList,
-                      namespaces: { ...stringList, description: "Namespaces; * matches any characters." },
+                      namespaces: {
+                        ...stringList,
+                        description:
+                          "Namespaces; * matches any characters. An exception in a namespace other than vakt's covers only its own namespace; one in vakt's namespace must name exactly one namespace here unless spec.exceptions.allowWide.namespaces in the VaktConfiguration allows more.",
+                      },
                       names: { ...stringList, description: "Object names; * matches any characters." },
                       selector: labelSelector,
                     },
@@ -93,7 +99,8 @@ export const POLICY_EXCEPTION_CRD: KubeObject = {
                   expires: {
                     type: "string",
                     pattern: "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2}))?$",
-                    description: "A date (valid through the end of that day, UTC) or an RFC 3339 timestamp.",
+                    description:
+                      "A date (valid through the end of that day, UTC) or an RFC 3339 timestamp; at most spec.exceptions.maxExpiryDays (VaktConfiguration, default 365) days ahead.",
                   },
                 },
               },
@@ -154,6 +161,34 @@ export const VAKT_CONFIGURATION_CRD: KubeObject = {
                       dropAllCapabilities: { type: "boolean" },
                       jobTtlSeconds: { type: "integer", minimum: 0, nullable: true },
                       disableServiceAccountToken: { type: "boolean" },
+                    },
+                  },
+                  exceptions: {
+                    type: "object",
+                    description:
+                      "How far a PolicyException may reach. One beyond it suppresses nothing and is reported (rule exception-scope).",
+                    properties: {
+                      allowWide: {
+                        type: "object",
+                        properties: {
+                          namespaces: {
+                            type: "boolean",
+                            description:
+                              "Exceptions in vakt's namespace may cover several namespaces, a pattern such as team-*, or every namespace (default false).",
+                          },
+                          ruleSets: {
+                            type: "boolean",
+                            description:
+                              "Exceptions may name rule sets (which cover rules added later) instead of rule ids (default false).",
+                          },
+                        },
+                      },
+                      maxExpiryDays: {
+                        type: "integer",
+                        minimum: 1,
+                        maximum: MAX_EXPIRY_DAYS_LIMIT,
+                        description: `The latest spec.expires allowed, in days after the day of evaluation (UTC); default ${DEFAULT_EXCEPTION_POLICY.maxExpiryDays}.`,
+                      },
                     },
                   },
                 },

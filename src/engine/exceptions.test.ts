@@ -2,15 +2,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
+  DEFAULT_EXCEPTION_POLICY,
   exceptionMatcher,
   exceptionRules,
+  exceptionsChangeAt,
   knownRuleNames,
   parseException,
   parseExpiry,
 } from "./exceptions.ts";
 import { ALL_RULES } from "./rules/index.ts";
 import { listInventory } from "./rules/util/inventory.ts";
-import type { KubeObject, Rule, RuleContext } from "./types.ts";
+import type { ExceptionPolicy, KubeObject, Rule, RuleContext } from "./types.ts";
 
 function rule(id: string, sets: readonly string[]): Rule {
   return {
@@ -35,6 +37,8 @@ const RULES: readonly Rule[] = [
 ];
 const KNOWN = knownRuleNames(RULES);
 const NOW = new Date("2026-06-15T12:00:00Z");
+/** Wide exceptions allowed: for the tests of what an exception matches, not of its bounds. */
+const PERMISSIVE: ExceptionPolicy = { allowWide: { namespaces: true, ruleSets: true }, maxExpiryDays: 3650 };
 
 type Json = Record<string, unknown>;
 
@@ -67,8 +71,9 @@ function coveredBy(
   ruleId: string,
   object: KubeObject,
   now: Date = NOW,
+  policy: ExceptionPolicy = PERMISSIVE,
 ): string | undefined {
-  return exceptionMatcher(exceptions, RULES, now)(ruleId, object);
+  return exceptionMatcher(exceptions, RULES, now, policy)(ruleId, object);
 }
 
 describe("parseExpiry", () => {
@@ -193,13 +198,14 @@ describe("exceptionMatcher", () => {
     const rules = ALL_RULES;
     const now = new Date("2026-06-01T00:00:00Z");
     const team = exception({ rules: ["image-tag"], match: { namespaces: ["*"] } }, "team-exc", "team-a");
-    const matcher = exceptionMatcher([team], rules, now);
+    const matcher = exceptionMatcher([team], rules, now, PERMISSIVE);
     assert.equal(matcher("image-tag", workload("Pod", "p", "team-a")), "team-exc");
     assert.equal(matcher("image-tag", workload("Pod", "p", "team-b")), undefined);
     const platform = exceptionMatcher(
       [exception({ rules: ["image-tag"], match: { namespaces: ["*"] } }, "platform-exc")],
       rules,
       now,
+      PERMISSIVE,
     );
     assert.equal(platform("image-tag", workload("Pod", "p", "team-b")), "platform-exc");
   });
@@ -339,10 +345,10 @@ describe("exception rules", () => {
     inventory: listInventory([], false),
   });
 
-  it("are exception-invalid and exception-expired, on PolicyExceptions", () => {
+  it("are exception-invalid, exception-expired and exception-scope, on PolicyExceptions", () => {
     assert.deepEqual(
       exceptionRules(() => RULES).map((candidate) => candidate.id),
-      ["exception-invalid", "exception-expired"],
+      ["exception-invalid", "exception-expired", "exception-scope"],
     );
     assert.deepEqual(invalid.kinds, ["PolicyException"]);
     assert.deepEqual(expired.kinds, ["PolicyException"]);
@@ -374,5 +380,152 @@ describe("exception rules", () => {
       expired.check(exception({ rules: ["image-tag"], expires: "2020-02-30" }), context(NOW)),
       [],
     );
+  });
+});
+
+describe("exception bounds", () => {
+  const scope = exceptionRules(() => ALL_RULES).find((candidate) => candidate.id === "exception-scope");
+  assert.ok(scope !== undefined);
+  const context = (policy?: ExceptionPolicy, now: Date = NOW): RuleContext => ({
+    settings: {
+      pssVersion: "latest",
+      registries: [],
+      allowedRegions: [],
+      now,
+      ...(policy === undefined ? {} : { exceptions: policy }),
+    },
+    inventory: listInventory([], false),
+  });
+  const paths = (object: KubeObject, policy?: ExceptionPolicy, now?: Date): string[] =>
+    scope.check(object, context(policy, now)).map((problem) => problem.path.join("."));
+  const pod = workload("Pod", "web", "team-a");
+  const coveredWith = (object: KubeObject, policy: ExceptionPolicy, now: Date = NOW): string | undefined =>
+    exceptionMatcher([object], ALL_RULES, now, policy)("pss-privileged", pod);
+
+  // Every set, every namespace, for ever: the exception that switched everything off.
+  const sets = [...new Set(ALL_RULES.flatMap((rule) => rule.sets))];
+  const everything = exception(
+    {
+      rules: sets,
+      match: { namespaces: ["*"] },
+      expires: "9999-01-01",
+    },
+    "everything",
+  );
+
+  it("the exception for every rule set, every namespace, until 9999, suppresses nothing and says why, per field", () => {
+    assert.equal(coveredWith(everything, DEFAULT_EXCEPTION_POLICY), undefined);
+    assert.equal(
+      exceptionMatcher([everything], ALL_RULES, NOW)("image-tag", pod),
+      undefined,
+      "the default policy",
+    );
+    const problems = scope.check(everything, context());
+    assert.deepEqual(
+      problems.map((problem) => problem.path.join(".")),
+      ["spec.match.namespaces", "spec.rules", "spec.expires"],
+    );
+    assert.match(
+      problems[0]?.message ?? "",
+      /^spec\.match\.namespaces \["\*"\] covers more than one namespace; .*set spec\.exceptions\.allowWide\.namespaces: true in the VaktConfiguration/,
+    );
+    assert.match(
+      problems[1]?.message ?? "",
+      /^spec\.rules names the rule sets "pss-baseline", "pss-restricted", "platform", .*allowWide\.ruleSets: true/,
+    );
+    assert.equal(
+      problems.at(-1)?.message,
+      "spec.expires 9999-01-01 is more than 365 days after 2026-06-15; write 2027-06-15 or earlier, or raise spec.exceptions.maxExpiryDays in the VaktConfiguration (vakt.yaml); until then it suppresses nothing",
+    );
+  });
+
+  it("applies a wide exception where the configuration allows it, and only within its maximum expiry", () => {
+    const wide = exception(
+      { rules: ["pss-baseline"], match: { namespaces: ["team-*"] }, expires: "2027-01-31" },
+      "wide",
+    );
+    const allowed: ExceptionPolicy = { allowWide: { namespaces: true, ruleSets: true }, maxExpiryDays: 365 };
+    assert.equal(coveredWith(wide, allowed), "wide");
+    assert.deepEqual(paths(wide, allowed), []);
+    // Each allowance lifts its own bound only.
+    const onlyNamespaces = { ...allowed, allowWide: { namespaces: true, ruleSets: false } };
+    const onlySets = { ...allowed, allowWide: { namespaces: false, ruleSets: true } };
+    assert.equal(coveredWith(wide, onlyNamespaces), undefined);
+    assert.deepEqual(paths(wide, onlyNamespaces), ["spec.rules.0"]);
+    assert.equal(coveredWith(wide, onlySets), undefined);
+    assert.deepEqual(paths(wide, onlySets), ["spec.match.namespaces"]);
+    // The allowance does not lift the lifetime.
+    assert.equal(coveredWith(everything, { ...allowed, maxExpiryDays: 3650 }), undefined);
+    assert.deepEqual(paths(everything, { ...allowed, maxExpiryDays: 3650 }), ["spec.expires"]);
+  });
+
+  it("counts as wide: no namespace, several, or a pattern, from vakt's namespace or a file; a set instead of an id", () => {
+    const spec = { rules: ["pss-privileged"] };
+    const wide = (match: Json, namespace = "vakt-system"): string[] =>
+      paths(exception({ ...spec, match }, "e", namespace));
+    assert.deepEqual(wide({ namespaces: ["team-a"] }), []);
+    assert.deepEqual(wide({ namespaces: ["team-a", "team-a"] }), [], "the same namespace twice is one");
+    assert.deepEqual(wide({ namespaces: ["team-a", "team-b"] }), ["spec.match.namespaces"]);
+    assert.deepEqual(wide({ namespaces: ["team-*"] }), ["spec.match.namespaces"]);
+    assert.deepEqual(wide({ names: ["web"] }), ["spec.match.namespaces"]);
+    assert.deepEqual(wide({ names: ["web"] }, ""), ["spec.match.namespaces"], "a file's exception");
+    assert.match(
+      scope.check(exception({ ...spec, match: { names: ["web"] } }, "e", ""), context())[0]?.message ?? "",
+      /^spec\.match\.namespaces is not set, so PolicyException e \(which has no namespace\) covers every namespace;/,
+    );
+    // RBAC confines an exception in a team namespace to that namespace, whatever it matches.
+    assert.deepEqual(wide({ namespaces: ["*"] }, "team-a"), []);
+    assert.deepEqual(wide({ names: ["web"] }, "team-a"), []);
+    // Cluster-scoped kinds have no namespace to be wide over.
+    assert.deepEqual(wide({ kinds: ["Namespace"], names: ["legacy"] }), []);
+    assert.deepEqual(wide({ kinds: ["Namespace", "Deployment"], names: ["legacy"] }), [
+      "spec.match.namespaces",
+    ]);
+    const bySet = exception({ rules: ["pss-privileged", "platform"], match: { namespaces: ["team-a"] } });
+    assert.deepEqual(paths(bySet), ["spec.rules.1"]);
+  });
+
+  it("allows an expiry through the end of the day maxExpiryDays after today (UTC), and not a moment later", () => {
+    const until = (expires: string, policy: ExceptionPolicy = DEFAULT_EXCEPTION_POLICY): string | undefined =>
+      coveredWith(
+        exception({ rules: ["pss-privileged"], match: { namespaces: ["team-a"] }, expires }),
+        policy,
+      );
+    assert.equal(until("2027-06-15"), "exc");
+    assert.equal(until("2027-06-15T23:59:59.999Z"), "exc");
+    assert.equal(until("2027-06-16"), undefined);
+    assert.equal(until("2027-06-16T00:00:00Z"), undefined);
+    const month: ExceptionPolicy = { ...DEFAULT_EXCEPTION_POLICY, maxExpiryDays: 30 };
+    assert.equal(until("2026-07-15", month), "exc");
+    assert.equal(until("2026-07-16", month), undefined);
+    const over = exception({
+      rules: ["pss-privileged"],
+      match: { namespaces: ["team-a"] },
+      expires: "2026-07-16",
+    });
+    assert.deepEqual(paths(over, month), ["spec.expires"]);
+    assert.deepEqual(paths(over), []);
+  });
+
+  it("says when the exceptions in force change next: an expiry, or an expiry coming within the maximum", () => {
+    const soon = exception(
+      { rules: ["pss-privileged"], match: { namespaces: ["team-a"] }, expires: "2026-07-01" },
+      "soon",
+    );
+    const far = exception(
+      { rules: ["pss-privileged"], match: { namespaces: ["team-a"] }, expires: "2027-06-20" },
+      "far",
+    );
+    assert.equal(
+      new Date(exceptionsChangeAt([soon, far], ALL_RULES, NOW)).toISOString(),
+      "2026-06-20T00:00:00.000Z",
+    );
+    assert.equal(coveredWith(far, DEFAULT_EXCEPTION_POLICY, new Date("2026-06-19T23:59:59.999Z")), undefined);
+    assert.equal(coveredWith(far, DEFAULT_EXCEPTION_POLICY, new Date("2026-06-20T00:00:00Z")), "far");
+    assert.equal(
+      new Date(exceptionsChangeAt([soon], ALL_RULES, NOW)).toISOString(),
+      "2026-07-01T23:59:59.999Z",
+    );
+    assert.equal(exceptionsChangeAt([], ALL_RULES, NOW), Infinity);
   });
 });

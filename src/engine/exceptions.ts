@@ -1,14 +1,16 @@
 import type { ExceptionMatcher } from "./evaluate.ts";
+import { CLUSTER_SCOPED_KINDS } from "./rules/namespaces.ts";
 import { parseLabelSelector, selectorMatches } from "./rules/util/selector.ts";
 import type { LabelSelector } from "./rules/util/selector.ts";
-import type { KubeObject, Rule, RuleContext, Violation } from "./types.ts";
+import type { EngineSettings, ExceptionPolicy, KubeObject, Rule, RuleContext, Violation } from "./types.ts";
 import { arrayAt, dictAt, get, isDict, metaOf, stringAt } from "./workloads.ts";
 
 /**
  * Governed exceptions: a `PolicyException` (vakt.dev/v1alpha1) names rules (ids or sets), the
  * objects it covers, a justification, who approved it and when it expires. Findings it covers
  * stay visible as suppressed. An expired exception stops applying and is itself reported; an
- * incomplete one never applies and is reported as invalid.
+ * incomplete one never applies and is reported as invalid; one wider or longer-lived than the
+ * configuration allows (ExceptionPolicy) never applies and is reported as exception-scope.
  *
  * spec:
  *   rules: [image-tag, pss-restricted]     # rule ids or set names
@@ -31,11 +33,15 @@ export interface PolicyException {
   readonly rules: readonly string[];
   readonly kinds: readonly string[];
   readonly namespaces: readonly RegExp[];
+  /** spec.match.namespaces as written. */
+  readonly namespacePatterns: readonly string[];
   readonly names: readonly RegExp[];
   readonly selector: LabelSelector | undefined;
   readonly justification: string;
   readonly approvedBy: string;
   readonly expires: Date;
+  /** spec.expires as written (a date or timestamp), for messages. */
+  readonly expiresText: string;
 }
 
 interface Parsed {
@@ -163,7 +169,8 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
 
   const match = dictAt(object, ["spec", "match"]);
   const kinds = stringList(object, ["spec", "match", "kinds"], problems);
-  const namespaces = stringList(object, ["spec", "match", "namespaces"], problems).map(glob);
+  const namespacePatterns = stringList(object, ["spec", "match", "namespaces"], problems);
+  const namespaces = namespacePatterns.map(glob);
   const names = stringList(object, ["spec", "match", "names"], problems).map(glob);
   const selectorValue = match?.["selector"];
   const selector = selectorValue === undefined ? undefined : parseLabelSelector(selectorValue, "nothing");
@@ -195,11 +202,13 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
       rules,
       kinds,
       namespaces,
+      namespacePatterns,
       names,
       selector,
       justification,
       approvedBy,
       expires,
+      expiresText: typeof expiresRaw === "string" ? expiresRaw : expires.toISOString(),
     },
     problems,
   };
@@ -239,24 +248,117 @@ function covers(
   return true;
 }
 
+/** The bounds when the configuration sets none: one namespace, rule ids, at most a year. */
+export const DEFAULT_EXCEPTION_POLICY: ExceptionPolicy = {
+  allowWide: { namespaces: false, ruleSets: false },
+  maxExpiryDays: 365,
+};
+
+/** The largest maxExpiryDays the configuration accepts: an exception is temporary by design. */
+export const MAX_EXPIRY_DAYS_LIMIT = 3650;
+
+const DAY_MS = 86_400_000;
+
+/** The latest expiry allowed at `now`: the end of the UTC day maxExpiryDays after now's day. */
+function latestExpiry(now: Date, policy: ExceptionPolicy): number {
+  return Math.floor(now.getTime() / DAY_MS) * DAY_MS + (policy.maxExpiryDays + 1) * DAY_MS - 1;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Whether the exception can reach namespaced objects in more than one namespace (docs/adr/0011). */
+function coversManyNamespaces(exception: PolicyException, platformNamespace: string): boolean {
+  // RBAC confines an exception in a team namespace to that namespace (see covers()).
+  if (exception.namespace !== "" && exception.namespace !== platformNamespace) return false;
+  if (exception.kinds.length > 0 && exception.kinds.every((kind) => CLUSTER_SCOPED_KINDS.has(kind)))
+    return false;
+  const patterns = new Set(exception.namespacePatterns);
+  return patterns.size !== 1 || [...patterns].some((pattern) => pattern.includes("*"));
+}
+
+const ALLOWANCE = "in the VaktConfiguration (vakt.yaml)";
+
 /**
- * A matcher over the exceptions that are valid and in force at `now`. A rule is covered when the
- * exception names its id or one of its sets.
+ * Where a well-formed exception goes beyond `policy` at `now`, one violation per field; empty
+ * when it stays within. `ruleIds` are the ids of every known rule (the other known names are sets).
+ */
+export function exceptionOverreach(
+  exception: PolicyException,
+  ruleIds: ReadonlySet<string>,
+  policy: ExceptionPolicy,
+  now: Date,
+  platformNamespace: string = DEFAULT_PLATFORM_NAMESPACE,
+): Violation[] {
+  const problems: Violation[] = [];
+  const suffix = "; until then it suppresses nothing";
+  if (!policy.allowWide.namespaces && coversManyNamespaces(exception, platformNamespace)) {
+    const where = exception.namespace === "" ? "has no namespace" : `lives in ${exception.namespace}`;
+    const reach =
+      exception.namespacePatterns.length === 0
+        ? `spec.match.namespaces is not set, so PolicyException ${exception.name} (which ${where}) covers every namespace`
+        : `spec.match.namespaces ${JSON.stringify(exception.namespacePatterns)} covers more than one namespace`;
+    problems.push({
+      path: ["spec", "match", "namespaces"],
+      message: `${reach}; name the one namespace it is for (or create the exception in that namespace), or set spec.exceptions.allowWide.namespaces: true ${ALLOWANCE}${suffix}`,
+    });
+  }
+  const sets = exception.rules.flatMap((rule, index) => (ruleIds.has(rule) ? [] : [index]));
+  const [firstSet] = sets;
+  if (!policy.allowWide.ruleSets && firstSet !== undefined) {
+    // One finding for all of them: an exception naming every set would otherwise flood the denial.
+    const named = sets.map((index) => `"${exception.rules[index] ?? ""}"`).join(", ");
+    problems.push({
+      path: sets.length === 1 ? ["spec", "rules", firstSet] : ["spec", "rules"],
+      message: `${sets.length === 1 ? `spec.rules[${firstSet}] ${named} is a rule set` : `spec.rules names the rule sets ${named}`}, which cover every rule in them now and later; name the rule ids (\`vakt rules\`), or set spec.exceptions.allowWide.ruleSets: true ${ALLOWANCE}${suffix}`,
+    });
+  }
+  const latest = latestExpiry(now, policy);
+  if (exception.expires.getTime() > latest)
+    problems.push({
+      path: ["spec", "expires"],
+      message: `spec.expires ${exception.expiresText} is more than ${policy.maxExpiryDays} days after ${isoDay(now.getTime())}; write ${isoDay(latest)} or earlier, or raise spec.exceptions.maxExpiryDays ${ALLOWANCE}${suffix}`,
+    });
+  return problems;
+}
+
+function inForce(
+  exception: PolicyException | undefined,
+  ruleIds: ReadonlySet<string>,
+  policy: ExceptionPolicy,
+  now: Date,
+  platformNamespace: string,
+): exception is PolicyException {
+  return (
+    exception !== undefined &&
+    exception.expires.getTime() > now.getTime() &&
+    exceptionOverreach(exception, ruleIds, policy, now, platformNamespace).length === 0
+  );
+}
+
+function wellFormed(objects: readonly KubeObject[], rules: readonly Rule[]): (PolicyException | undefined)[] {
+  const known = knownRuleNames(rules);
+  return objects
+    .filter((object) => object.kind === EXCEPTION_KIND)
+    .map((object) => parseException(object, known).exception);
+}
+
+/**
+ * A matcher over the exceptions that are valid, within `policy` and in force at `now`. A rule is
+ * covered when the exception names its id or one of its sets.
  */
 export function exceptionMatcher(
   objects: readonly KubeObject[],
   rules: readonly Rule[],
   now: Date,
+  policy: ExceptionPolicy = DEFAULT_EXCEPTION_POLICY,
   platformNamespace: string = DEFAULT_PLATFORM_NAMESPACE,
 ): ExceptionMatcher {
-  const known = knownRuleNames(rules);
-  const active = objects
-    .filter((object) => object.kind === EXCEPTION_KIND)
-    .map((object) => parseException(object, known).exception)
-    .filter(
-      (exception): exception is PolicyException =>
-        exception !== undefined && exception.expires.getTime() > now.getTime(),
-    );
+  const ruleIds = new Set(rules.map((rule) => rule.id));
+  const active = wellFormed(objects, rules).filter((exception) =>
+    inForce(exception, ruleIds, policy, now, platformNamespace),
+  );
   if (active.length === 0) return () => undefined;
   const namesByRule = new Map(rules.map((rule) => [rule.id, new Set([rule.id, ...rule.sets])]));
   return (ruleId, object) => {
@@ -265,16 +367,45 @@ export function exceptionMatcher(
   };
 }
 
+/**
+ * The next instant after `now` at which the exceptions in force may change without any object
+ * changing: an expiry, or the day a too-distant expiry comes within policy.maxExpiryDays.
+ * Infinity when none.
+ */
+export function exceptionsChangeAt(
+  objects: readonly KubeObject[],
+  rules: readonly Rule[],
+  now: Date,
+  policy: ExceptionPolicy = DEFAULT_EXCEPTION_POLICY,
+): number {
+  let next = Infinity;
+  for (const exception of wellFormed(objects, rules)) {
+    if (exception === undefined) continue;
+    const expires = exception.expires.getTime();
+    // latestExpiry(t) >= expires from the start of the day maxExpiryDays before expiry's day.
+    const withinBounds = Math.floor(expires / DAY_MS) * DAY_MS - policy.maxExpiryDays * DAY_MS;
+    for (const at of [expires, withinBounds]) if (at > now.getTime()) next = Math.min(next, at);
+  }
+  return next;
+}
+
 export function knownRuleNames(rules: readonly Rule[]): Set<string> {
   return new Set(rules.flatMap((rule) => [rule.id, ...rule.sets]));
 }
 
 const EXCEPTION_CONTROLS = ["iso27001:A.5.36", "iso27001:A.8.9", "nis2:21.2.a"];
 
+/** The evaluation's clock; settings without one (some unit tests) judge at the current time. */
+function nowOf(settings: EngineSettings): Date {
+  return settings.now ?? new Date();
+}
+
 /** Rules about exceptions themselves; they need the full rule list to validate rule references. */
 export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
   let known: Set<string> | undefined;
+  let ids: Set<string> | undefined;
   const knownNames = (): Set<string> => (known ??= knownRuleNames(allRules()));
+  const ruleIds = (): Set<string> => (ids ??= new Set(allRules().map((rule) => rule.id)));
   return [
     {
       id: "exception-invalid",
@@ -306,7 +437,7 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
       check: (object: KubeObject, context: RuleContext) => {
         const raw = stringAt(object, ["spec", "expires"]);
         const expires = raw === undefined ? undefined : parseExpiry(raw);
-        const now = context.settings.now ?? new Date();
+        const now = nowOf(context.settings);
         if (expires === undefined || expires.getTime() > now.getTime()) return [];
         return [
           {
@@ -314,6 +445,27 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
             message: `PolicyException ${metaOf(object).name ?? ""} expired on ${raw ?? ""}; it no longer suppresses findings (rules: ${arrayAt(object, ["spec", "rules"]).join(", ")})`,
           },
         ];
+      },
+    },
+    {
+      id: "exception-scope",
+      title: "PolicyException stays within the allowed scope and lifetime",
+      severity: "high",
+      defaultAction: "deny",
+      kinds: [EXCEPTION_KIND],
+      sets: ["governance"],
+      rationale:
+        "An exception across namespaces, over whole rule sets or for years switches safeguards off wholesale; such an exception needs an allowance in the cluster configuration, and it suppresses nothing without one.",
+      fix: "Name one namespace in spec.match.namespaces (or create the exception in that namespace), list rule ids instead of sets in spec.rules, and set spec.expires within spec.exceptions.maxExpiryDays (default 365); or allow wider exceptions in the VaktConfiguration's spec.exceptions.",
+      controls: EXCEPTION_CONTROLS,
+      evidenceBoundary:
+        "Bounds the reach of each exception, not how many exceptions there are or whether together they cover more than intended.",
+      check: (object: KubeObject, context: RuleContext) => {
+        // A malformed exception is exception-invalid's business; it applies to nothing anyway.
+        const { exception } = parseException(object, knownNames());
+        if (exception === undefined) return [];
+        const policy = context.settings.exceptions ?? DEFAULT_EXCEPTION_POLICY;
+        return exceptionOverreach(exception, ruleIds(), policy, nowOf(context.settings));
       },
     },
   ];

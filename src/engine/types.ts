@@ -40,6 +40,23 @@ export interface EngineSettings {
   readonly allowedRegions: readonly string[];
   /** The clock, injected so that rules about time (exception expiry) are pure and testable. Default: now. */
   readonly now?: Date;
+  /** How far a PolicyException may reach (`spec.exceptions`). Default: DEFAULT_EXCEPTION_POLICY (exceptions.ts). */
+  readonly exceptions?: ExceptionPolicy;
+}
+
+/**
+ * Bounds on PolicyExceptions. An exception beyond them suppresses nothing and is itself a finding
+ * (rule exception-scope); docs/adr/0011.
+ */
+export interface ExceptionPolicy {
+  readonly allowWide: {
+    /** An exception may cover more than one namespace (several, a pattern, or every namespace). */
+    readonly namespaces: boolean;
+    /** An exception may name rule sets (which grow as rules are added) instead of rule ids. */
+    readonly ruleSets: boolean;
+  };
+  /** The latest expiry allowed: this many days after the evaluation's day (UTC). */
+  readonly maxExpiryDays: number;
 }
 
 /**

@@ -541,3 +541,84 @@ describe("review: the inventory", () => {
     assert.equal(after.generation, before.generation + 1);
   });
 });
+
+describe("review: bounded exceptions", () => {
+  const now = new Date("2026-06-15T12:00:00Z");
+  /** In vakt's namespace, for every namespace and every rule set, until 9999. */
+  const everything = (expires = "9999-01-01"): KubeObject => ({
+    apiVersion: "vakt.dev/v1alpha1",
+    kind: "PolicyException",
+    metadata: { name: "everything", namespace: "vakt-system" },
+    spec: {
+      rules: [...new Set(ALL_RULES.flatMap((rule) => rule.sets))],
+      match: { namespaces: ["*"] },
+      justification: "switch vakt off while we migrate, approved in a hurry",
+      approvedBy: "ciso@example.com",
+      expires,
+    },
+  });
+  const creating = (object: KubeObject): Json =>
+    admissionReview(object, {
+      kind: { group: "vakt.dev", version: "v1alpha1", kind: "PolicyException" },
+      resource: { group: "vakt.dev", version: "v1alpha1", resource: "policyexceptions" },
+      namespace: "vakt-system",
+    });
+  const wideAllowed: VaktConfig = {
+    ...DEFAULT_CONFIG,
+    exceptions: { allowWide: { namespaces: true, ruleSets: true }, maxExpiryDays: 365 },
+  };
+
+  it("the exception for everything suppresses nothing, and creating it is refused with each field and fix", () => {
+    const state = new AdmissionState({ exceptions: [everything()], clock: () => now });
+    const { response, info } = answered(review(admissionReview(untaggedPod()), state));
+    assert.equal(response.allowed, false);
+    assert.deepEqual(
+      info.findings.filter((finding) => finding.suppressedBy !== undefined),
+      [],
+    );
+
+    const created = answered(review(creating(everything()), state)).response;
+    assert.equal(created.allowed, false);
+    const lines = (created.status?.message ?? "").split("\n");
+    assert.equal(lines.length, 3, created.status?.message);
+    assert.ok(
+      lines.every((line) => line.startsWith("[exception-scope] PolicyException/vakt-system/everything: ")),
+      lines.join("\n"),
+    );
+    assert.match(lines[0] ?? "", /covers more than one namespace; .*\(field spec\.match\.namespaces\)/);
+    assert.match(lines[1] ?? "", /names the rule sets "pss-baseline", .*\(field spec\.rules\)/);
+    assert.match(
+      lines.at(-1) ?? "",
+      /spec\.expires 9999-01-01 is more than 365 days after 2026-06-15; write 2027-06-15 or earlier, .*\(field spec\.expires\)/,
+    );
+  });
+
+  it("a wide exception applies, and may be created, where the configuration allows it; setConfig withdraws it live", () => {
+    const wide = everything("2027-06-15");
+    const state = new AdmissionState({ config: wideAllowed, exceptions: [wide], clock: () => now });
+    const pod = answered(review(admissionReview(untaggedPod()), state));
+    assert.equal(pod.response.allowed, true);
+    assert.equal(
+      pod.info.findings.find((finding) => finding.rule === "image-tag")?.suppressedBy,
+      "everything",
+    );
+    const created = answered(review(creating(wide), state));
+    assert.equal(created.response.allowed, true, created.response.status?.message);
+    assert.ok(!created.info.findings.some((finding) => finding.rule === "exception-scope"));
+
+    state.setConfig(DEFAULT_CONFIG);
+    assert.equal(answered(review(admissionReview(untaggedPod()), state)).response.allowed, false);
+  });
+
+  it("an exception expiring too far ahead starts to apply once its expiry is within the maximum, without any update", () => {
+    let clock = new Date("2026-06-19T23:59:59Z");
+    const state = new AdmissionState({
+      config: wideAllowed,
+      exceptions: [everything("2027-06-20")],
+      clock: () => clock,
+    });
+    assert.equal(answered(review(admissionReview(untaggedPod()), state)).response.allowed, false);
+    clock = new Date("2026-06-20T00:00:00Z");
+    assert.equal(answered(review(admissionReview(untaggedPod()), state)).response.allowed, true);
+  });
+});

@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG, engineSettings } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
 import { describeError, evaluateObject, RuleSet } from "../engine/evaluate.ts";
 import type { ExceptionMatcher } from "../engine/evaluate.ts";
-import { EXCEPTION_KIND, exceptionMatcher, knownRuleNames, parseException } from "../engine/exceptions.ts";
+import { EXCEPTION_KIND, exceptionMatcher, exceptionsChangeAt } from "../engine/exceptions.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { EMPTY_INVENTORY } from "../engine/rules/util/inventory.ts";
 import type { EngineSettings, Finding, Inventory, KubeObject, Rule } from "../engine/types.ts";
@@ -138,12 +138,12 @@ function exceptionKey(object: KubeObject): string {
  * The live state behind the webhook: rules, configuration, PolicyExceptions and inventory, each
  * replaceable while the server runs (an informer calls setExceptions/upsertException/
  * removeException; a configuration watch calls setConfig). Exceptions that expire stop applying
- * at their expiry without any call: the matcher is rebuilt when the earliest expiry passes.
+ * at their expiry without any call: the matcher is rebuilt when the earliest expiry passes (or
+ * when an expiry that was too far ahead comes within the configured maximum).
  */
 export class AdmissionState {
   #rules: readonly Rule[];
   #allRules: readonly Rule[];
-  #known: ReadonlySet<string>;
   #config: VaktConfig;
   #ruleSet: RuleSet;
   #rulesById: ReadonlyMap<string, Rule>;
@@ -158,7 +158,6 @@ export class AdmissionState {
   constructor(options: AdmissionStateOptions = {}) {
     this.#rules = options.rules ?? ALL_RULES;
     this.#allRules = options.allRules ?? ALL_RULES;
-    this.#known = knownRuleNames(this.#allRules);
     this.#config = options.config ?? DEFAULT_CONFIG;
     this.#ruleSet = new RuleSet(this.#rules, this.#config.rules);
     this.#rulesById = new Map(this.#allRules.map((rule) => [rule.id, rule]));
@@ -237,13 +236,9 @@ export class AdmissionState {
   #matcherAt(now: Date): ExceptionMatcher {
     if (this.#matcher !== undefined && now.getTime() < this.#matcherValidUntil) return this.#matcher;
     const objects = [...this.#exceptions.values()];
-    let validUntil = Infinity;
-    for (const object of objects) {
-      const expires = parseException(object, this.#known).exception?.expires.getTime();
-      if (expires !== undefined && expires > now.getTime()) validUntil = Math.min(validUntil, expires);
-    }
-    this.#matcher = exceptionMatcher(objects, this.#allRules, now);
-    this.#matcherValidUntil = validUntil;
+    const policy = this.#config.exceptions;
+    this.#matcher = exceptionMatcher(objects, this.#allRules, now, policy);
+    this.#matcherValidUntil = exceptionsChangeAt(objects, this.#allRules, now, policy);
     return this.#matcher;
   }
 

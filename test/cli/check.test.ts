@@ -128,6 +128,9 @@ ${justification ? '  justification: "debug pod on an isolated node pool, reviewe
   expires: "${expires}"
 `;
 
+/** An expiry within the default maximum of 365 days (a later one is refused: exception-scope). */
+const IN_A_MONTH = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+
 const FINDING_KEYS: Readonly<Record<string, string>> = {
   rule: "string",
   action: "string",
@@ -204,9 +207,9 @@ describe("vakt check", { concurrency: true }, () => {
       "warn-only.yaml": compliantSet({ probes: false }),
       "latest.yaml": compliantSet({ image: "registry.example.com/acme/app:latest" }),
       "privileged.yaml": PRIVILEGED_POD,
-      "exception.yaml": exception("allow-debug", EXCEPTION_SPEC("2999-12-31")),
+      "exception.yaml": exception("allow-debug", EXCEPTION_SPEC(IN_A_MONTH)),
       "expired.yaml": exception("old-debug", EXCEPTION_SPEC("2020-01-31")),
-      "unjustified.yaml": exception("lazy-debug", EXCEPTION_SPEC("2999-12-31", false)),
+      "unjustified.yaml": exception("lazy-debug", EXCEPTION_SPEC(IN_A_MONTH, false)),
       "broken.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [broken\n  namespace: shop\n",
       "notes.yaml": "# just some settings\nfoo: bar\nlist: [1, 2]\n",
       "image-tag-off.yaml": `${CONFIG}  rules:\n    image-tag: off\n`,

@@ -29,6 +29,7 @@ describe("rule registry", () => {
       ...idsOf(PLATFORM_RULES),
       "exception-invalid",
       "exception-expired",
+      "exception-scope",
     ]);
   });
 
