@@ -7,7 +7,15 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { parseJsonReport, removeDir, rulesOf, runVakt, tempDir, writeFiles } from "./helpers.ts";
+import {
+  PRIVILEGED_POD,
+  parseJsonReport,
+  removeDir,
+  rulesOf,
+  runVakt,
+  tempDir,
+  writeFiles,
+} from "./helpers.ts";
 import type { JsonReport } from "./helpers.ts";
 
 const CONFIG = `apiVersion: vakt.dev/v1alpha1
@@ -92,20 +100,6 @@ function compliantSet(options: { image?: string; probes?: boolean } = {}): strin
   return `${NAMESPACE}---\n${deployment(options)}---\n${PDB_AND_POLICY}`;
 }
 
-/** A privileged pod; `privileged: true` is on line 12, column 9. */
-const PRIVILEGED_POD = `apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-  namespace: shop
-spec:
-  automountServiceAccountToken: false
-  containers:
-    - name: app
-      image: registry.example.com/acme/app:1.2.3
-      securityContext:
-        privileged: true
-`;
 const PRIVILEGED_LINE = 12;
 
 function exception(name: string, spec: string): string {

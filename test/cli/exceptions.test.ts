@@ -5,23 +5,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { parseJsonReport, removeDir, rulesOf, runVakt, tempDir, writeFiles } from "./helpers.ts";
+import {
+  PRIVILEGED_POD,
+  parseJsonReport,
+  removeDir,
+  rulesOf,
+  runVakt,
+  tempDir,
+  writeFiles,
+} from "./helpers.ts";
 import type { JsonReport } from "./helpers.ts";
-
-/** A privileged pod in namespace shop: pss-privileged denies it. */
-const PRIVILEGED_POD = `apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-  namespace: shop
-spec:
-  automountServiceAccountToken: false
-  containers:
-    - name: app
-      image: registry.example.com/acme/app:1.2.3
-      securityContext:
-        privileged: true
-`;
 
 /** In vakt's namespace: namespaces on line 8, rules on line 9, expires on line 12. */
 function everything(expires: string, rules = "[pss-baseline, pss-restricted, platform, governance]"): string {

@@ -131,3 +131,18 @@ export function rulesOf(
 ): string[] {
   return [...new Set(report.findings.filter(filter).map((finding) => String(finding["rule"])))].sort();
 }
+
+/** A privileged pod in namespace shop (pss-privileged denies it); `privileged: true` is on line 12, column 9. */
+export const PRIVILEGED_POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+  namespace: shop
+spec:
+  automountServiceAccountToken: false
+  containers:
+    - name: app
+      image: registry.example.com/acme/app:1.2.3
+      securityContext:
+        privileged: true
+`;
