@@ -149,7 +149,7 @@ spec:
     await assert.rejects(create(legacy(0)), /\[image-tag\]/);
     await kubectl(
       ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
-      exception("2999-12-31"),
+      exception(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)),
     );
     const started = Date.now();
     await eventually("the exception to take effect", 10_000, async () =>
@@ -169,6 +169,38 @@ spec:
           (error: unknown) =>
             error instanceof Error && /\[image-tag\]/.test(error.message) ? true : undefined,
         ),
+    );
+  });
+
+  it("refuses a PolicyException over rule sets that runs until 9999, naming each field (exception-scope)", async () => {
+    const forever = `apiVersion: vakt.dev/v1alpha1
+kind: PolicyException
+metadata: {name: forever, namespace: ${namespace}}
+spec:
+  rules: [pss-baseline, platform]
+  match: {kinds: [Pod]}
+  justification: "switch vakt off in this namespace, approved in a hurry"
+  approvedBy: ciso@example.com
+  expires: "9999-01-01"
+`;
+    await assert.rejects(create(forever), (error: Error) => {
+      assert.match(error.message, /denied the request/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `\\[exception-scope\\] PolicyException/${namespace}/forever: spec\\.rules names the rule sets "pss-baseline", "platform"`,
+        ),
+      );
+      assert.match(
+        error.message,
+        /spec\.expires 9999-01-01 is more than 365 days after .*\(field spec\.expires\)/,
+      );
+      return true;
+    });
+    // Nothing was stored, and the pods it would have covered are still judged.
+    await assert.rejects(
+      create(pod("still-judged", { image: "registry.example/vendor:latest" })),
+      /\[image-tag\]/,
     );
   });
 
