@@ -1,4 +1,5 @@
 import type { Action, EngineSettings, Finding, Inventory, KubeObject, Rule } from "./types.ts";
+import { isDict, podTemplateOf } from "./workloads.ts";
 
 /** Decides whether a finding is covered by a governed exception; returns the exception's name. */
 export type ExceptionMatcher = (ruleId: string, object: KubeObject) => string | undefined;
@@ -10,7 +11,41 @@ export interface EvaluationOptions {
   readonly settings: EngineSettings;
   readonly inventory: Inventory;
   readonly exceptions?: ExceptionMatcher;
+  /** Bounds on the work and the findings of one object (default DEFAULT_EVALUATION_LIMITS). */
+  readonly limits?: EvaluationLimits;
 }
+
+/**
+ * Bounds on what one object may cost (docs/adr/0012). Rules do work and allocate in proportion to
+ * what they find, so an object built to be expensive (a 1.4 MB Pod of 50,000 tiny containers
+ * yields 500,000 findings) is refused before any rule runs; within the bounds, findings beyond
+ * the caps are counted, not kept.
+ */
+export interface EvaluationLimits {
+  /** Findings kept per rule and object; the rest become one record with `cut` set. */
+  readonly maxFindingsPerRule: number;
+  /** Findings kept per object; each later rule with findings leaves only its `cut` record. */
+  readonly maxFindingsPerObject: number;
+  /** Containers (init, regular and ephemeral) of a pod template judged at all. */
+  readonly maxContainers: number;
+  /** Array elements plus object keys of a workload (managedFields aside) judged at all. */
+  readonly maxEntries: number;
+}
+
+export const DEFAULT_EVALUATION_LIMITS: EvaluationLimits = {
+  maxFindingsPerRule: 100,
+  maxFindingsPerObject: 1000,
+  // More containers than a node runs pods by default (110), twice over.
+  maxContainers: 250,
+  // About ten times a large real Pod (10 containers with 100 variables, volumes and probes each).
+  maxEntries: 20_000,
+};
+
+/**
+ * The id of the finding that refuses a workload beyond the limits. Not a registered rule: it
+ * cannot be switched off or covered by a PolicyException, because it protects the evaluator.
+ */
+export const LIMITS_RULE = "evaluation-limits";
 
 /** Rules indexed by kind, so each object only meets the rules that apply to it. */
 /** How strong an action is: a rule only replaces another whose action is not stronger. */
@@ -66,17 +101,24 @@ export class RuleSet {
 /**
  * Runs every applicable rule on one object. A rule that throws yields a finding of its own
  * action saying so: for deny rules that means the object is refused (fail closed), never
- * silently admitted.
+ * silently admitted. A workload beyond `limits` gets one deny finding and no rule runs; findings
+ * beyond the caps leave a record per rule with the number cut and the rule's action, so a cap
+ * never turns a refusal into an admission.
  */
 export function evaluateObject(
   object: KubeObject,
   ruleSet: RuleSet,
-  options: Pick<EvaluationOptions, "settings" | "inventory" | "exceptions">,
+  options: Pick<EvaluationOptions, "settings" | "inventory" | "exceptions" | "limits">,
 ): Finding[] {
   if (typeof object.kind !== "string") return [];
+  const limits = options.limits ?? DEFAULT_EVALUATION_LIMITS;
+  const entries = ruleSet.forKind(object.kind);
+  if (entries.length === 0) return [];
+  const beyond = beyondLimits(object, limits);
+  if (beyond !== undefined) return [beyond];
   const findings: Finding[] = [];
   const context = { settings: options.settings, inventory: options.inventory };
-  for (const { rule, action, superseded } of ruleSet.forKind(object.kind)) {
+  for (const { rule, action, superseded } of entries) {
     if (superseded?.(options.settings) === true) continue;
     let violations;
     try {
@@ -91,19 +133,84 @@ export function evaluateObject(
     }
     if (violations.length === 0) continue;
     const suppressedBy = options.exceptions?.(rule.id, object);
-    for (const violation of violations) {
-      findings.push({
-        rule: rule.id,
-        action,
-        severity: rule.severity,
-        message: violation.message,
-        path: violation.path,
-        controls: rule.controls,
-        ...(suppressedBy === undefined ? {} : { suppressedBy }),
-      });
+    const finding = (message: string, path: Finding["path"]): Finding => ({
+      rule: rule.id,
+      action,
+      severity: rule.severity,
+      message,
+      path,
+      controls: rule.controls,
+      ...(suppressedBy === undefined ? {} : { suppressedBy }),
+    });
+    const room = Math.max(0, limits.maxFindingsPerObject - findings.length);
+    const keep = Math.min(violations.length, limits.maxFindingsPerRule, room);
+    for (let i = 0; i < keep; i++) {
+      const violation = violations[i];
+      if (violation !== undefined) findings.push(finding(violation.message, violation.path));
     }
+    const cut = violations.length - keep;
+    if (cut > 0)
+      findings.push({
+        ...finding(
+          `${cut} more ${cut === 1 ? "finding" : "findings"} of this rule not listed (vakt keeps ${limits.maxFindingsPerRule} per rule and ${limits.maxFindingsPerObject} per object)`,
+          [],
+        ),
+        cut,
+      });
   }
   return findings;
+}
+
+/** The deny finding for a workload vakt will not judge, found with work bounded by the limits. */
+function beyondLimits(object: KubeObject, limits: EvaluationLimits): Finding | undefined {
+  const template = podTemplateOf(object);
+  if (template === undefined) return undefined;
+  const refuse = (what: string, path: Finding["path"]): Finding => ({
+    rule: LIMITS_RULE,
+    action: "deny",
+    severity: "high",
+    message: `${what}, so vakt refuses it unjudged rather than admit it unchecked; split the workload into smaller ones`,
+    path,
+    controls: [],
+  });
+  let containers = 0;
+  for (const kind of ["initContainers", "containers", "ephemeralContainers"]) {
+    const list = template.spec[kind];
+    if (Array.isArray(list)) containers += list.length;
+  }
+  if (containers > limits.maxContainers)
+    return refuse(
+      `the pod has ${containers} containers (init, regular and ephemeral together), more than the ${limits.maxContainers} vakt judges`,
+      [...template.path, "spec"],
+    );
+  if (exceedsEntries(object, limits.maxEntries))
+    return refuse(
+      `the object has more than ${limits.maxEntries} list items and keys (metadata.managedFields aside), more than vakt judges`,
+      [],
+    );
+  return undefined;
+}
+
+/** Whether `root` holds more than `max` array elements and object keys; stops counting there. */
+function exceedsEntries(root: KubeObject, max: number): boolean {
+  const metadata = root.metadata;
+  let count = 0;
+  const stack: unknown[] = [root];
+  for (let value = stack.pop(); value !== undefined; value = stack.pop()) {
+    if (Array.isArray(value)) {
+      count += value.length;
+      if (count > max) return true;
+      for (const item of value as unknown[]) if (typeof item === "object" && item !== null) stack.push(item);
+    } else if (isDict(value)) {
+      for (const key in value) {
+        if (++count > max) return true;
+        const item = value[key];
+        if (typeof item === "object" && item !== null && !(key === "managedFields" && value === metadata))
+          stack.push(item);
+      }
+    }
+  }
+  return false;
 }
 
 export function describeError(error: unknown): string {

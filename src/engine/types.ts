@@ -130,4 +130,9 @@ export interface Finding {
   readonly controls: readonly string[];
   /** Set when a PolicyException covers this finding. */
   readonly suppressedBy?: string;
+  /**
+   * Set on the record that stands for findings of this rule not kept (evaluation limits): how
+   * many. The record has the rule's action, so a deny stays a deny.
+   */
+  readonly cut?: number;
 }

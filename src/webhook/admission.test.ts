@@ -387,12 +387,19 @@ describe("review: malformed and hostile requests", () => {
   });
 
   it("survives deeply nested JSON and odd shapes inside the object", () => {
-    const depth = 50_000;
-    const deep: unknown = JSON.parse("[".repeat(depth) + "]".repeat(depth));
-    const pod = compliantPod();
-    (pod["spec"] as Json)["affinity"] = deep;
-    (pod["metadata"] as Json)["labels"] = deep;
-    assert.equal(answered(review(admissionReview(pod), state)).response.allowed, true);
+    const nested = (depth: number): Json => {
+      const deep: unknown = JSON.parse("[".repeat(depth) + "]".repeat(depth));
+      const pod = compliantPod();
+      (pod["spec"] as Json)["affinity"] = deep;
+      (pod["metadata"] as Json)["labels"] = deep;
+      return pod;
+    };
+    // Within the evaluation limits (20,000 list items and keys) the rules run on it; beyond,
+    // it is refused unjudged.
+    assert.equal(answered(review(admissionReview(nested(9_900)), state)).response.allowed, true);
+    const beyond = answered(review(admissionReview(nested(50_000)), state)).response;
+    assert.equal(beyond.allowed, false);
+    assert.match(beyond.status?.message ?? "", /^\[evaluation-limits\] /);
     const weird = { apiVersion: "v1", kind: "Pod", metadata: "x", spec: { containers: "nope" } };
     answered(review(admissionReview(weird), state));
     const noKind = answered(review(admissionReview({ metadata: { name: "x" } }, { kind: undefined }), state));

@@ -475,7 +475,9 @@ export function denyMessage(
     kept.push(line);
     size += line.length + 1;
   }
-  const more = lines.length - kept.length;
+  // A record of findings cut by the evaluation limits stands for `cut` findings, not one.
+  let more = 0;
+  for (const finding of findings.slice(kept.length)) more += finding.cut ?? 1;
   if (more > 0) kept.push(`... and ${more} more (run \`vakt check\` on the manifest for the full list)`);
   return kept.join("\n");
 }
