@@ -228,6 +228,71 @@ items:
   });
 });
 
+describe("read as kubectl reads it", () => {
+  it("lets a merge key override the keys before it and be overridden by those after it", () => {
+    const loaded = loadText(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nx: &priv {privileged: true, runAsUser: 0}\n" +
+        "spec:\n  securityContext:\n    privileged: false\n    <<: *priv\n    runAsUser: 1000\n",
+    );
+    const object = at(loaded.objects, 0);
+    assert.deepEqual(object.object["spec"], { securityContext: { privileged: true, runAsUser: 1000 } });
+    assert.deepEqual(object.locate(["spec", "securityContext", "privileged"]), { line: 4, column: 11 });
+    assert.deepEqual(object.locate(["spec", "securityContext", "runAsUser"]), { line: 9, column: 5 });
+  });
+
+  it("gives a later merge key precedence, and the first mapping of a merged sequence", () => {
+    const loaded = loadText(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n" +
+        "data:\n  <<: {a: one}\n  <<: {a: two, b: two}\n  c: own\n  <<: [{c: first}, {c: second, d: second}]\n",
+    );
+    assert.deepEqual(at(loaded.objects, 0).object["data"], { a: "two", b: "two", c: "first", d: "second" });
+  });
+
+  it("refuses a merge of something other than mappings, saying why", () => {
+    const loaded = loadText(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nl: &l [{a: 1}]\ndata: {<<: *l}\n",
+    );
+    assert.deepEqual(names(loaded), []);
+    assert.match(
+      at(loaded.problems, 0).message,
+      /merge key \(<<\) takes a mapping or a sequence of mappings/,
+    );
+  });
+
+  it("reads a document that starts with a byte order mark, after --- or after a comment", () => {
+    const loaded = loadText(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\uFEFFapiVersion: v1\nkind: ConfigMap\n" +
+        "metadata: {name: b}\n---\n# joined\n\uFEFFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    assert.deepEqual(loaded.problems, []);
+    assert.deepEqual(names(loaded), ["ConfigMap/a", "ConfigMap/b", "ConfigMap/c"]);
+    assert.deepEqual(at(loaded.objects, 1).locate(["kind"]), { line: 6, column: 1 });
+  });
+
+  it("checks the items of any object with items (kubectl creates them), and says so", () => {
+    const loaded = loadText(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: outer}\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: inner}\n",
+    );
+    assert.deepEqual(names(loaded), ["Pod/inner", "Pod/outer"]);
+    assert.match(
+      at(loaded.problems, 0).message,
+      /kubectl creates the objects in its items instead of the Pod/,
+    );
+  });
+
+  it("reports a list inside a list at any depth (kubectl refuses it) and still checks its items", () => {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\n";
+    for (let i = 0; i < 6; i++)
+      text = `apiVersion: v1\nkind: List\nitems:\n- ${text.replaceAll("\n", "\n  ").trimEnd()}\n`;
+    const loaded = loadText(text);
+    assert.deepEqual(names(loaded), ["ConfigMap/deep"]);
+    assert.equal(
+      loaded.problems.filter((p) => p.level === "error" && /list inside a list/.test(p.message)).length,
+      5,
+    );
+  });
+});
+
 describe("helm template and kustomize output", () => {
   it("skips empty documents silently and keeps positions after # Source comments", async () => {
     const helm = `---

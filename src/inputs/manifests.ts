@@ -136,48 +136,77 @@ interface DocumentContext {
 }
 
 /**
- * Objects in one parsed document value: the value itself, or the items of a `kind: List` (or
- * any `*List` with `items`), with positions pointing into the items.
+ * Objects in one parsed document value, as kubectl (cli-runtime's builder over apimachinery's
+ * unstructured decoder) reads it: an object with an `items` array is a list, whatever its kind
+ * (a `kind: Pod` with `items` creates its items, not the Pod), and its items are the objects; a
+ * typed list (DeploymentList) gives its kind to items that have none. kubectl refuses a file with
+ * a list inside a list; vakt says so in an error and still checks the inner items.
  */
 function* objectsOf(
   value: unknown,
   context: DocumentContext,
   prefix: FieldPath,
   label: string,
-  depth: number,
+  inList: boolean,
 ): Generator<LoadedObject | LoadedProblem> {
   if (value === null || value === undefined) return;
+  const at = (): SourcePosition => (prefix.length === 0 ? context.start : context.locate(prefix));
   if (!isKubeObject(value)) {
-    const start = prefix.length === 0 ? context.start : context.locate(prefix);
     yield problem(
       context.file,
       "note",
       `${label} has no apiVersion/kind; not a Kubernetes object, skipped`,
-      start,
+      at(),
     );
     return;
   }
   const kind = value.kind as string;
-  if (kind.endsWith("List") && "items" in value && depth < 4) {
-    const items = value["items"];
-    if (Array.isArray(items)) {
-      const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
-      for (let i = 0; i < items.length; i++) {
-        let item: unknown = items[i];
-        // A typed list from the API (DeploymentList) leaves apiVersion/kind off its items.
-        if (
-          itemKind !== undefined &&
-          isRecord(item) &&
-          item["apiVersion"] === undefined &&
-          item["kind"] === undefined
-        ) {
-          item = { apiVersion: value.apiVersion, kind: itemKind, ...item };
-        }
-        yield* objectsOf(item, context, [...prefix, "items", i], `${label} item ${i + 1}`, depth + 1);
-      }
+  const isListKind = kind.endsWith("List");
+  const items = value["items"];
+  if (items !== undefined && (items !== null || inList)) {
+    if (inList) {
+      yield problem(
+        context.file,
+        "error",
+        `${label} is a list inside a list (it has items); kubectl refuses such a file ("is not a list: no Items field"): move its items into the outer list`,
+        at(),
+      );
+    }
+    if (!Array.isArray(items)) {
+      if (items === null) return;
+      yield problem(
+        context.file,
+        "error",
+        `${label}: items is ${typeof items === "object" ? "a mapping" : `a ${typeof items}`}, not a list; kubectl cannot decode it: make items a list of objects`,
+        context.locate([...prefix, "items"]),
+      );
       return;
     }
-    if (items === null) return;
+    if (!isListKind) {
+      yield problem(
+        context.file,
+        "note",
+        `${label} is a ${kind} with an items list: kubectl creates the objects in its items instead of the ${kind}; vakt checks both`,
+        at(),
+      );
+    }
+    const itemKind = kind === "List" ? undefined : isListKind ? kind.slice(0, -"List".length) : kind;
+    for (let i = 0; i < items.length; i++) {
+      let item: unknown = items[i];
+      // A typed list from the API (DeploymentList) leaves apiVersion/kind off its items.
+      if (
+        itemKind !== undefined &&
+        isRecord(item) &&
+        item["apiVersion"] === undefined &&
+        item["kind"] === undefined
+      ) {
+        item = { apiVersion: value.apiVersion, kind: itemKind, ...item };
+      }
+      yield* objectsOf(item, context, [...prefix, "items", i], `${label} item ${i + 1}`, true);
+    }
+    if (isListKind) return;
+  } else if (items === null && isListKind) {
+    return;
   }
   const locate = context.locate;
   yield {
@@ -196,6 +225,27 @@ function utf8Length(text: string, limit: number): number {
   return Buffer.byteLength(text, "utf8");
 }
 
+const BOM = 0xfeff;
+
+/**
+ * The document without byte order marks at the start of its lines up to its first content line.
+ * kubectl decodes each document as a stream of its own, whose scanner skips a BOM at the start of
+ * a line before a token (files joined with `cat` carry one at each join); left in, the first key
+ * would read "\uFEFFapiVersion" and the object would be skipped while kubectl applies it. A BOM
+ * inside the content is left to the parser.
+ */
+function withoutLeadingBoms(documentText: string, contentLines: number): string {
+  let text = documentText;
+  let pos = 0;
+  for (let line = 0; line <= contentLines; line++) {
+    if (text.charCodeAt(pos) === BOM) text = text.slice(0, pos) + text.slice(pos + 1);
+    const next = text.indexOf("\n", pos);
+    if (next === -1) break;
+    pos = next + 1;
+  }
+  return text;
+}
+
 function* yamlObjects(
   file: string,
   text: string,
@@ -205,7 +255,10 @@ function* yamlObjects(
     if (span.contentLine === -1) continue;
     const label = `document ${span.index + 1}`;
     const start = { line: span.contentLine + 1, column: 1 };
-    const documentText = text.slice(span.start, span.end);
+    const documentText = withoutLeadingBoms(
+      text.slice(span.start, span.end),
+      span.contentLine - span.startLine,
+    );
     const bytes = utf8Length(documentText, limits.maxDocumentBytes);
     if (bytes > limits.maxDocumentBytes) {
       yield problem(
@@ -242,7 +295,7 @@ function* yamlObjects(
       locate: yamlLocator(documentText, span.startLine, parsed.index),
       start,
     };
-    for (const value of parsed.values) yield* objectsOf(value, context, [], label, 0);
+    for (const value of parsed.values) yield* objectsOf(value, context, [], label, false);
   }
 }
 
@@ -297,7 +350,7 @@ function* jsonObjects(
     locate: jsonLocator(text),
     start: at(Math.max(0, text.search(/\S/))),
   };
-  yield* objectsOf(value, context, [], "JSON document", 0);
+  yield* objectsOf(value, context, [], "JSON document", false);
 }
 
 /**

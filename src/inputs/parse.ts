@@ -10,10 +10,12 @@
  * the YAML 1.1 scalar tags, minus what go-yaml v2 does not do when decoding into unstructured
  * objects: timestamps stay strings (go-yaml v2 keeps them as strings for interface{} targets),
  * `1:20` stays a string (no base-60 numbers), and no `!!binary`/`!!set`/`!!omap`/`!!pairs`.
- * Merge keys (`<<`) are supported, as in go-yaml v2.
+ * Merge keys (`<<`) are resolved as go-yaml v2 resolves them (merge-keys.ts), which is not how
+ * js-yaml does.
  */
 import { EVENT_ID, loadAll, parseEvents, YAMLException } from "js-yaml";
 import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
+import { MergeKeyError, resolveMergeKeys } from "./merge-keys.ts";
 import type { BlockIndex } from "./positions-fast.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 import { yamlPackage } from "./yaml-package.ts";
@@ -189,6 +191,7 @@ export function parseYamlDocument(text: string, limits: ParseLimits): ParseResul
   const fast = fastLoadIndexed(text, limits.maxDepth);
   if (fast !== DECLINED) return { ok: true, values: [fast.value], index: fast.index };
   let values: unknown[];
+  let readByYamlPackage = false;
   try {
     values = loadAll(text, {
       schema: KUBERNETES_SCHEMA,
@@ -219,7 +222,8 @@ export function parseYamlDocument(text: string, limits: ParseLimits): ParseResul
       fallback = parseWithYamlPackage(text, limits);
     } catch (yamlError) {
       const message = yamlError instanceof Error ? yamlError.message : String(yamlError);
-      if (/alias/i.test(message)) {
+      // "Merge sources must be maps or map aliases" is about merge keys, not the alias limit.
+      if (/alias/i.test(message) && !/merge/i.test(message)) {
         const { count, first } = countAliases(text, limits.maxDepth);
         return failure(
           text,
@@ -234,6 +238,7 @@ export function parseYamlDocument(text: string, limits: ParseLimits): ParseResul
     }
     if (!fallback.ok) return fallback;
     values = [...fallback.values];
+    readByYamlPackage = true;
   }
   if (text.includes("*")) {
     for (const value of values) {
@@ -255,6 +260,36 @@ export function parseYamlDocument(text: string, limits: ParseLimits): ParseResul
           `document uses ${count} aliases that expand it by ${size} nodes (limit ${limits.maxAliasExpansion} nodes from aliases); refused as a possible alias bomb`,
         );
       }
+    }
+  }
+  const merge = text.indexOf("<<");
+  if (merge !== -1) {
+    // The `yaml` package, like js-yaml, lets explicit keys win over merged ones: a document only
+    // it can read is refused rather than judged with values the API server would not see.
+    if (readByYamlPackage)
+      return failure(
+        text,
+        merge,
+        "document has merge keys (<<) and YAML that only vakt's fallback reader accepts; vakt cannot resolve its merge keys as Kubernetes does: write the merged keys out",
+      );
+    try {
+      const resolved = resolveMergeKeys(
+        text,
+        KUBERNETES_SCHEMA,
+        limits.maxDepth,
+        text.length + limits.maxAliasExpansion,
+      );
+      if (resolved !== undefined) values = resolved;
+    } catch (error) {
+      const reason =
+        error instanceof MergeKeyError || error instanceof YAMLException || error instanceof RangeError
+          ? error.message
+          : String(error);
+      return failure(
+        text,
+        merge,
+        `document's merge keys (<<) cannot be resolved as Kubernetes does: ${reason}`,
+      );
     }
   }
   return { ok: true, values };

@@ -15,7 +15,7 @@
  *   `a: b: c`, ...);
  * - for one path (resolveBlockPath returns undefined) when the path goes into a flow collection
  *   that is nested or spans lines (flat one-line ones such as `[a, "b"]` and `{k: v}` are
- *   indexed), or looks for a key that a mapping with a `<<` merge key does not have itself.
+ *   indexed), or looks for a key in a mapping with a `<<` merge key.
  *
  * Key comparison is the same as the slow path's: the key's text, or for a plain key its typed
  * form (`on:` is the key "true"), via keyTextMatches.
@@ -1023,6 +1023,8 @@ export function resolveBlockPath(index: BlockIndex, path: FieldPath): BlockPosit
   for (const key of path) {
     const kind = get(node);
     if (kind === MAP) {
+      // A `<<` may override any key of its mapping, one before it included (merge-keys.ts).
+      if (get(node + 3) === 1) return undefined;
       const wanted = String(key);
       const typed = TYPED_FORM.test(wanted);
       let entry = get(node + 4);
@@ -1037,7 +1039,7 @@ export function resolveBlockPath(index: BlockIndex, path: FieldPath): BlockPosit
         if (end - start === wanted.length && text.startsWith(wanted, start)) break;
         if (typed && keyKind === PLAIN_KEY && typedKey(text.slice(start, end)) === wanted) break;
       }
-      if (entry === NONE) return get(node + 3) === 1 ? undefined : { line, col };
+      if (entry === NONE) return { line, col };
       line = get(entry + 3);
       col = get(entry + 4);
       node = get(entry + 5);

@@ -41,7 +41,12 @@ function deref(node: unknown, document: Document, hops: Hops): unknown {
   return current;
 }
 
-/** The mapping entry for `wanted`, looking through `<<` merge keys after the entry's own keys. */
+/**
+ * The mapping entry `wanted` takes its value from, as Kubernetes resolves merge keys (see
+ * merge-keys.ts): the last entry in document order that sets it, where a `<<` sets the keys of the
+ * mappings it merges (of `<<: [*a, *b]`, `a` first). A value that came through a merge points at
+ * its key in the merged mapping (the anchor's lines), where it is written.
+ */
 function findPair(
   map: unknown,
   wanted: string,
@@ -50,11 +55,22 @@ function findPair(
 ): { key: unknown; value: unknown } | undefined {
   const { isMap, isScalar, isSeq } = yamlPackage();
   if (!isMap(map)) return undefined;
-  for (const pair of map.items) {
-    if (keyMatches(pair.key, wanted, document)) return pair;
+  const isMerge = (key: unknown): boolean => isScalar(key) && key.source === "<<" && key.type === "PLAIN";
+  const lastMerge = map.items.findLastIndex((pair) => isMerge(pair.key));
+  // After the last merge, the first of duplicate keys (as the fast index answers; values refuse
+  // duplicates anyway).
+  for (let i = lastMerge + 1; i < map.items.length; i++) {
+    const pair = map.items[i];
+    if (pair !== undefined && keyMatches(pair.key, wanted, document)) return pair;
   }
-  for (const pair of map.items) {
-    if (!isScalar(pair.key) || pair.key.source !== "<<" || hops.count++ > MAX_HOPS) continue;
+  for (let i = lastMerge; i >= 0; i--) {
+    const pair = map.items[i];
+    if (pair === undefined) continue;
+    if (!isMerge(pair.key)) {
+      if (keyMatches(pair.key, wanted, document)) return pair;
+      continue;
+    }
+    if (hops.count++ > MAX_HOPS) return undefined;
     const source = deref(pair.value, document, hops);
     const sources = isSeq(source) ? source.items.map((item) => deref(item, document, hops)) : [source];
     for (const candidate of sources) {

@@ -30,6 +30,8 @@ const PERCENT = 0x25;
 const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
+/** A byte order mark may start a document (manifests.ts drops it); a line of one alone is blank. */
+const BOM = 0xfeff;
 
 /** True when the 3 characters at `at` are `---` or `...` followed by a separator or the line end. */
 function isMarker(text: string, at: number, lineEnd: number, char: number): boolean {
@@ -43,7 +45,7 @@ function isMarker(text: string, at: number, lineEnd: number, char: number): bool
 function hasContent(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    if (c === SPACE || c === TAB || c === CR) continue;
+    if (c === SPACE || c === TAB || c === CR || (c === BOM && i === from)) continue;
     return c !== HASH;
   }
   return false;
