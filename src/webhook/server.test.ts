@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { request as httpsRequest } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
+import { connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
@@ -322,6 +325,190 @@ describe("webhook server lifecycle", () => {
       server.setSecureContext({ key: otherLeaf.privateKeyPem, cert: otherLeaf.certificatePem });
       assert.equal((await call(server, "GET", "/healthz", undefined, {}, otherCa)).status, 200);
       await assert.rejects(call(server, "GET", "/healthz"), /certificate/);
+    } finally {
+      await server.close(1000);
+    }
+  });
+});
+
+/** A TLS connection that keeps its side open after the server's FIN, as a hostile client does. */
+function openTls(server: WebhookServer): {
+  socket: TLSSocket;
+  closed: Promise<void>;
+  secure: Promise<boolean>;
+} {
+  const socket = tlsConnect({
+    host: "127.0.0.1",
+    port: server.port,
+    ca: ca.certificatePem,
+    servername: "localhost",
+    allowHalfOpen: true,
+  });
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) =>
+    socket.once("close", () => {
+      resolve();
+    }),
+  );
+  const secure = new Promise<boolean>((resolve) => {
+    socket.once("secureConnect", () => {
+      resolve(true);
+    });
+    socket.once("close", () => {
+      resolve(false);
+    });
+  });
+  return { socket, closed, secure };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe("webhook server against slow and greedy clients", () => {
+  it(
+    "destroys connections that trickle headers or a body past the timeouts, or never finish the handshake",
+    { timeout: 20_000 },
+    async () => {
+      const server = await start({
+        headersTimeoutMs: 300,
+        requestTimeoutMs: 600,
+        handshakeTimeoutMs: 300,
+        timeoutCheckIntervalMs: 100,
+      });
+      const trickles: NodeJS.Timeout[] = [];
+      try {
+        const clients = Array.from({ length: 50 }, (_, i) => {
+          const client = openTls(server);
+          client.socket.once("secureConnect", () => {
+            // Half of them never finish the headers; the other half never finish the body.
+            client.socket.write(
+              i % 2 === 0
+                ? "POST /validate HTTP/1.1\r\nhost: x\r\n"
+                : "POST /validate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{",
+            );
+            trickles.push(
+              setInterval(() => {
+                if (client.socket.writable) client.socket.write(i % 2 === 0 ? "x" : " ");
+              }, 50),
+            );
+          });
+          return client;
+        });
+        // These never start a TLS handshake; the server ending the connection is what they see.
+        const silent = Array.from({ length: 5 }, () => {
+          const socket = netConnect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+          socket.on("error", () => undefined);
+          return new Promise<void>((resolve) =>
+            socket.once("end", () => {
+              resolve();
+            }),
+          );
+        });
+        assert.ok((await Promise.all(clients.map((client) => client.secure))).every(Boolean));
+        await Promise.all([...clients.map((client) => client.closed), ...silent]);
+        await until(() => server.connections === 0);
+        assert.equal((await call(server, "GET", "/healthz")).status, 200);
+      } finally {
+        for (const trickle of trickles) clearInterval(trickle);
+        await server.close(1000);
+      }
+    },
+  );
+
+  it("closes connections beyond maxConnections at once", { timeout: 20_000 }, async () => {
+    const server = await start({ maxConnections: 5 });
+    const clients = Array.from({ length: 5 }, () => openTls(server));
+    try {
+      assert.deepEqual(await Promise.all(clients.map((client) => client.secure)), [
+        true,
+        true,
+        true,
+        true,
+        true,
+      ]);
+      const extra = openTls(server);
+      assert.equal(await extra.secure, false);
+      assert.equal(server.connections, 5);
+      for (const client of clients) client.socket.destroy();
+      await until(() => server.connections === 0);
+      assert.equal((await call(server, "GET", "/healthz")).status, 200);
+      const metrics = await call(server, "GET", "/metrics");
+      assert.match(metrics.body, /vakt_admission_errors_total\{reason="connection-limit"\} 1/);
+    } finally {
+      await server.close(1000);
+    }
+  });
+
+  it(
+    "answers 429 beyond maxReviewsInFlight and maxBufferedBytes, and serves again once they finish",
+    { timeout: 20_000 },
+    async () => {
+      const server = await start({ maxReviewsInFlight: 2, maxBufferedBytes: 16 * 1024 });
+      const payload = JSON.stringify(admissionReview(compliantPod()));
+      const held = Array.from({ length: 2 }, () => {
+        const req = httpsRequest({
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: "/validate",
+          ca: ca.certificatePem,
+          agent: false,
+          headers: { "content-type": "application/json", "content-length": String(payload.length) },
+        });
+        const status = new Promise<number>((resolve, reject) => {
+          req.on("response", (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on("error", reject);
+        });
+        req.write(payload.slice(0, 10));
+        return { req, status };
+      });
+      try {
+        await until(() => server.inFlight === 2);
+        const refused = await call(server, "POST", "/validate", payload);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.headers["retry-after"], "1");
+        assert.match(refused.body, /"reason":"TooManyRequests".*vakt is receiving 2 reviews/);
+        for (const { req } of held) req.end(payload.slice(10));
+        assert.deepEqual(await Promise.all(held.map(({ status }) => status)), [200, 200]);
+
+        const big = JSON.stringify(admissionReview({ ...compliantPod(), padding: "x".repeat(20 * 1024) }));
+        assert.equal((await call(server, "POST", "/validate", big)).status, 429);
+        assert.equal((await call(server, "POST", "/validate", payload)).status, 200);
+        const metrics = await call(server, "GET", "/metrics");
+        assert.match(metrics.body, /vakt_admission_errors_total\{reason="busy"\} 2/);
+      } finally {
+        await server.close(1000);
+      }
+    },
+  );
+
+  it("refuses a 20,000-container pod through the large-review lane with one bounded finding", async () => {
+    const server = await start();
+    try {
+      const containers = Array.from({ length: 20_000 }, (_, i) => ({ name: `c${i}`, image: "x" }));
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "hostile" }, spec: { containers } };
+      const [hostile, normal] = await Promise.all([
+        call(server, "POST", "/validate", JSON.stringify(admissionReview(pod))),
+        call(server, "POST", "/validate", JSON.stringify(admissionReview(compliantPod()))),
+      ]);
+      assert.equal(normal.status, 200);
+      assert.equal(hostile.status, 200);
+      const body = JSON.parse(hostile.body) as {
+        response: { allowed: boolean; status: { message: string } };
+      };
+      assert.equal(body.response.allowed, false);
+      assert.match(body.response.status.message, /^\[evaluation-limits\] .*20000 containers/);
+      assert.ok(hostile.body.length < 2048);
+      const metrics = await call(server, "GET", "/metrics");
+      assert.match(
+        metrics.body,
+        /vakt_admission_findings_total\{rule="evaluation-limits",action="deny"\} 1\n/,
+      );
+      assert.doesNotMatch(metrics.body, /vakt_admission_findings_total\{rule="image-tag"/);
     } finally {
       await server.close(1000);
     }

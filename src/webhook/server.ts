@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { setting } from "../config/settings.ts";
 import { describeError } from "../engine/evaluate.ts";
 import { isDict } from "../engine/workloads.ts";
@@ -15,6 +15,13 @@ import type { AdmissionState, ReviewInfo, ReviewOutcome } from "./admission.ts";
  * The admission webhook server: HTTPS, AdmissionReview v1 on POST /validate and /mutate,
  * GET /healthz, /readyz and /metrics (Prometheus text). Malformed requests get a 4xx with a
  * message, never a crash; close() stops accepting and drains the requests in flight.
+ *
+ * Bounded against hostile callers (docs/adr/0012): connections are capped and a connection that
+ * errs or times out (headers, the whole request, the TLS handshake) is destroyed, not left
+ * half-open; reviews being received are capped in number and in buffered bytes (beyond: 429, so
+ * the API server applies the failure policy); large bodies are judged one at a time, each step
+ * in its own turn of the event loop, so small reviews that arrive meanwhile are not queued
+ * behind them.
  */
 
 export interface TlsMaterial {
@@ -29,6 +36,14 @@ export interface TlsMaterial {
  */
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
+/** Open connections; beyond, new ones are closed at once. The API servers keep a few each. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** AdmissionReviews being received or waiting to be judged; beyond, 429. */
+export const DEFAULT_MAX_REVIEWS_IN_FLIGHT = 64;
+/** Request bytes buffered across all reviews in flight; beyond, 429. Well under the 512 MiB limit of `vakt install`. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 48 * 1024 * 1024;
+/** Bodies at least this large are judged in the large-review lane (one at a time, in slices). */
+const LARGE_BODY_BYTES = 64 * 1024;
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** Distinct `kind` label values kept before the rest count as "other" (hostile callers invent kinds). */
 const MAX_KIND_LABELS = 200;
@@ -47,6 +62,20 @@ export interface WebhookServerOptions {
   readonly maxBodyBytes?: number;
   /** How long close() waits for requests in flight by default. */
   readonly drainTimeoutMs?: number;
+  /** Open connections at most (default DEFAULT_MAX_CONNECTIONS). */
+  readonly maxConnections?: number;
+  /** AdmissionReviews being received or judged at once (default DEFAULT_MAX_REVIEWS_IN_FLIGHT). */
+  readonly maxReviewsInFlight?: number;
+  /** Request bytes buffered across reviews in flight (default DEFAULT_MAX_BUFFERED_BYTES). */
+  readonly maxBufferedBytes?: number;
+  /** Time to receive a request's headers (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Time to receive a whole request (default 30 s, the longest webhook timeout the API server allows). */
+  readonly requestTimeoutMs?: number;
+  /** Time for a TLS handshake (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** How often the header and request timeouts are checked (default 1 s). */
+  readonly timeoutCheckIntervalMs?: number;
   /** Registry to put the metrics in (default: a new one, with the process metrics). */
   readonly registry?: Registry;
   /** Add Node process metrics to a registry this server creates (default true). */
@@ -61,6 +90,8 @@ export interface WebhookServer {
   readonly registry: Registry;
   /** Requests being received or answered right now. */
   readonly inFlight: number;
+  /** Open connections (TCP, TLS handshakes included). */
+  readonly connections: number;
   /** Replaces the serving certificate (rotation) without dropping connections. */
   setSecureContext(tls: TlsMaterial): void;
   /**
@@ -75,6 +106,7 @@ interface Metrics {
   readonly duration: Histogram<"endpoint">;
   readonly findings: Counter<"rule" | "action">;
   readonly errors: Counter<"reason">;
+  readonly connections: Gauge;
 }
 
 function createMetrics(registry: Registry): Metrics {
@@ -104,6 +136,11 @@ function createMetrics(registry: Registry): Metrics {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    connections: new Gauge({
+      name: "vakt_webhook_connections",
+      help: "Open connections to the webhook server (TLS handshakes included).",
+      registers: [registry],
+    }),
   };
 }
 
@@ -118,6 +155,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const ready = options.ready ?? ((): boolean => true);
+  const maxReviews = options.maxReviewsInFlight ?? DEFAULT_MAX_REVIEWS_IN_FLIGHT;
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const kinds = new Set<string>();
   const kindLabel = (kind: string): string => {
     if (kind === "") return "none";
@@ -128,6 +167,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   let inFlight = 0;
+  let connections = 0;
+  let reviews = 0;
+  let buffered = 0;
+  const large = new LargeReviewLane();
+  /** The response being written on each socket, so a late socket error does not write into it. */
+  const responses = new WeakMap<Socket, ServerResponse>();
   let closing = false;
   let onDrained: (() => void) | undefined;
 
@@ -212,6 +257,17 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       sendStatus(res, code, reason, message);
       metrics.duration.observe({ endpoint }, elapsed());
     };
+    const busy = (): void => {
+      res.setHeader("retry-after", "1");
+      res.setHeader("connection", "close");
+      req.resume();
+      fail(
+        429,
+        "TooManyRequests",
+        "busy",
+        `vakt is receiving ${reviews} reviews (${Math.round(buffered / 1024)} KiB) already, its limit; the API server applies the webhook's failure policy, retry the request`,
+      );
+    };
     const contentType = req.headers["content-type"] ?? "";
     if (!/^application\/json\s*(;|$)/i.test(contentType)) {
       req.resume();
@@ -224,6 +280,24 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     const declared = Number(req.headers["content-length"] ?? "0");
+    if (
+      reviews >= maxReviews ||
+      (declared > 0 && buffered + Math.min(declared, maxBodyBytes) > maxBuffered)
+    ) {
+      busy();
+      return;
+    }
+    reviews++;
+    let held = 0;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      reviews--;
+      buffered -= held;
+      held = 0;
+    };
+    res.on("close", release);
     const tooLarge = (): void => {
       // Drain (and drop) the rest so the client reads the answer; the request timeout bounds it.
       req.resume();
@@ -245,28 +319,41 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     req.on("data", (chunk: Buffer) => {
       if (overflow) return;
       size += chunk.length;
-      if (size > maxBodyBytes) {
+      if (size > maxBodyBytes || buffered + chunk.length > maxBuffered) {
         overflow = true;
         chunks.length = 0;
+        buffered -= held;
+        held = 0;
         res.setHeader("connection", "close");
-        tooLarge();
+        if (size > maxBodyBytes) tooLarge();
+        else {
+          req.resume();
+          busy();
+        }
         return;
       }
       chunks.push(chunk);
+      held += chunk.length;
+      buffered += chunk.length;
     });
     req.on("error", (error) => {
       metrics.errors.inc({ reason: "client" });
       logger.debug({ endpoint, error: describeError(error) }, "admission request aborted");
     });
-    req.on("end", () => {
-      if (overflow) return;
+    const parse = (): unknown => {
       let body: unknown;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch (error) {
         fail(400, "BadRequest", "bad-json", `the body is not valid JSON: ${describeError(error)}`);
-        return;
+        return undefined;
+      } finally {
+        chunks.length = 0;
+        release();
       }
+      return body;
+    };
+    const judge = (body: unknown): void => {
       let outcome: ReviewOutcome;
       try {
         outcome = endpoint === "validate" ? review(body, options.state) : mutateReview(body, options.state);
@@ -313,13 +400,36 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       metrics.duration.observe({ endpoint }, seconds);
       record(endpoint, outcome.info);
       logDecision(endpoint, outcome.info, seconds);
+    };
+    req.on("end", () => {
+      if (overflow) return;
+      if (size < LARGE_BODY_BYTES) {
+        const body = parse();
+        if (body !== undefined) judge(body);
+        return;
+      }
+      // Parsing and judging a large body each take a turn of their own, so the small reviews
+      // that arrived meanwhile are answered in between.
+      large.add(() => {
+        if (res.destroyed) {
+          release();
+          return;
+        }
+        const body = parse();
+        if (body !== undefined)
+          large.next(() => {
+            judge(body);
+          });
+      });
     });
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     inFlight++;
+    responses.set(req.socket, res);
     res.on("close", () => {
+      if (responses.get(req.socket) === res) responses.delete(req.socket);
       inFlight--;
       if (closing && inFlight === 0) onDrained?.();
     });
@@ -368,27 +478,56 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   const server: Server = createServer(
-    { key: options.tls.key, cert: options.tls.cert, minVersion: "TLSv1.2" },
+    {
+      key: options.tls.key,
+      cert: options.tls.cert,
+      minVersion: "TLSv1.2",
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      // Node's default (30 s) lets a connection outlive the header timeout by that much.
+      connectionsCheckingInterval: options.timeoutCheckIntervalMs ?? 1000,
+    },
     handler,
   );
   // The API server (a Go client, idle connections kept 90 s) should close idle connections
   // first: a server-side close racing a new request makes the call fail.
   server.keepAliveTimeout = 120_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on("connection", (socket: Socket) => {
+    connections++;
+    metrics.connections.inc();
+    socket.once("close", () => {
+      connections--;
+      metrics.connections.dec();
+    });
+  });
+  server.on("drop", () => {
+    metrics.errors.inc({ reason: "connection-limit" });
+    logger.debug({ maxConnections: server.maxConnections }, "connection refused: too many open");
+  });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     metrics.errors.inc({ reason: "client" });
     logger.debug({ error: error.message, code: error.code }, "client connection error");
-    if (error.code === "ECONNRESET" || !socket.writable) {
+    // After this error Node no longer times the connection: it must be closed here, whatever the
+    // peer does (a half-closed socket stays open as long as the peer keeps sending).
+    const answering = responses.get(socket);
+    if (error.code === "ECONNRESET" || !socket.writable || answering?.headersSent === true) {
       socket.destroy();
       return;
     }
     const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
   });
-  server.on("tlsClientError", (error: Error) => {
+  server.on("tlsClientError", (error: Error, socket: Socket) => {
     metrics.errors.inc({ reason: "tls" });
     logger.debug({ error: error.message }, "TLS handshake failed");
+    socket.destroy();
   });
 
   const host = options.host ?? "0.0.0.0";
@@ -412,6 +551,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     registry,
     get inFlight(): number {
       return inFlight;
+    },
+    get connections(): number {
+      return connections;
     },
     setSecureContext(tls: TlsMaterial): void {
       server.setSecureContext({ key: tls.key, cert: tls.cert, minVersion: "TLSv1.2" });
@@ -457,4 +599,35 @@ function uidOf(body: unknown): string | undefined {
   if (!isDict(body) || !isDict(body["request"])) return undefined;
   const uid = body["request"]["uid"];
   return typeof uid === "string" && uid !== "" ? uid : undefined;
+}
+
+/**
+ * Large reviews, one step at a time: each step runs in its own turn of the event loop
+ * (setImmediate, after pending I/O), and a step may queue the next step of its review first.
+ */
+class LargeReviewLane {
+  readonly #queue: (() => void)[] = [];
+  #scheduled = false;
+
+  add(step: () => void): void {
+    this.#queue.push(step);
+    this.#schedule();
+  }
+
+  /** Runs `step` right after the current one, before other reviews' steps. */
+  next(step: () => void): void {
+    this.#queue.unshift(step);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const step = this.#queue.shift();
+      if (this.#queue.length > 0) this.#schedule();
+      step?.();
+    });
+  }
 }
