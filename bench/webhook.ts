@@ -15,7 +15,8 @@
  * image; privileged with a latest tag), so deny, warn and allow paths all run. Latencies are the
  * client's, per response, in fractional ms (autocannon's own histogram rounds to whole ms).
  * It also prints the in-process cost of review() alone, per object. A script, not a test: it
- * prints figures and asserts nothing about them.
+ * prints figures and asserts nothing about them. bench/webhook-hostile.ts runs its server and
+ * load children (`--serve`, `--load URL --mode fixed --rate N`).
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -114,7 +115,7 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function load(url: string, mode: "max" | "fixed", duration: number): Promise<void> {
+async function load(url: string, mode: "max" | "fixed", duration: number, rate = 1000): Promise<void> {
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
   const latencies: number[] = [];
   const instance = autocannon({
@@ -123,7 +124,7 @@ async function load(url: string, mode: "max" | "fixed", duration: number): Promi
     headers: { "content-type": "application/json" },
     requests: bodies().map((body) => ({ body })),
     connections: mode === "max" ? 10 : 2,
-    ...(mode === "fixed" ? { overallRate: 1000 } : {}),
+    ...(mode === "fixed" ? { overallRate: rate } : {}),
     duration,
   });
   instance.on("response", (_client, status, _bytes, ms) => {
@@ -219,7 +220,12 @@ async function main(): Promise<void> {
   const duration = Number(flag("--duration") ?? "8");
   const target = flag("--load");
   if (target !== undefined) {
-    await load(target, flag("--mode") === "fixed" ? "fixed" : "max", duration);
+    await load(
+      target,
+      flag("--mode") === "fixed" ? "fixed" : "max",
+      duration,
+      Number(flag("--rate") ?? "1000"),
+    );
     return;
   }
   if (!Number.isFinite(duration) || duration <= 0 || duration > 60)

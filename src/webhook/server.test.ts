@@ -3,7 +3,7 @@ import { request as httpsRequest } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { TLSSocket } from "node:tls";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
@@ -337,13 +337,15 @@ function openTls(server: WebhookServer): {
   closed: Promise<void>;
   secure: Promise<boolean>;
 } {
-  const socket = tlsConnect({
+  // allowHalfOpen is honoured by tls.connect but missing from its option type.
+  const options: ConnectionOptions & { allowHalfOpen: boolean } = {
     host: "127.0.0.1",
     port: server.port,
     ca: ca.certificatePem,
     servername: "localhost",
     allowHalfOpen: true,
-  });
+  };
+  const socket = tlsConnect(options);
   socket.on("error", () => undefined);
   const closed = new Promise<void>((resolve) =>
     socket.once("close", () => {
