@@ -16,7 +16,7 @@ export interface EvaluationOptions {
 }
 
 /**
- * Bounds on what one object may cost (docs/adr/0012). Rules do work and allocate in proportion to
+ * Bounds on what one object may cost (docs/adr/0015). Rules do work and allocate in proportion to
  * what they find, so an object built to be expensive (a 1.4 MB Pod of 50,000 tiny containers
  * yields 500,000 findings) is refused before any rule runs; within the bounds, findings beyond
  * the caps are counted, not kept.

@@ -16,7 +16,7 @@ import type { AdmissionState, ReviewInfo, ReviewOutcome } from "./admission.ts";
  * GET /healthz, /readyz and /metrics (Prometheus text). Malformed requests get a 4xx with a
  * message, never a crash; close() stops accepting and drains the requests in flight.
  *
- * Bounded against hostile callers (docs/adr/0012): connections are capped and a connection that
+ * Bounded against hostile callers (docs/adr/0015): connections are capped and a connection that
  * errs or times out (headers, the whole request, the TLS handshake) is destroyed, not left
  * half-open; reviews being received are capped in number and in buffered bytes (beyond: 429, so
  * the API server applies the failure policy); large bodies are judged one at a time, each step
