@@ -121,6 +121,34 @@ spec:
     );
   });
 
+  it("judges ephemeral containers added by kubectl debug (pods/ephemeralcontainers)", async () => {
+    await create(pod("debug-target"));
+    const debug = (profile: string, container: string): Promise<{ stdout: string; stderr: string }> =>
+      kubectl([
+        "debug",
+        "-n",
+        namespace,
+        "debug-target",
+        "--image=registry.example/debug:1.0.0",
+        `--profile=${profile}`,
+        `--container=${container}`,
+      ]);
+    // The sysadmin profile makes the ephemeral container privileged.
+    await assert.rejects(debug("sysadmin", "root-shell"), (error: Error) => {
+      assert.match(error.message, /denied the request/);
+      assert.match(error.message, /\[pss-privileged\] Pod\/webhook-[0-9a-f]+\/debug-target/);
+      assert.match(error.message, /field spec\.ephemeralContainers\[0\]\.securityContext\.privileged/);
+      return true;
+    });
+    // A restricted debug container is judged and admitted: the subresource is not refused wholesale.
+    await debug("restricted", "shell");
+    const stored: unknown = JSON.parse(
+      (await kubectl(["get", "pod", "debug-target", "-n", namespace, "-o", "json"])).stdout,
+    );
+    const names = (get(stored, ["spec", "ephemeralContainers"]) as { name: string }[]).map((c) => c.name);
+    assert.deepEqual(names, ["shell"]);
+  });
+
   it("admits a warn-level finding with a warning, and stores the safe-default mutations", async () => {
     const result = await create(pod("no-probes", { probes: false }));
     assert.match(result.stderr, /Warning: \[probes\] container "app" has no readinessProbe/);
