@@ -10,6 +10,9 @@ import { after, before, describe, it } from "node:test";
 
 import { MAIN, parseJsonReport, removeDir, runVakt, tempDir, writeFiles } from "./helpers.ts";
 
+// Within the default maximum expiry of an exception (365 days), so it applies.
+const IN_A_MONTH = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+
 /** A Pod with a privileged container (findings from several rules), `count` times as documents. */
 function privilegedPods(count: number): string {
   return Array.from(
@@ -80,7 +83,7 @@ spec:
     names: ["debug-*"]
   justification: "debug pods run on an isolated node pool, reviewed weekly"
   approvedBy: ciso@example.com
-  expires: "2999-12-31"
+  expires: "${IN_A_MONTH}"
 `,
       "broken.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [broken\n",
     });
