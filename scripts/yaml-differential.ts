@@ -2,7 +2,7 @@
  * Compares the fast YAML path with js-yaml on every document of every .yaml/.yml file under the
  * given directories (for instance the Go module cache, full of real-world manifests and CRDs):
  *
- *   node scripts/yaml-differential.ts ~/go/pkg/mod ../shared/conformance
+ *   node scripts/yaml-differential.ts "$(go env GOMODCACHE)"
  *
  * Prints how many documents the fast path accepted (each checked to equal js-yaml's value) and
  * declined, and every disagreement; exits 1 if there was one. A tool, not a test: what it reads

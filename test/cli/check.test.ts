@@ -13,6 +13,7 @@ import {
   removeDir,
   rulesOf,
   runVakt,
+  IN_A_MONTH,
   tempDir,
   writeFiles,
 } from "./helpers.ts";
@@ -121,9 +122,6 @@ const EXCEPTION_SPEC = (expires: string, justification = true): string =>
 ${justification ? '  justification: "debug pod on an isolated node pool, reviewed weekly"\n' : ""}  approvedBy: ciso@example.com
   expires: "${expires}"
 `;
-
-/** An expiry within the default maximum of 365 days (a later one is refused: exception-scope). */
-const IN_A_MONTH = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 
 const FINDING_KEYS: Readonly<Record<string, string>> = {
   rule: "string",

@@ -8,10 +8,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 
-import { MAIN, parseJsonReport, removeDir, runVakt, tempDir, writeFiles } from "./helpers.ts";
-
-// Within the default maximum expiry of an exception (365 days), so it applies.
-const IN_A_MONTH = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+import { IN_A_MONTH, MAIN, parseJsonReport, removeDir, runVakt, tempDir, writeFiles } from "./helpers.ts";
 
 /** A Pod with a privileged container (findings from several rules), `count` times as documents. */
 function privilegedPods(count: number): string {

@@ -146,3 +146,6 @@ spec:
       securityContext:
         privileged: true
 `;
+
+/** An expiry within the default maximum of 365 days (a later one is refused: exception-scope). */
+export const IN_A_MONTH = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
