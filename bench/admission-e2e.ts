@@ -23,10 +23,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { V1Pod } from "@kubernetes/client-node";
-import { makeKubeClient } from "../src/controllers/kube.ts";
-import type { KubeClient } from "../src/controllers/kube.ts";
+import { makeKubeClient } from "../src/kube/client.ts";
+import type { KubeClient } from "../src/kube/client.ts";
 import { down, up } from "../src/devcluster/cluster.ts";
-import { compliantPod } from "../src/webhook/fixtures.ts";
+import { compliantPod } from "../src/testing/admission-fixtures.ts";
 
 const argv = process.argv.slice(2);
 const requestsFlag = argv.indexOf("--requests");

@@ -23,7 +23,7 @@ import { Agent, request } from "node:https";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
-import { admissionReview } from "../src/webhook/fixtures.ts";
+import { admissionReview } from "../src/testing/admission-fixtures.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const WEBHOOK_BENCH = fileURLToPath(new URL("./webhook.ts", import.meta.url));

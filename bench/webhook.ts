@@ -27,7 +27,7 @@ import { pino } from "pino";
 import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
 import { createCertificateAuthority, issueCertificate } from "../src/devcluster/pki.ts";
 import { AdmissionState, review } from "../src/webhook/admission.ts";
-import { admissionReview, compliantPod } from "../src/webhook/fixtures.ts";
+import { admissionReview, compliantPod } from "../src/testing/admission-fixtures.ts";
 import { startWebhookServer } from "../src/webhook/server.ts";
 
 const SELF = fileURLToPath(import.meta.url);

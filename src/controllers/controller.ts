@@ -10,17 +10,17 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { makeDiscovery } from "./discovery.ts";
+import { makeDiscovery } from "../kube/discovery.ts";
 import { ChildIndex, entryOf } from "./index.ts";
 import type { ChildObservation } from "./index.ts";
-import type { Json, KubeClient } from "./kube.ts";
-import { errorMessage, makeKubeClient, resourcePath } from "./kube.ts";
-import { LeaderElector } from "./leader.ts";
+import type { Json, KubeClient } from "../kube/client.ts";
+import { errorMessage, makeKubeClient, resourcePath } from "../kube/client.ts";
+import { LeaderElector } from "../kube/leader.ts";
 import { NotLeaderError, TENANTS_PATH, reconcileTenant } from "./tenant.ts";
 import type { WriteInfo } from "./tenant.ts";
-import { Reflector } from "./watch.ts";
-import { WorkQueue } from "./workqueue.ts";
-import type { WorkQueueOptions } from "./workqueue.ts";
+import { Reflector } from "../kube/reflector.ts";
+import { WorkQueue } from "../kube/workqueue.ts";
+import type { WorkQueueOptions } from "../kube/workqueue.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
 
 /** Every kind renderTenant can produce (watched for drift and pruning when served). */

@@ -15,7 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import { TENANT_LABEL } from "../tenant/render.ts";
-import type { Json } from "./kube.ts";
+import type { Json } from "../kube/client.ts";
 
 /** The one field manager of every write vakt makes. */
 export const FIELD_MANAGER = "vakt";

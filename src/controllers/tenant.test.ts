@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import type { DiscoverFn } from "./discovery.ts";
+import type { DiscoverFn } from "../kube/discovery.ts";
 import { ChildIndex } from "./index.ts";
-import type { Json, KubeClient, KubeResponse } from "./kube.ts";
+import type { Json, KubeClient, KubeResponse } from "../kube/client.ts";
 import { reconcileTenant } from "./tenant.ts";
 
 interface Call {

@@ -27,11 +27,11 @@ import { renderTenant } from "../tenant/render.ts";
 import { TENANT_API_VERSION, TENANT_KIND } from "../tenant/schema.ts";
 import type { Tenant, TenantProblem } from "../tenant/types.ts";
 import { formatFieldPath, parseTenant } from "../tenant/validate.ts";
-import type { DiscoverFn } from "./discovery.ts";
+import type { DiscoverFn } from "../kube/discovery.ts";
 import type { ChildIndex } from "./index.ts";
 import { FIELD_MANAGER, childKey, hashOf } from "./index.ts";
-import type { ApiResource, Json, KubeClient } from "./kube.ts";
-import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "./kube.ts";
+import type { ApiResource, Json, KubeClient } from "../kube/client.ts";
+import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "../kube/client.ts";
 
 export { FIELD_MANAGER };
 export const TENANTS_PATH = `/apis/${TENANT_API_VERSION}/tenants`;

@@ -6,9 +6,9 @@
  * Inventory. See docs/adr/0008-admission-live-inventory.md.
  */
 import type { Logger } from "pino";
-import { KubeError, errorMessage, resourcePath } from "../controllers/kube.ts";
-import type { ApiResource, Json, KubeClient } from "../controllers/kube.ts";
-import { Reflector } from "../controllers/watch.ts";
+import { KubeError, errorMessage, resourcePath } from "../kube/client.ts";
+import type { ApiResource, Json, KubeClient } from "../kube/client.ts";
+import { Reflector } from "../kube/reflector.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { Inventory, KubeObject } from "../engine/types.ts";
 import { isDict } from "../engine/workloads.ts";

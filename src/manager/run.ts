@@ -28,7 +28,7 @@ import type { CustomResourceWatch } from "./informer.ts";
 import { LiveInventory } from "./inventory.ts";
 import { webhookConfigurations } from "./webhook-config.ts";
 import { startTenantController } from "../controllers/controller.ts";
-import { makeKubeClient } from "../controllers/kube.ts";
+import { makeKubeClient } from "../kube/client.ts";
 import type { TenantController } from "../controllers/controller.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import { hostname } from "node:os";

@@ -7,7 +7,7 @@ import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { AdmissionState, MAX_MESSAGE_CHARS, annotationKey, mutateReview, review } from "./admission.ts";
 import type { AdmissionResponse, ReviewInfo, ReviewOutcome } from "./admission.ts";
-import { admissionReview, applyPatch, compliantPod } from "./fixtures.ts";
+import { admissionReview, applyPatch, compliantPod } from "../testing/admission-fixtures.ts";
 import type { JsonPatchOperation } from "./mutate.ts";
 
 type Json = Record<string, unknown>;

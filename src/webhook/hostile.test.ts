@@ -9,7 +9,7 @@ import { DEFAULT_EVALUATION_LIMITS, LIMITS_RULE, RuleSet, evaluateObject } from 
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { AdmissionState, MAX_MESSAGE_CHARS, review } from "./admission.ts";
 import type { AdmissionReviewResponse, ReviewInfo } from "./admission.ts";
-import { admissionReview, compliantPod } from "./fixtures.ts";
+import { admissionReview, compliantPod } from "../testing/admission-fixtures.ts";
 
 type Json = Record<string, unknown>;
 

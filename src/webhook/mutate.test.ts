@@ -4,7 +4,7 @@ import { ConfigError, DEFAULT_MUTATIONS, parseConfig } from "../config/vakt-conf
 import type { MutationConfig } from "../config/vakt-config.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { jsonPointer, mutations, planMutations } from "./mutate.ts";
-import { applyPatch } from "./fixtures.ts";
+import { applyPatch } from "../testing/admission-fixtures.ts";
 
 type Json = Record<string, unknown>;
 

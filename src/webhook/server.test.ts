@@ -10,7 +10,7 @@ import { pino } from "pino";
 import { createCertificateAuthority, issueCertificate } from "../devcluster/pki.ts";
 import type { IssuedCertificate } from "../devcluster/pki.ts";
 import { AdmissionState } from "./admission.ts";
-import { admissionReview, compliantPod } from "./fixtures.ts";
+import { admissionReview, compliantPod } from "../testing/admission-fixtures.ts";
 import { startWebhookServer } from "./server.ts";
 import type { WebhookServer, WebhookServerOptions } from "./server.ts";
 

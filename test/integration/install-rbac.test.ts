@@ -20,13 +20,13 @@ import { request } from "node:https";
 import { hostname } from "node:os";
 import { describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { makeDiscovery } from "../../src/controllers/discovery.ts";
-import { makeKubeClient } from "../../src/controllers/kube.ts";
-import type { Json } from "../../src/controllers/kube.ts";
+import { makeDiscovery } from "../../src/kube/discovery.ts";
+import { makeKubeClient } from "../../src/kube/client.ts";
+import type { Json } from "../../src/kube/client.ts";
 import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import { getOk } from "../../src/devcluster/cluster.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
-import { admissionReview, compliantPod } from "../../src/webhook/fixtures.ts";
+import { admissionReview, compliantPod } from "../../src/testing/admission-fixtures.ts";
 import {
   allowed,
   applyInstall,

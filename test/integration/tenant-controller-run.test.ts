@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { makeKubeClient } from "../../src/controllers/kube.ts";
-import type { Json } from "../../src/controllers/kube.ts";
+import { makeKubeClient } from "../../src/kube/client.ts";
+import type { Json } from "../../src/kube/client.ts";
 import { TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import { renderTenant } from "../../src/tenant/render.ts";
 import { parseTenant } from "../../src/tenant/validate.ts";

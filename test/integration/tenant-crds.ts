@@ -1,8 +1,8 @@
 /** Shared by the Tenant controller's integration tests. */
 import assert from "node:assert/strict";
-import type { Discovery } from "../../src/controllers/discovery.ts";
-import { KubeError, resourcePath } from "../../src/controllers/kube.ts";
-import type { Json, KubeClient } from "../../src/controllers/kube.ts";
+import type { Discovery } from "../../src/kube/discovery.ts";
+import { KubeError, resourcePath } from "../../src/kube/client.ts";
+import type { Json, KubeClient } from "../../src/kube/client.ts";
 import { TENANTS_PATH } from "../../src/controllers/tenant.ts";
 import { thirdPartyCrdFiles } from "../../src/tenant/crds.ts";
 import { renderTenant } from "../../src/tenant/render.ts";

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../types.ts";
 import { disruptionsAllowed, scaledIntOrPercent } from "./availability.ts";
-import { CONTAINERS, deployment, findingsOf, goodContainer, pathsOf, pod } from "./util/fixtures.ts";
+import {
+  CONTAINERS,
+  deployment,
+  findingsOf,
+  goodContainer,
+  pathsOf,
+  pod,
+} from "../../testing/rule-fixtures.ts";
 
 describe("probes", () => {
   it("passes containers with both probes", () => {

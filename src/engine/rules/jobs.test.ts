@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../types.ts";
-import { findingsOf, pathsOf } from "./util/fixtures.ts";
+import { findingsOf, pathsOf } from "../../testing/rule-fixtures.ts";
 
 const podTemplate = { spec: { restartPolicy: "Never", containers: [{ name: "a", image: "x.io/a:1" }] } };
 

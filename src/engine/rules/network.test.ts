@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../types.ts";
 import { tlsHostCovers } from "./network.ts";
-import { deployment, findingsOf, pathsOf, pod } from "./util/fixtures.ts";
+import { deployment, findingsOf, pathsOf, pod } from "../../testing/rule-fixtures.ts";
 
 function policy(podSelector: unknown, namespace = "shop"): KubeObject {
   return {

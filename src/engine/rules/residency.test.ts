@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../types.ts";
-import { deployment, findingsOf, pathsOf } from "./util/fixtures.ts";
+import { deployment, findingsOf, pathsOf } from "../../testing/rule-fixtures.ts";
 
 const REGION = "topology.kubernetes.io/region";
 const allowedRegions = ["eu-north-1", "eu-west-1"];

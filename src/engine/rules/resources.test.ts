@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONTAINERS, deployment, goodContainer, pathsOf } from "./util/fixtures.ts";
+import { CONTAINERS, deployment, goodContainer, pathsOf } from "../../testing/rule-fixtures.ts";
 
 describe("resource-requests", () => {
   it("passes a container with requests and a memory limit", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../types.ts";
-import { CONTAINERS, deployment, findingsOf, goodContainer, pathsOf } from "./util/fixtures.ts";
+import { CONTAINERS, deployment, findingsOf, goodContainer, pathsOf } from "../../testing/rule-fixtures.ts";
 
 const AUTOMOUNT = ["spec", "template", "spec", "automountServiceAccountToken"];
 

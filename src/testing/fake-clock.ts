@@ -1,5 +1,5 @@
 /** Test seam: a clock for WorkQueue and LeaderElector that tests move by hand. */
-import type { Clock } from "./workqueue.ts";
+import type { Clock } from "../kube/workqueue.ts";
 
 /** A clock the test moves by hand. */
 export class FakeClock implements Clock {

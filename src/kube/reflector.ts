@@ -8,8 +8,8 @@
  * a CRD that is not installed yet.
  */
 import type { Logger } from "pino";
-import type { Json, KubeClient } from "./kube.ts";
-import { KubeError, METADATA_LIST_ONLY, METADATA_ONLY, errorMessage } from "./kube.ts";
+import type { Json, KubeClient } from "./client.ts";
+import { KubeError, METADATA_LIST_ONLY, METADATA_ONLY, errorMessage } from "./client.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import type { Json, KubeClient, KubeResponse } from "./kube.ts";
-import { KubeError } from "./kube.ts";
+import type { Json, KubeClient, KubeResponse } from "./client.ts";
+import { KubeError } from "./client.ts";
 import { LeaderElector } from "./leader.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../testing/fake-clock.ts";
 
 /** An in-memory Lease store with resourceVersion conflicts, like the API server's. */
 class FakeLeases {

@@ -3,7 +3,7 @@
  * tiny RFC 6902 "add" to apply the mutations' patches.
  */
 import assert from "node:assert/strict";
-import type { JsonPatchOperation } from "./mutate.ts";
+import type { JsonPatchOperation } from "../webhook/mutate.ts";
 
 type Json = Record<string, unknown>;
 

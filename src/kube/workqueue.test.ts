@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WorkQueue } from "./workqueue.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../testing/fake-clock.ts";
 
 describe("WorkQueue", () => {
   it("deduplicates keys waiting in the queue", async () => {

@@ -2,10 +2,10 @@
  * Test helpers for rule tests: build objects and contexts, run the platform rules the way the
  * engine does (evaluateObject over a RuleSet), and pick out one rule's findings.
  */
-import { evaluateObject, RuleSet } from "../../evaluate.ts";
-import type { EngineSettings, FieldPath, KubeObject, RuleContext } from "../../types.ts";
-import { PLATFORM_RULES } from "../platform.ts";
-import { listInventory } from "./inventory.ts";
+import { evaluateObject, RuleSet } from "../engine/evaluate.ts";
+import type { EngineSettings, FieldPath, KubeObject, RuleContext } from "../engine/types.ts";
+import { PLATFORM_RULES } from "../engine/rules/platform.ts";
+import { listInventory } from "../engine/rules/util/inventory.ts";
 
 export interface ContextOptions {
   readonly registries?: readonly string[];

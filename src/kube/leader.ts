@@ -8,8 +8,8 @@
  * resourceVersion: of two candidates racing for a free Lease, one gets a 409 Conflict.
  */
 import type { Logger } from "pino";
-import type { KubeClient, Json } from "./kube.ts";
-import { KubeError, errorMessage } from "./kube.ts";
+import type { KubeClient, Json } from "./client.ts";
+import { KubeError, errorMessage } from "./client.ts";
 import type { Clock } from "./workqueue.ts";
 import { realClock } from "./workqueue.ts";
 

@@ -3,8 +3,8 @@
  * per group version. A group version that is not served (its CRD is not installed) is
  * remembered for a short while only, so that installing cert-manager later is noticed.
  */
-import type { ApiResource, KubeClient } from "./kube.ts";
-import { KubeError } from "./kube.ts";
+import type { ApiResource, KubeClient } from "./client.ts";
+import { KubeError } from "./client.ts";
 
 export interface DiscoveryOptions {
   /** How long "not installed" is believed (default 10 s). */
