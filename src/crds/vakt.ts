@@ -1,5 +1,6 @@
 import { DEFAULT_EXCEPTION_POLICY, MAX_EXPIRY_DAYS_LIMIT } from "../engine/exceptions.ts";
 import type { KubeObject } from "../engine/types.ts";
+import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
 
 /**
  * vakt's own CustomResourceDefinitions besides Tenant: PolicyException (namespaced, governed
@@ -7,8 +8,6 @@ import type { KubeObject } from "../engine/types.ts";
  * schemas are structural so the API server validates them; semantic checks (known rule ids,
  * dates) happen in vakt, which reports problems as findings of the exception rules.
  */
-export const GROUP = "vakt.dev";
-export const VERSION = "v1alpha1";
 
 const stringList = { type: "array", items: { type: "string", minLength: 1 } } as const;
 
@@ -34,14 +33,14 @@ const labelSelector = {
 export const POLICY_EXCEPTION_CRD: KubeObject = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: `policyexceptions.${GROUP}`, labels: { "app.kubernetes.io/part-of": "vakt" } },
+  metadata: { name: `${POLICY_EXCEPTION.plural}.${GROUP}`, labels: { "app.kubernetes.io/part-of": "vakt" } },
   spec: {
     group: GROUP,
-    scope: "Namespaced",
+    scope: POLICY_EXCEPTION.scope,
     names: {
-      plural: "policyexceptions",
-      singular: "policyexception",
-      kind: "PolicyException",
+      plural: POLICY_EXCEPTION.plural,
+      singular: POLICY_EXCEPTION.singular,
+      kind: POLICY_EXCEPTION.kind,
       shortNames: ["pex"],
       categories: ["vakt"],
     },
@@ -117,14 +116,14 @@ const action = { type: "string", enum: ["deny", "warn", "audit", "off"] } as con
 export const VAKT_CONFIGURATION_CRD: KubeObject = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: `vaktconfigurations.${GROUP}`, labels: { "app.kubernetes.io/part-of": "vakt" } },
+  metadata: { name: `${VAKT_CONFIGURATION.plural}.${GROUP}`, labels: { "app.kubernetes.io/part-of": "vakt" } },
   spec: {
     group: GROUP,
-    scope: "Cluster",
+    scope: VAKT_CONFIGURATION.scope,
     names: {
-      plural: "vaktconfigurations",
-      singular: "vaktconfiguration",
-      kind: "VaktConfiguration",
+      plural: VAKT_CONFIGURATION.plural,
+      singular: VAKT_CONFIGURATION.singular,
+      kind: VAKT_CONFIGURATION.kind,
       categories: ["vakt"],
     },
     versions: [

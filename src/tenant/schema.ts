@@ -5,11 +5,10 @@
  */
 import { arr, bool, def, enumOf, int, map, obj, req, str, toOpenApi } from "./builder.ts";
 import type { JsonSchema } from "./builder.ts";
+import { API_VERSION, GROUP, TENANT, VERSION } from "../api/registry.ts";
 
-export const TENANT_GROUP = "vakt.dev";
-export const TENANT_VERSION = "v1alpha1";
-export const TENANT_API_VERSION = `${TENANT_GROUP}/${TENANT_VERSION}`;
-export const TENANT_KIND = "Tenant";
+export const TENANT_API_VERSION = API_VERSION;
+export const TENANT_KIND = TENANT.kind;
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_LABEL_HINT = "a DNS label (lower-case letters, digits and '-', starting and ending alphanumeric)";
@@ -549,20 +548,20 @@ export function tenantCrd(): JsonSchema {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `tenants.${TENANT_GROUP}`, labels: { "app.kubernetes.io/managed-by": "vakt" } },
+    metadata: { name: `${TENANT.plural}.${GROUP}`, labels: { "app.kubernetes.io/managed-by": "vakt" } },
     spec: {
-      group: TENANT_GROUP,
-      scope: "Cluster",
+      group: GROUP,
+      scope: TENANT.scope,
       names: {
-        kind: TENANT_KIND,
-        listKind: "TenantList",
-        plural: "tenants",
-        singular: "tenant",
+        kind: TENANT.kind,
+        listKind: `${TENANT.kind}List`,
+        plural: TENANT.plural,
+        singular: TENANT.singular,
         shortNames: ["tnt"],
       },
       versions: [
         {
-          name: TENANT_VERSION,
+          name: VERSION,
           served: true,
           storage: true,
           subresources: { status: {} },
