@@ -43,6 +43,30 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   {
+    // The engine is pure: a verdict depends on its inputs only (the objects, the settings, the
+    // clock the caller passes). Per-object views are built by the evaluator and handed to rules in
+    // RuleContext; anything that must outlive one call lives in a value the caller owns. Module
+    // state would leak between runs, webhook reviews and tests, and hide from reviewers.
+    files: ["src/engine/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            ":matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration[kind!='const']",
+          message:
+            "No module-level let/var in src/engine (the engine is pure): pass the value in EngineSettings or RuleContext, or keep it local to a call.",
+        },
+        {
+          selector:
+            ":matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator:not([id.typeAnnotation.typeAnnotation.typeName.name=/^Readonly(Map|Set)$/]) > NewExpression.init[callee.name=/^(Map|WeakMap|Set|WeakSet)$/]",
+          message:
+            "No module-level Map/WeakMap/Set/WeakSet in src/engine (a cache here is state shared by every run): memoize per run in a value the evaluator owns. A constant lookup table is typed ReadonlyMap/ReadonlySet.",
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
