@@ -38,7 +38,7 @@ export function registerInstall(program: Command): void {
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace))
           throw new UsageError(`--namespace "${options.namespace}" is not a valid namespace name`);
         // Loaded on demand: registering the command (and --help) needs none of this.
-        const { stringify } = await import("yaml");
+        const { yamlStream } = await import("../outputs/yaml.ts");
         const { ALL_RULES } = await import("../engine/rules/index.ts");
         const { installManifests } = await import("../install/manifests.ts");
         const { tenantCrd } = await import("../tenant/schema.ts");
@@ -52,7 +52,7 @@ export function registerInstall(program: Command): void {
           rules: ALL_RULES,
           crds: [tenantCrd()],
         });
-        process.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"));
+        process.stdout.write(yamlStream(objects));
       },
     );
 }

@@ -2,8 +2,9 @@
  * What `vakt render` and `vakt crds` do, loaded by their action handlers only: the YAML library
  * and the Tenant modules are not needed by the other commands.
  */
-import { parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../engine/types.ts";
+import { yamlStream } from "../outputs/yaml.ts";
 import { renderTenant } from "../tenant/render.ts";
 import type { TenantProblem } from "../tenant/types.ts";
 import { formatFieldPath, parseTenant } from "../tenant/validate.ts";
@@ -26,7 +27,7 @@ export function checkFormat(value: string): Format {
 export function formatObjects(objects: readonly unknown[], format: Format): string {
   if (format === "json")
     return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
-  return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
+  return yamlStream(objects);
 }
 
 export function readText(file: string): Promise<string> {
