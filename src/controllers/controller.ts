@@ -22,27 +22,9 @@ import { Reflector } from "../kube/reflector.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
 import type { WorkQueueOptions } from "../kube/workqueue.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
+import { TENANT_CHILD_KINDS } from "../api/registry.ts";
 
 /** Every kind renderTenant can produce (watched for drift and pruning when served). */
-export const CHILD_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = [
-  { apiVersion: "v1", kind: "Namespace" },
-  { apiVersion: "v1", kind: "ResourceQuota" },
-  { apiVersion: "v1", kind: "LimitRange" },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
-  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
-  { apiVersion: "cert-manager.io/v1", kind: "Certificate" },
-  { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster" },
-  { apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup" },
-  { apiVersion: "rabbitmq.com/v1beta1", kind: "RabbitmqCluster" },
-  { apiVersion: "databases.spotahome.com/v1", kind: "RedisFailover" },
-  { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor" },
-  { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor" },
-  { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule" },
-  { apiVersion: "velero.io/v1", kind: "Schedule" },
-  { apiVersion: "argoproj.io/v1alpha1", kind: "AppProject" },
-  { apiVersion: "argoproj.io/v1alpha1", kind: "Application" },
-];
-
 export interface TenantControllerOptions {
   readonly kubeconfig: KubeConfig;
   readonly logger: Logger;
@@ -231,7 +213,7 @@ export function startTenantController(options: TenantControllerOptions): Promise
 
     void (async () => {
       // First learn which children exist (pruning and drift detection rely on it), then tenants.
-      await Promise.all(CHILD_KINDS.map(({ apiVersion, kind }) => watchKind(apiVersion, kind)));
+      await Promise.all(TENANT_CHILD_KINDS.map(({ apiVersion, kind }) => watchKind(apiVersion, kind)));
       await Promise.all(childReflectors.map((r) => r.waitForSync(10_000)));
       if (current.stopped) return;
       let waitingLogged = false;

@@ -32,9 +32,10 @@ import type { ChildIndex } from "./index.ts";
 import { FIELD_MANAGER, childKey, hashOf } from "./index.ts";
 import type { ApiResource, Json, KubeClient } from "../kube/client.ts";
 import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "../kube/client.ts";
+import { TENANT, collectionPath } from "../api/registry.ts";
 
 export { FIELD_MANAGER };
-export const TENANTS_PATH = `/apis/${TENANT_API_VERSION}/tenants`;
+export const TENANTS_PATH = collectionPath(TENANT);
 /** Namespace of the Events about Tenants (cluster-scoped objects report to "default"). */
 export const EVENT_NAMESPACE = "default";
 const MISSING_KINDS_RECHECK_MS = 30_000;

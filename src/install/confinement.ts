@@ -8,6 +8,7 @@
 import { EVENT_NAMESPACE } from "../controllers/tenant.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
+import { GROUP, TENANT } from "../api/registry.ts";
 
 /**
  * Set by a cluster administrator on a namespace outside the tenants (Velero's, Argo CD's) where
@@ -32,7 +33,7 @@ interface WriteGrant {
   readonly place: Place;
 }
 
-/** The namespaced kinds the Tenant controller applies and prunes (CHILD_KINDS). */
+/** The namespaced kinds the Tenant controller applies and prunes (TENANT_CHILD_KINDS). */
 export const TENANT_WRITES: readonly WriteGrant[] = [
   { group: "", resources: ["resourcequotas", "limitranges"], place: "tenant" },
   { group: "rbac.authorization.k8s.io", resources: ["rolebindings"], place: "tenant" },
@@ -79,7 +80,11 @@ export function confinementPolicy(options: {
     key("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
     key("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
   ];
-  const clusterKinds = [key("", "namespaces"), key("vakt.dev", "tenants"), key("vakt.dev", "tenants/status")];
+  const clusterKinds = [
+    key("", "namespaces"),
+    key(GROUP, TENANT.plural),
+    key(GROUP, `${TENANT.plural}/status`),
+  ];
   const labelled = (object: string): string =>
     `(has(${object}.metadata.labels) && ${JSON.stringify(TENANT_LABEL)} in ${object}.metadata.labels)`;
   /** Fields of a webhook vakt must leave as `vakt install` set them: all but clientConfig.caBundle. */

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
-import { CHILD_KINDS } from "../controllers/controller.ts";
+import { TENANT_CHILD_KINDS } from "../api/registry.ts";
 import { thirdPartyCrdFiles } from "../tenant/crds.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { KubeObject } from "../engine/types.ts";
@@ -213,7 +213,7 @@ describe("vakt install", () => {
     // Server-side apply (patch), list and watch for the informers, get, delete for pruning.
     const needed = ["get", "list", "watch", "patch", "delete"];
     const missing: string[] = [];
-    for (const { apiVersion, kind } of CHILD_KINDS) {
+    for (const { apiVersion, kind } of TENANT_CHILD_KINDS) {
       const group = apiVersion.includes("/") ? (apiVersion.split("/")[0] ?? "") : "";
       const plural = plurals.get(`${group}/${kind}`);
       assert.ok(plural !== undefined, `no resource name known for ${apiVersion} ${kind}`);

@@ -3,6 +3,7 @@ import type { KubeObject, Rule } from "../engine/types.ts";
 import { webhookConfigurations } from "../manager/webhook-config.ts";
 import { RUN_NODE_FLAGS } from "../config/runtime.ts";
 import { OWNER_ROLES, TENANT_WRITES, confinementPolicy } from "./confinement.ts";
+import { GROUP, POLICY_EXCEPTION, TENANT, VAKT_CONFIGURATION } from "../api/registry.ts";
 
 export interface InstallOptions {
   readonly namespace: string;
@@ -260,9 +261,9 @@ function clusterRole(labels: Record<string, string>): KubeObject {
     kind: "ClusterRole",
     metadata: { name: NAME, labels },
     rules: [
-      { apiGroups: ["vakt.dev"], resources: ["policyexceptions", "vaktconfigurations"], verbs: read },
-      { apiGroups: ["vakt.dev"], resources: ["tenants"], verbs: ["get", "list", "watch", "update", "patch"] },
-      { apiGroups: ["vakt.dev"], resources: ["tenants/status"], verbs: ["get", "update", "patch"] },
+      { apiGroups: [GROUP], resources: [POLICY_EXCEPTION.plural, VAKT_CONFIGURATION.plural], verbs: read },
+      { apiGroups: [GROUP], resources: [TENANT.plural], verbs: ["get", "list", "watch", "update", "patch"] },
+      { apiGroups: [GROUP], resources: [`${TENANT.plural}/status`], verbs: ["get", "update", "patch"] },
       {
         apiGroups: ["admissionregistration.k8s.io"],
         resources: ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],

@@ -32,6 +32,7 @@ import { makeKubeClient } from "../kube/client.ts";
 import type { TenantController } from "../controllers/controller.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import { hostname } from "node:os";
+import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
 
 export const FIELD_MANAGER = "vakt";
 
@@ -231,7 +232,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   const watches: CustomResourceWatch[] = [
     watchCustomResources<KubernetesObject>(
       options.kubeconfig,
-      { group: "vakt.dev", version: "v1alpha1", plural: "policyexceptions" },
+      { group: GROUP, version: VERSION, plural: POLICY_EXCEPTION.plural },
       {
         onList: (list) => {
           state.setExceptions(list as unknown as KubeObject[]);
@@ -242,7 +243,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
     ),
     watchCustomResources<KubernetesObject>(
       options.kubeconfig,
-      { group: "vakt.dev", version: "v1alpha1", plural: "vaktconfigurations" },
+      { group: GROUP, version: VERSION, plural: VAKT_CONFIGURATION.plural },
       {
         onList: (list) => {
           const object = list.find((o) => o.metadata?.name === "default") as KubeObject | undefined;

@@ -1,5 +1,6 @@
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { JUDGED_POD_SUBRESOURCES } from "../webhook/admission.ts";
+import { GROUP, POLICY_EXCEPTION } from "../api/registry.ts";
 
 /** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
 export type WebhookTarget =
@@ -45,7 +46,7 @@ const RESOURCES: Readonly<Record<string, readonly [string, string]>> = {
   PodDisruptionBudget: ["policy", "poddisruptionbudgets"],
   HorizontalPodAutoscaler: ["autoscaling", "horizontalpodautoscalers"],
   StorageClass: ["storage.k8s.io", "storageclasses"],
-  PolicyException: ["vakt.dev", "policyexceptions"],
+  [POLICY_EXCEPTION.kind]: [GROUP, POLICY_EXCEPTION.plural],
   Role: ["rbac.authorization.k8s.io", "roles"],
   RoleBinding: ["rbac.authorization.k8s.io", "rolebindings"],
   ClusterRole: ["rbac.authorization.k8s.io", "clusterroles"],

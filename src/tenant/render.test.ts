@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { TENANT_CHILD_KINDS, childKindRank } from "../api/registry.ts";
 import { formatObjects } from "../cli/render-tenants.ts";
 import { setting } from "../config/settings.ts";
 import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
@@ -48,6 +49,19 @@ describe("renderTenant", () => {
         const actual = formatObjects(objects, "yaml");
         if (setting("updateGolden") === "1") writeFileSync(golden, actual);
         assert.equal(actual, readFileSync(golden, "utf8"));
+      });
+
+      it("renders only the child kinds the controller watches, in their registered order", () => {
+        const ranks = objects.map((o) => childKindRank(String(o.apiVersion), String(o.kind)));
+        for (const [i, rank] of ranks.entries())
+          assert.ok(
+            rank < TENANT_CHILD_KINDS.length,
+            `${String(objects[i]?.apiVersion)} ${String(objects[i]?.kind)} is not a registered child kind`,
+          );
+        assert.deepEqual(
+          ranks,
+          [...ranks].sort((a, b) => a - b),
+        );
       });
 
       it("is deterministic and does not change its input", () => {

@@ -16,6 +16,7 @@ import type {
   TenantSpec,
 } from "./types.ts";
 import { DEFAULT_IMAGES, validateTenant } from "./validate.ts";
+import { childKindRank } from "../api/registry.ts";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "vakt";
@@ -33,27 +34,8 @@ export function tenantLabels(tenant: string): Record<string, string> {
 }
 
 /** The order objects are applied in: namespaces first, guardrails before workloads. */
-const KIND_ORDER = [
-  "Namespace",
-  "ResourceQuota",
-  "LimitRange",
-  "RoleBinding",
-  "NetworkPolicy",
-  "Certificate",
-  "Cluster",
-  "ScheduledBackup",
-  "RabbitmqCluster",
-  "RedisFailover",
-  "ServiceMonitor",
-  "PodMonitor",
-  "PrometheusRule",
-  "Schedule",
-  "AppProject",
-  "Application",
-];
-
 function sortObjects(objects: KubeObject[]): KubeObject[] {
-  const rank = (o: KubeObject): number => KIND_ORDER.indexOf(String(o.kind));
+  const rank = (o: KubeObject): number => childKindRank(String(o.apiVersion), String(o.kind));
   const meta = (o: KubeObject): { namespace: string; name: string } => {
     const m = o.metadata as { namespace?: string; name?: string };
     return { namespace: m.namespace ?? "", name: m.name ?? "" };

@@ -6,6 +6,7 @@
 import type { FieldPath } from "../engine/types.ts";
 import type { InputOf, OutputOf } from "./builder.ts";
 import type { tenantSpecSchema, tenantStatusSchema } from "./schema.ts";
+import type { API_VERSION, TENANT } from "../api/registry.ts";
 
 /** A Tenant's spec as written by a user: defaulted fields may be absent. */
 export type TenantSpecInput = InputOf<typeof tenantSpecSchema>;
@@ -27,8 +28,8 @@ export type RedisService = NonNullable<TenantSpec["services"]["redis"]>[number];
 
 /** A Tenant object (vakt.dev/v1alpha1, cluster-scoped) after defaulting. */
 export interface Tenant {
-  readonly apiVersion: "vakt.dev/v1alpha1";
-  readonly kind: "Tenant";
+  readonly apiVersion: typeof API_VERSION;
+  readonly kind: typeof TENANT.kind;
   readonly metadata: {
     readonly name: string;
     readonly generation?: number;
