@@ -1,0 +1,42 @@
+/**
+ * A part of `vakt run`: the admission webhook, the Tenant controller, and later background audit,
+ * backup copies and restore drills, fleet provisioning. The manager (manager/manager.ts) starts
+ * the parts `--parts` selects, gives them one client, one metrics registry and one logger, runs
+ * one leader election for the parts that need it, and serves one /metrics, /healthz and /readyz
+ * that reflect them all (controller-runtime's Manager and Runnable are the model).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { KubeClient } from "../kube/client.ts";
+
+export interface PartContext {
+  /** The one client of the process (keep-alive, authenticated from the kubeconfig). */
+  readonly client: KubeClient;
+  readonly kubeconfig: KubeConfig;
+  /** A child logger with `part: <name>`. */
+  readonly logger: Logger;
+  /** The one metrics registry; a part registers its metrics here, prefixed `vakt_`. */
+  readonly registry: Registry;
+  /**
+   * For parts with `leaderElection: true`: whether this replica holds the Lease right now. A
+   * part checks it before every write; the manager stops the part when the Lease is lost.
+   */
+  isLeader(): boolean;
+}
+
+export interface Part {
+  /** The name `--parts` selects it by: webhook, controller, ... */
+  readonly name: string;
+  /** Started only on the replica that holds the Lease (writers); false for servers such as the webhook. */
+  readonly leaderElection: boolean;
+  /** Resolves once the part runs (not when it ends); rejects if it cannot start. */
+  start(context: PartContext): Promise<void>;
+  /** Whether the part serves: /readyz is 200 only when every started part is ready. */
+  ready(): boolean;
+  /**
+   * Stops the part and releases what it holds. `crash: true` leaves shared state as a killed
+   * process would (tests of takeover use it).
+   */
+  stop(options?: { readonly crash?: boolean }): Promise<void>;
+}
