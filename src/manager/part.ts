@@ -23,6 +23,11 @@ export interface PartContext {
    * part checks it before every write; the manager stops the part when the Lease is lost.
    */
   isLeader(): boolean;
+  /**
+   * Whether every started part is ready: what the manager's /readyz answers. A part that serves
+   * the probes on a listener of its own (`servesProbes`) answers /readyz with it.
+   */
+  allReady(): boolean;
 }
 
 export interface Part {
@@ -30,7 +35,17 @@ export interface Part {
   readonly name: string;
   /** Started only on the replica that holds the Lease (writers); false for servers such as the webhook. */
   readonly leaderElection: boolean;
-  /** Resolves once the part runs (not when it ends); rejects if it cannot start. */
+  /**
+   * The part serves /healthz, /readyz (with `context.allReady`) and /metrics (from
+   * `context.registry`) on a listener of its own, as the webhook does on its HTTPS port; without
+   * such a part the manager serves them on a plain-HTTP probe port.
+   */
+  readonly servesProbes?: boolean;
+  /**
+   * Resolves once the part runs (not when it ends); rejects if it cannot start. A leader part is
+   * started again when this replica wins the Lease back after losing it: metrics are registered
+   * once (on the first start, or looked up with `registry.getSingleMetric`), not at every start.
+   */
   start(context: PartContext): Promise<void>;
   /** Whether the part serves: /readyz is 200 only when every started part is ready. */
   ready(): boolean;
