@@ -1,7 +1,7 @@
 import { DEFAULT_EXCEPTION_POLICY, MAX_EXPIRY_DAYS_LIMIT } from "../engine/exceptions.ts";
 import type { Action, EngineSettings, ExceptionPolicy } from "../engine/types.ts";
 import { ACTIONS } from "../engine/types.ts";
-import { readPrecisely, readQuickly, valueOf } from "./config-tree.ts";
+import { readConfigDocument, valueOf } from "./config-tree.ts";
 import type { ConfigNode } from "./config-tree.ts";
 
 /**
@@ -60,13 +60,14 @@ export const DEFAULT_CONFIG: VaktConfig = {
 export const FRAMEWORK_IDS = ["iso27001", "gdpr", "pdl", "nis2", "hipaa"] as const;
 const PSS_VERSION = /^(latest|v1\.(0|[1-9][0-9]?))$/;
 
-export function engineSettings(config: VaktConfig, now?: Date): EngineSettings {
+/** The engine's settings from a configuration, judging at `now` (the caller reads the clock). */
+export function engineSettings(config: VaktConfig, now: Date): EngineSettings {
   return {
     pssVersion: config.pssVersion,
     registries: config.registries,
     allowedRegions: config.allowedRegions,
     exceptions: config.exceptions,
-    ...(now === undefined ? {} : { now }),
+    now,
   };
 }
 
@@ -83,21 +84,9 @@ interface Located {
 /**
  * Parses and validates a configuration file's text. Every problem is collected and reported
  * together, each with its line and field path and what to write instead.
- *
- * A configuration in the plain subset of YAML that js-yaml's reader takes (config-tree.ts) and
- * without problems is read without the `yaml` package; anything else is read (again) with it,
- * which locates every problem.
  */
 export function parseConfig(text: string, file: string, knownRuleIds: ReadonlySet<string>): VaktConfig {
-  const quick = readQuickly(text);
-  if (quick !== undefined) {
-    try {
-      return validate(quick, () => file, knownRuleIds);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-    }
-  }
-  const document = readPrecisely(text, file);
+  const document = readConfigDocument(text, file);
   if (document.errors.length > 0) throw new ConfigError(document.errors.join("\n"));
   return validate(document.root, document.where, knownRuleIds);
 }
