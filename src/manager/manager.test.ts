@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import { get } from "node:http";
+import { after, describe, it } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { Counter } from "prom-client";
+import type { Json, KubeClient, KubeResponse } from "../kube/client.ts";
+import { KubeError } from "../kube/client.ts";
+import { Manager } from "./manager.ts";
+import type { Part, PartContext } from "./part.ts";
+
+/** Lease requests by method and path, answered from one in-memory Lease per path. */
+class LeaseStore {
+  readonly calls: string[] = [];
+  readonly leases = new Map<string, Json>();
+  /** Another replica holds every Lease: PUTs are refused as a conflict. */
+  taken = false;
+  client(): KubeClient {
+    return {
+      requests: 0,
+      watch: () => Promise.resolve(),
+      request: (method, path, options = {}): Promise<KubeResponse> => {
+        const body = structuredClone(options.body) as Json | undefined;
+        const key = method === "POST" ? `${path}/${String((body?.["metadata"] as Json)["name"])}` : path;
+        this.calls.push(`${method} ${key}`);
+        if (this.taken && method !== "GET")
+          return Promise.reject(new KubeError(409, "Conflict", "the object has been modified"));
+        if (method === "GET") {
+          const lease = this.leases.get(key);
+          return lease === undefined
+            ? Promise.reject(new KubeError(404, "NotFound", "not found"))
+            : Promise.resolve({ status: 200, body: structuredClone(lease) });
+        }
+        this.leases.set(key, body ?? {});
+        return Promise.resolve({ status: 200, body: body ?? {} });
+      },
+    };
+  }
+}
+
+class TestPart implements Part {
+  readonly events: string[];
+  readonly name: string;
+  readonly leaderElection: boolean;
+  isReady = true;
+  context: PartContext | undefined;
+  constructor(name: string, leaderElection: boolean, events: string[]) {
+    this.name = name;
+    this.leaderElection = leaderElection;
+    this.events = events;
+  }
+  start(context: PartContext): Promise<void> {
+    this.context = context;
+    this.events.push(`start ${this.name}`);
+    return Promise.resolve();
+  }
+  ready(): boolean {
+    return this.isReady;
+  }
+  stop(options: { readonly crash?: boolean } = {}): Promise<void> {
+    this.events.push(`stop ${this.name}${options.crash === true ? " (crash)" : ""}`);
+    return Promise.resolve();
+  }
+}
+
+const kubeconfig = new KubeConfig();
+const silent = pino({ level: "silent" });
+const managers: Manager[] = [];
+after(async () => {
+  await Promise.all(managers.map((m) => m.stop()));
+});
+
+function manager(parts: Part[], store = new LeaseStore()): Manager {
+  const m = new Manager({
+    kubeconfig,
+    parts,
+    lease: { namespace: "vakt-system", identity: "me", retryPeriodMs: 50 },
+    probes: { host: "127.0.0.1", port: 0 },
+    logger: silent,
+    client: store.client(),
+  });
+  managers.push(m);
+  return m;
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+function fetchText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    }).on("error", reject);
+  });
+}
+
+describe("Manager", () => {
+  it("answers /readyz 503 while a started part is not ready, 200 once it is", async () => {
+    const events: string[] = [];
+    const part = new TestPart("slow", false, events);
+    part.isReady = false;
+    const m = manager([part]);
+    await m.start();
+    const url = m.probeUrl ?? assert.fail("no probe port");
+    assert.equal((await fetchText(`${url}/healthz`)).status, 200);
+    assert.deepEqual(await fetchText(`${url}/readyz`), { status: 503, body: "not ready\n" });
+    part.isReady = true;
+    assert.deepEqual(await fetchText(`${url}/readyz`), { status: 200, body: "ok\n" });
+    assert.equal(part.context?.allReady(), true);
+    assert.equal((await fetchText(`${url}/nowhere`)).status, 404);
+    await m.stop();
+    assert.deepEqual(events, ["start slow", "stop slow"]);
+  });
+
+  it("serves the metrics parts register, with the process metrics", async () => {
+    const part = new TestPart("counting", false, []);
+    const m = manager([part]);
+    await m.start();
+    const counter = new Counter({
+      name: "vakt_test_things_total",
+      help: "Things.",
+      registers: [part.context?.registry ?? assert.fail("not started")],
+    });
+    counter.inc(3);
+    const metrics = await fetchText(`${m.probeUrl ?? ""}/metrics`);
+    assert.match(metrics.body, /^vakt_test_things_total 3$/m);
+    assert.match(metrics.body, /^process_cpu_user_seconds_total /m);
+  });
+
+  it("serves no probe port when a part serves the probes itself", async () => {
+    const part = Object.assign(new TestPart("server", false, []), { servesProbes: true });
+    const m = manager([part]);
+    await m.start();
+    assert.equal(m.probeUrl, undefined);
+  });
+
+  it("takes one Lease for all leader parts and starts them after the others", async () => {
+    const events: string[] = [];
+    const store = new LeaseStore();
+    const m = manager(
+      [new TestPart("a", true, events), new TestPart("web", false, events), new TestPart("b", true, events)],
+      store,
+    );
+    await m.start();
+    await until("both leader parts started", () => events.length === 3);
+    assert.deepEqual(events, ["start web", "start a", "start b"]);
+    assert.equal(m.isLeader(), true);
+    const leases = new Set(store.calls.map((call) => call.split(" ")[1]));
+    assert.deepEqual(
+      [...leases],
+      ["/apis/coordination.k8s.io/v1/namespaces/vakt-system/leases/vakt-tenant-controller"],
+    );
+    assert.equal(store.calls.filter((call) => call.startsWith("POST")).length, 1);
+    await m.stop();
+    // Leader parts first, then the Lease is released, then the rest; each in reverse order.
+    assert.deepEqual(events.slice(3), ["stop b", "stop a", "stop web"]);
+    const released = store.leases.values().next().value as Json;
+    assert.equal((released["spec"] as Json)["holderIdentity"], "");
+  });
+
+  it("stops the leader parts at once when the Lease is lost; the others keep running", async () => {
+    const events: string[] = [];
+    const store = new LeaseStore();
+    const leader = new TestPart("writer", true, events);
+    const m = manager([new TestPart("web", false, events), leader], store);
+    await m.start();
+    await until("the leader part started", () => events.includes("start writer"));
+    assert.equal(leader.context?.isLeader(), true);
+    // Another replica's write: this replica's renewals fail until its renew deadline passes.
+    store.taken = true;
+    const lease = [...store.leases.values()][0] as Json;
+    (lease["spec"] as Json)["holderIdentity"] = "other";
+    await until("the leader part stopped", () => events.includes("stop writer"));
+    assert.equal(leader.context.isLeader(), false);
+    assert.deepEqual(events, ["start web", "start writer", "stop writer"]);
+    assert.equal(m.ready(), true);
+  });
+
+  it("leaves the Lease held on a crash stop", async () => {
+    const events: string[] = [];
+    const store = new LeaseStore();
+    const m = manager([new TestPart("writer", true, events)], store);
+    await m.start();
+    await until("the leader part started", () => events.includes("start writer"));
+    await m.stop({ crash: true });
+    assert.deepEqual(events, ["start writer", "stop writer (crash)"]);
+    const lease = [...store.leases.values()][0] as Json;
+    assert.equal((lease["spec"] as Json)["holderIdentity"], "me");
+  });
+
+  it("refuses a part listed twice and leader parts without a Lease", () => {
+    assert.throws(
+      () => new Manager({ kubeconfig, parts: [new TestPart("a", false, []), new TestPart("a", false, [])] }),
+      /the part "a" is listed twice/,
+    );
+    assert.throws(
+      () => new Manager({ kubeconfig, parts: [new TestPart("a", true, [])], logger: silent }),
+      /need a Lease/,
+    );
+  });
+});
