@@ -1,15 +1,18 @@
-import { CoreV1Api } from "@kubernetes/client-node";
-import type { V1Secret } from "@kubernetes/client-node";
 import { loadCertificateAuthority } from "../devcluster/pki.ts";
+import { KubeError } from "../kube/client.ts";
+import type { Json, KubeClient } from "../kube/client.ts";
 import type { CaGeneration, CaStore } from "./certs.ts";
 
-function statusOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "number"
-    ? error.code
-    : undefined;
+/** The fields of a Secret read here; the rest (metadata.resourceVersion) goes back as read. */
+interface Secret extends Json {
+  data?: Record<string, string>;
 }
 
-function decode(secret: V1Secret, key: string): string | undefined {
+function statusOf(error: unknown): number | undefined {
+  return error instanceof KubeError ? error.code : undefined;
+}
+
+function decode(secret: Secret, key: string): string | undefined {
   const value = secret.data?.[key];
   return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
 }
@@ -21,11 +24,13 @@ function decode(secret: V1Secret, key: string): string | undefined {
  * (ca-previous.crt, ca-previous.key): every replica, including one started during the rollover,
  * keeps trusting it and signs with it until the new CA has been published long enough.
  */
-export function secretCaStore(core: CoreV1Api, namespace: string, name: string): CaStore {
-  const read = async (): Promise<{ secret: V1Secret; generation: CaGeneration } | undefined> => {
-    let secret: V1Secret;
+export function secretCaStore(client: KubeClient, namespace: string, name: string): CaStore {
+  const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  const path = `${secrets}/${encodeURIComponent(name)}`;
+  const read = async (): Promise<{ secret: Secret; generation: CaGeneration } | undefined> => {
+    let secret: Secret;
     try {
-      secret = await core.readNamespacedSecret({ name, namespace });
+      secret = (await client.request("GET", path)).body;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -67,9 +72,10 @@ export function secretCaStore(core: CoreV1Api, namespace: string, name: string):
       const current = await read();
       if (current === undefined) {
         try {
-          await core.createNamespacedSecret({
-            namespace,
+          await client.request("POST", secrets, {
             body: {
+              apiVersion: "v1",
+              kind: "Secret",
               metadata: {
                 name,
                 namespace,
@@ -96,7 +102,7 @@ export function secretCaStore(core: CoreV1Api, namespace: string, name: string):
         // resourceVersion from the read makes this a compare-and-swap.
         const body = current.secret;
         body.data = data(generation);
-        await core.replaceNamespacedSecret({ name, namespace, body });
+        await client.request("PUT", path, { body });
         return generation;
       } catch (error) {
         if (statusOf(error) !== 409) throw error;

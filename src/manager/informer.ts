@@ -1,6 +1,18 @@
-import { CustomObjectsApi, makeInformer } from "@kubernetes/client-node";
-import type { KubeConfig, KubernetesObject, ListPromise } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { Json, KubeClient } from "../kube/client.ts";
+import { KubeError, errorMessage } from "../kube/client.ts";
+import { Reflector } from "../kube/reflector.ts";
+
+/** A custom object as the API server sends it (whole: spec and status included). */
+export interface CustomObject extends Json {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly [key: string]: unknown;
+  };
+}
 
 export interface WatchHandlers<T> {
   /** Every change: the full current list (simple and level-triggered). */
@@ -13,70 +25,62 @@ export interface CustomResourceWatch {
   stop(): Promise<void>;
 }
 
+function keyOf(object: CustomObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+}
+
 /**
- * List-then-watch of a cluster-wide custom resource, re-established with capped exponential
- * backoff when the watch fails (API server restart, CRD not installed yet). Hands the whole
- * current list to `onList` after every change.
+ * List-then-watch of a cluster-wide custom resource (kube/reflector.ts: resumes from the last
+ * resourceVersion, lists again after a 410, retries with capped exponential backoff when the
+ * API server restarts or the CRD is not installed yet). Keeps the objects, few and small
+ * (PolicyExceptions, VaktConfiguration), and hands the whole current list to `onList` after
+ * every list and every change.
  */
-export function watchCustomResources<T extends KubernetesObject>(
-  config: KubeConfig,
+export function watchCustomResources(
+  client: KubeClient,
   resource: { readonly group: string; readonly version: string; readonly plural: string },
-  handlers: WatchHandlers<T>,
+  handlers: WatchHandlers<CustomObject>,
   logger: Logger,
 ): CustomResourceWatch {
-  const api = config.makeApiClient(CustomObjectsApi);
-  const list: ListPromise<T> = async () =>
-    (await api.listClusterCustomObject({ ...resource })) as Awaited<ReturnType<ListPromise<T>>>;
-  const informer = makeInformer(
-    config,
-    `/apis/${resource.group}/${resource.version}/${resource.plural}`,
-    list,
-  );
-  let synced = false;
-  let stopped = false;
-  let delayMs = 200;
-  let timer: NodeJS.Timeout | undefined;
+  const objects = new Map<string, CustomObject>();
   const publish = (): void => {
-    synced = true;
-    delayMs = 200;
-    handlers.onList(informer.list());
+    handlers.onList([...objects.values()]);
   };
-  informer.on("add", publish);
-  informer.on("update", publish);
-  informer.on("delete", publish);
-  informer.on("connect", () => {
-    // An empty list produces no add events; connect after a successful list means synced.
-    publish();
+  let missing = false;
+  const reflector = new Reflector<CustomObject>({
+    client,
+    path: `/apis/${resource.group}/${resource.version}/${resource.plural}`,
+    logger: logger.child({ resource: resource.plural }),
+    transform: (object) => object,
+    onList: (items) => {
+      missing = false;
+      objects.clear();
+      for (const item of items) objects.set(keyOf(item), item);
+      publish();
+    },
+    onEvent: (type, item) => {
+      if (type === "DELETED") objects.delete(keyOf(item));
+      else objects.set(keyOf(item), item);
+      publish();
+    },
+    onListError: (error) => {
+      // The Reflector logs every retry at debug for a 404; say once that the CRD is missing.
+      if (!(error instanceof KubeError && error.code === 404) || missing) return;
+      missing = true;
+      logger.warn(
+        { resource: resource.plural, error: errorMessage(error) },
+        "custom resource not served (CRD not installed?); retrying",
+      );
+    },
   });
-  informer.on("error", (error: unknown) => {
-    if (stopped) return;
-    logger.warn(
-      {
-        resource: resource.plural,
-        error: error instanceof Error ? error.message : String(error),
-        retryInMs: delayMs,
-      },
-      "watch failed; retrying",
-    );
-    timer = setTimeout(() => {
-      void informer.start().catch(() => undefined);
-    }, delayMs);
-    delayMs = Math.min(delayMs * 2, 10_000);
-  });
-  void informer.start().catch((error: unknown) => {
-    logger.warn(
-      { resource: resource.plural, error: error instanceof Error ? error.message : String(error) },
-      "initial list failed; retrying",
-    );
-  });
+  reflector.start();
   return {
     get synced() {
-      return synced;
+      return reflector.synced;
     },
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      await informer.stop();
+    stop() {
+      reflector.stop();
+      return Promise.resolve();
     },
   };
 }

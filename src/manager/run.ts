@@ -1,13 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-} from "@kubernetes/client-node";
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { setting } from "../config/settings.ts";
@@ -29,12 +22,12 @@ import { LiveInventory } from "./inventory.ts";
 import { webhookConfigurations } from "./webhook-config.ts";
 import { startTenantController } from "../controllers/controller.ts";
 import { makeKubeClient } from "../kube/client.ts";
+import { apply } from "../kube/apply.ts";
+import { updateCaBundles } from "../kube/ca-bundle.ts";
 import type { TenantController } from "../controllers/controller.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import { hostname } from "node:os";
 import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
-
-export const FIELD_MANAGER = "vakt";
 
 export interface ManagerOptions {
   readonly kubeconfig: KubeConfig;
@@ -123,61 +116,6 @@ function configFromObject(object: KubeObject | undefined, logger: Logger): VaktC
   }
 }
 
-async function apply(api: KubernetesObjectApi, object: KubeObject): Promise<void> {
-  await api.patch(
-    object as KubernetesObject,
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    true,
-    PatchStrategy.ServerSideApply,
-  );
-}
-
-/**
- * Sets caBundle on every webhook of the validating and mutating configurations named `name`
- * (created by `vakt install`). A configuration that does not exist is skipped.
- */
-export async function updateCaBundles(config: KubeConfig, name: string, caBundle: string): Promise<void> {
-  const api = config.makeApiClient(AdmissionregistrationV1Api);
-  const encoded = Buffer.from(caBundle).toString("base64");
-  const code = (error: unknown): unknown =>
-    typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
-  // Read-modify-write with the object's resourceVersion: replicas updating at the same time get
-  // a 409 and retry on the fresh object, so no write is lost.
-  const update = async <T extends { webhooks?: { clientConfig: { caBundle?: string } }[] }>(
-    read: () => Promise<T>,
-    replace: (body: T) => Promise<unknown>,
-  ): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
-      let object: T;
-      try {
-        object = await read();
-      } catch (error) {
-        if (code(error) === 404) return;
-        throw error;
-      }
-      const webhooks = object.webhooks ?? [];
-      if (webhooks.every((webhook) => webhook.clientConfig.caBundle === encoded)) return;
-      for (const webhook of webhooks) webhook.clientConfig.caBundle = encoded;
-      try {
-        await replace(object);
-        return;
-      } catch (error) {
-        if (code(error) !== 409 || attempt >= 10) throw error;
-      }
-    }
-  };
-  await update(
-    () => api.readValidatingWebhookConfiguration({ name }),
-    (body) => api.replaceValidatingWebhookConfiguration({ name, body }),
-  );
-  await update(
-    () => api.readMutatingWebhookConfiguration({ name }),
-    (body) => api.replaceMutatingWebhookConfiguration({ name, body }),
-  );
-}
-
 /**
  * `vakt run`: the admission webhook with live PolicyExceptions, configuration and inventory (the
  * objects relational rules look up; /readyz waits for their first lists). Level-triggered:
@@ -191,15 +129,17 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   const logger = options.logger ?? pino({ level: setting("logLevel"), base: { component: "manager" } });
   // Validated before anything starts; used when vakt makes its own CA (no tlsDir).
   const lifetimes = certificateLifetimes(options.selfSigned?.lifetimes);
-  const objects = KubernetesObjectApi.makeApiClient(options.kubeconfig);
+  // One keep-alive client for the manager's requests and watches (four inventory kinds, two
+  // custom resources): a few connections are enough.
+  const client = makeKubeClient(options.kubeconfig, { maxConnections: 4 });
   const parts = options.parts ?? { webhook: true, controller: false };
   const leaseNamespace = options.controller?.leaseNamespace ?? "vakt-system";
   if (options.installCrds) {
     const crds = [POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD];
     if (parts.controller) crds.push(tenantCrd());
-    for (const crd of crds) await apply(objects, crd);
+    for (const crd of crds) await apply(client, crd);
     if (parts.controller)
-      await apply(objects, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
+      await apply(client, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
   }
   // Without the Tenant CRD the controller waits (its watch retries) instead of failing.
   const controller = parts.controller
@@ -214,15 +154,19 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   if (!parts.webhook) {
     if (controller === undefined)
       throw new Error("vakt run: no part to run (parts.webhook and parts.controller are both false)");
-    return { controller, close: () => controller.close() };
+    return {
+      controller,
+      close: async () => {
+        await controller.close();
+        await client.close?.();
+      },
+    };
   }
 
   // Every rule runs at admission; relational ones read the live inventory (ADR 0008).
   const state = new AdmissionState({ rules: ALL_RULES, allRules: ALL_RULES });
-  // Four long watches and their paginated lists: a few connections are enough.
-  const inventoryClient = makeKubeClient(options.kubeconfig, { maxConnections: 4 });
   const inventory = new LiveInventory({
-    client: inventoryClient,
+    client,
     logger: logger.child({ component: "inventory" }),
     publish: (current) => {
       state.setInventory(current);
@@ -230,19 +174,19 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
   });
   inventory.start();
   const watches: CustomResourceWatch[] = [
-    watchCustomResources<KubernetesObject>(
-      options.kubeconfig,
+    watchCustomResources(
+      client,
       { group: GROUP, version: VERSION, plural: POLICY_EXCEPTION.plural },
       {
         onList: (list) => {
-          state.setExceptions(list as unknown as KubeObject[]);
+          state.setExceptions(list);
           logger.info({ exceptions: list.length }, "policy exceptions updated");
         },
       },
       logger,
     ),
-    watchCustomResources<KubernetesObject>(
-      options.kubeconfig,
+    watchCustomResources(
+      client,
       { group: GROUP, version: VERSION, plural: VAKT_CONFIGURATION.plural },
       {
         onList: (list) => {
@@ -275,7 +219,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
         dnsNames: [`vakt.${namespace}.svc`, `vakt.${namespace}.svc.cluster.local`, ...extraDnsNames],
         ipAddresses: extraIpAddresses,
         lifetimes,
-        store: secretCaStore(options.kubeconfig.makeApiClient(CoreV1Api), namespace, "vakt-webhook-ca"),
+        store: secretCaStore(client, namespace, "vakt-webhook-ca"),
       });
     } else {
       selfSigned = new SelfSignedServing({
@@ -302,7 +246,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
 
   const register = async (material: ServingMaterial): Promise<void> => {
     if (options.registerUrl === undefined) {
-      await updateCaBundles(options.kubeconfig, options.webhookName ?? "vakt", material.caBundle);
+      await updateCaBundles(client, options.webhookName ?? "vakt", material.caBundle);
       logger.debug({ webhookConfigurations: options.webhookName ?? "vakt" }, "caBundle checked");
       return;
     }
@@ -317,7 +261,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
       rules: ALL_RULES,
       mutate: true,
     })) {
-      await apply(objects, object);
+      await apply(client, object);
     }
     logger.info(
       { url: options.registerUrl, failurePolicy: options.failurePolicy },
@@ -396,7 +340,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager | C
       await webhook.close();
       await Promise.all(watches.map((w) => w.stop()));
       inventory.stop();
-      await inventoryClient.close?.();
+      await client.close?.();
     },
   };
 }
