@@ -1,7 +1,7 @@
 import type { Control } from "./types.ts";
 
 /** Extras for one catalog entry. `parent` is given as a local ref ("32"), not a full id. */
-export interface EntryExtras {
+interface EntryExtras {
   readonly parent?: string;
   readonly note?: string;
 }

@@ -17,15 +17,7 @@ import type {
   UnknownControlReference,
 } from "./types.ts";
 
-export type {
-  Control,
-  ControlCoverage,
-  CoverageResult,
-  EvidenceSource,
-  Framework,
-  FrameworkCoverage,
-  UnknownControlReference,
-} from "./types.ts";
+export type { Control, CoverageResult, EvidenceSource, Framework, UnknownControlReference } from "./types.ts";
 
 /** Every framework, in display order. */
 export const FRAMEWORKS: readonly Framework[] = [ISO27001, GDPR, NIS2, PDL, HIPAA];

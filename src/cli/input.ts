@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
  * kubeconfig with embedded certificates for many clusters well under a MiB), small enough that
  * parsing one at the limit stays far from the memory a CI runner has (docs/adr/0010).
  */
-export const INPUT_LIMITS = {
+const INPUT_LIMITS = {
   configuration: 4 * MiB,
   tenants: 16 * MiB,
   kubeconfig: 16 * MiB,

@@ -55,12 +55,7 @@ export function renderParts(
   }
 }
 
-export { renderJson, renderJsonChunks, toJsonOutput, JSON_OUTPUT_VERSION } from "./json.ts";
-export type { JsonOutput } from "./json.ts";
-export { renderJunit, renderJunitChunks } from "./junit.ts";
-export { renderSarif, renderSarifChunks, toSarif, SARIF_SCHEMA, SECURITY_SEVERITY } from "./sarif.ts";
-export type { SarifLog, SarifOptions } from "./sarif.ts";
-export { renderText, renderTextChunks } from "./text.ts";
-export type { TextOptions } from "./text.ts";
-export { summarize } from "./common.ts";
-export type { ReportSummary } from "./common.ts";
+export { renderJson } from "./json.ts";
+export { renderJunit } from "./junit.ts";
+export { renderSarif } from "./sarif.ts";
+export { renderText } from "./text.ts";

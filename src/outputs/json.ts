@@ -11,7 +11,7 @@ import { CHUNK_CHARACTERS, sortFindings, summarize } from "./common.ts";
 import type { ReportSummary } from "./common.ts";
 import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
 
-export const JSON_OUTPUT_VERSION = 1;
+const JSON_OUTPUT_VERSION = 1;
 
 export interface JsonOutput {
   readonly version: typeof JSON_OUTPUT_VERSION;
@@ -37,7 +37,7 @@ export function renderJson(report: CheckReport): string {
  * The JSON document without the final newline. The CLI writes the newline on its own: appending
  * it to a document of many megabytes makes a second copy of the whole text just to add a byte.
  */
-export function renderJsonBody(report: CheckReport): string {
+function renderJsonBody(report: CheckReport): string {
   return JSON.stringify(toJsonOutput(report), null, 2);
 }
 

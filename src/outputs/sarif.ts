@@ -14,7 +14,7 @@ import { CHUNK_CHARACTERS, objectLabel, sortFindings } from "./common.ts";
 import type { CheckReport, InputProblem, ReportFinding } from "./report.ts";
 
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
-export const SARIF_VERSION = "2.1.0";
+const SARIF_VERSION = "2.1.0";
 /** Key of the fingerprint in result.partialFingerprints; bump the suffix if the recipe changes. */
 export const FINGERPRINT_KEY = "vaktFinding/v1";
 
@@ -33,7 +33,7 @@ export interface SarifLog {
   readonly version: "2.1.0";
   readonly runs: readonly SarifRun[];
 }
-export interface SarifRun {
+interface SarifRun {
   readonly tool: { readonly driver: SarifDriver };
   readonly invocations: readonly SarifInvocation[];
   readonly artifacts: readonly {
@@ -43,13 +43,13 @@ export interface SarifRun {
   readonly columnKind: "utf16CodeUnits";
   readonly results: readonly SarifResult[];
 }
-export interface SarifDriver {
+interface SarifDriver {
   readonly name: "vakt";
   readonly version?: string;
   readonly informationUri?: string;
   readonly rules: readonly SarifRule[];
 }
-export interface SarifMessage {
+interface SarifMessage {
   readonly text: string;
   readonly markdown?: string;
 }
@@ -63,11 +63,11 @@ export interface SarifRule {
   readonly defaultConfiguration?: { readonly level: SarifLevel; readonly enabled?: boolean };
   readonly properties?: { readonly tags: readonly string[]; readonly "security-severity": string };
 }
-export type SarifLevel = "error" | "warning" | "note" | "none";
-export interface SarifArtifactLocation {
+type SarifLevel = "error" | "warning" | "note" | "none";
+interface SarifArtifactLocation {
   readonly uri: string;
 }
-export interface SarifLocation {
+interface SarifLocation {
   readonly physicalLocation: {
     readonly artifactLocation: SarifArtifactLocation;
     readonly region?: { readonly startLine: number; readonly startColumn?: number };
@@ -78,7 +78,7 @@ export interface SarifLocation {
     readonly kind: string;
   }[];
 }
-export interface SarifResult {
+interface SarifResult {
   readonly ruleId: string;
   readonly ruleIndex: number;
   readonly level: SarifLevel;
@@ -99,7 +99,7 @@ export interface SarifResult {
     readonly exception?: string;
   };
 }
-export interface SarifInvocation {
+interface SarifInvocation {
   readonly executionSuccessful: boolean;
   readonly toolExecutionNotifications: readonly {
     readonly level: "error" | "note";
@@ -109,7 +109,7 @@ export interface SarifInvocation {
 }
 
 /** GitHub code scanning reads properties["security-severity"] (0.0-10.0, as a string). */
-export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
+const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   critical: "9.5",
   high: "8.0",
   medium: "5.5",

@@ -9,7 +9,7 @@
  */
 import type { FieldPath } from "../engine/types.ts";
 
-export type Presence = "optional" | "required" | "defaulted";
+type Presence = "optional" | "required" | "defaulted";
 
 interface NodeData {
   readonly type: "string" | "integer" | "boolean" | "object" | "array";
