@@ -161,7 +161,7 @@ async function phases(config: string, files: readonly string[]): Promise<Phases>
     config,
     new Set(ALL_RULES.map((rule) => rule.id)),
   );
-  const settings = engineSettings(vaktConfig);
+  const settings = engineSettings(vaktConfig, new Date());
 
   // Parse: read, split and parse every document (fast path recording positions, js-yaml fallback).
   let start = performance.now();

@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { writeCorpus } from "../../bench/corpus.ts";
 import { DEFAULT_CONFIG, engineSettings, parseConfig } from "../config/vakt-config.ts";
 import { exceptionMatcher } from "../engine/exceptions.ts";
-import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
+import { RuleSet, evaluateObject, ruleContext } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import type { Inventory, KubeObject } from "../engine/types.ts";
@@ -104,7 +104,7 @@ async function reference(inputs: readonly string[], options: typeof config): Pro
   const objects = loaded.map((entry) => entry.object);
   const ruleSet = new RuleSet(ALL_RULES, options.rules);
   const context = {
-    settings: { ...engineSettings(options), now: NOW },
+    settings: engineSettings(options, NOW),
     inventory: listInventory(objects, false),
     exceptions: exceptionMatcher(objects, ALL_RULES, NOW),
   };
@@ -136,7 +136,7 @@ async function actual(inputs: readonly string[], options: typeof config): Promis
     rules: ALL_RULES,
     allRules: ALL_RULES,
     actions: options.rules,
-    settings: { ...engineSettings(options), now: NOW },
+    settings: engineSettings(options, NOW),
   });
   return report.findings.map((finding) => ({
     rule: finding.rule,
@@ -204,12 +204,12 @@ describe("Rule.inventoryKinds", () => {
     const objects: KubeObject[] = [];
     for await (const event of loadManifests([...corpus.files, ...ORDERED_FILES]))
       if (event.type === "object") objects.push(event.object);
-    const settings = { ...engineSettings(config), now: NOW };
+    const settings = engineSettings(config, NOW);
     for (const rule of ALL_RULES) {
       const { inventory, asked } = recordingInventory(objects);
       for (const object of objects)
         if (typeof object.kind === "string" && rule.kinds.includes(object.kind))
-          rule.check(object, { settings, inventory });
+          rule.check(object, ruleContext(object, { settings, inventory }));
       assert.deepStrictEqual(
         [...asked].sort(),
         [...(rule.inventoryKinds ?? [])].sort(),
@@ -222,10 +222,7 @@ describe("Rule.inventoryKinds", () => {
     const objects: KubeObject[] = [];
     for await (const event of loadManifests([...corpus.files, ...ORDERED_FILES]))
       if (event.type === "object") objects.push(event.object);
-    const context = {
-      settings: { ...engineSettings(config), now: NOW },
-      inventory: listInventory(objects, false),
-    };
+    const options = { settings: engineSettings(config, NOW), inventory: listInventory(objects, false) };
     let compared = 0;
     for (const rule of ALL_RULES) {
       if (rule.inventoryKinds === undefined) continue;
@@ -233,8 +230,8 @@ describe("Rule.inventoryKinds", () => {
         if (typeof object.kind !== "string" || !rule.kinds.includes(object.kind)) continue;
         const view = relationalView(object);
         assert.deepStrictEqual(
-          rule.check(view, context),
-          rule.check(object, context),
+          rule.check(view, ruleContext(view, options)),
+          rule.check(object, ruleContext(object, options)),
           `${rule.id} on ${object.kind} ${String(metaOf(object).name)}`,
         );
         if (view !== object) compared++;

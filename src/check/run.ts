@@ -77,8 +77,7 @@ const relatesObjects = (rule: Rule): boolean => (rule.inventoryKinds?.length ?? 
  * the whole input (docs/adr/0009).
  */
 export async function runCheck(inputs: readonly string[], options: CheckOptions): Promise<CheckReport> {
-  const now = options.settings.now ?? new Date();
-  const settings = { ...options.settings, now };
+  const { settings } = options;
   const immediate = new RuleSet(options.rules, options.actions, (rule) => !relatesObjects(rule));
   const relational = new RuleSet(options.rules, options.actions, relatesObjects);
   const rulesById = new Map(options.rules.map((rule) => [rule.id, rule]));
@@ -178,7 +177,7 @@ export async function runCheck(inputs: readonly string[], options: CheckOptions)
 
   // Load order, then rule order within an object: what evaluating all rules at once gives.
   pending.sort((a, b) => a.order - b.order || a.rank - b.rank);
-  const exceptions = exceptionMatcher(kept, options.allRules, now, settings.exceptions);
+  const exceptions = exceptionMatcher(kept, options.allRules, settings.now, settings.exceptions);
   const justifications = justificationsByName(kept);
   const findings: ReportFinding[] = pending.map(({ finding, subject }) => {
     const exception = exceptions(finding.rule, subject);

@@ -98,7 +98,8 @@ export function registerCheck(program: Command): void {
           rules: selection.rules,
           allRules: ALL_RULES,
           actions: config.rules,
-          settings: engineSettings({ ...config, pssVersion }),
+          // The clock is read once: every object is judged at the same instant.
+          settings: engineSettings({ ...config, pssVersion }, new Date()),
           // process.stdin is created on first use (a stream set up for whatever fd 0 is): only
           // when an input is "-".
           load: { stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() } },

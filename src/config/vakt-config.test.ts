@@ -57,13 +57,14 @@ describe("parseConfig", () => {
       allowWide: { namespaces: true, ruleSets: false },
       maxExpiryDays: 90,
     });
-    assert.deepEqual(engineSettings(config), {
+    const now = new Date("2026-01-01T00:00:00Z");
+    assert.deepEqual(engineSettings(config, now), {
       pssVersion: "v1.25",
       registries: ["registry.example.com/team", "ghcr.io"],
       allowedRegions: ["eu-north-1"],
       exceptions: config.exceptions,
+      now,
     });
-    const now = new Date("2026-01-01T00:00:00Z");
     assert.equal(engineSettings(config, now).now, now);
   });
 

@@ -6,7 +6,12 @@ import { ALL_RULES } from "./rules/index.ts";
 import { EMPTY_INVENTORY } from "./rules/util/inventory.ts";
 import type { Action, EngineSettings, Finding, KubeObject, Rule } from "./types.ts";
 
-const settings: EngineSettings = { pssVersion: "latest", registries: [], allowedRegions: [] };
+const settings: EngineSettings = {
+  pssVersion: "latest",
+  registries: [],
+  allowedRegions: [],
+  now: new Date("2026-06-15T12:00:00Z"),
+};
 const ALL = new RuleSet(ALL_RULES);
 
 function evaluate(object: KubeObject, ruleSet = ALL, limits?: EvaluationLimits): Finding[] {

@@ -1,5 +1,16 @@
-import type { Action, EngineSettings, Finding, Inventory, KubeObject, Rule } from "./types.ts";
-import { isDict, podTemplateOf } from "./workloads.ts";
+import { WeakMemo } from "./memo.ts";
+import type {
+  Action,
+  EngineSettings,
+  Finding,
+  Inventory,
+  KubeObject,
+  Memo,
+  Rule,
+  RuleContext,
+} from "./types.ts";
+import { isDict, objectView, podTemplateOf } from "./workloads.ts";
+import type { PodTemplate } from "./workloads.ts";
 
 /** Decides whether a finding is covered by a governed exception; returns the exception's name. */
 export type ExceptionMatcher = (ruleId: string, object: KubeObject) => string | undefined;
@@ -60,6 +71,13 @@ export interface RuleEntry {
 
 export class RuleSet {
   readonly #byKind = new Map<string, RuleEntry[]>();
+  /**
+   * What the rules derive from lists that outlive one object (inventory indexes, normalised
+   * settings). A RuleSet serves a whole run (`vakt check`) or every review until the
+   * configuration changes (webhook), so that is how long they are kept; replaced lists are
+   * derived afresh and dropped (WeakMemo).
+   */
+  readonly memo: Memo = new WeakMemo();
 
   /**
    * `include`: which rules to index (default all). Actions and replacements between rules are
@@ -114,10 +132,16 @@ export function evaluateObject(
   const limits = options.limits ?? DEFAULT_EVALUATION_LIMITS;
   const entries = ruleSet.forKind(object.kind);
   if (entries.length === 0) return [];
-  const beyond = beyondLimits(object, limits);
+  const template = podTemplateOf(object);
+  const beyond = beyondLimits(object, template, limits);
   if (beyond !== undefined) return [beyond];
   const findings: Finding[] = [];
-  const context = { settings: options.settings, inventory: options.inventory };
+  const context: RuleContext = {
+    settings: options.settings,
+    inventory: options.inventory,
+    view: objectView(object, template),
+    memo: ruleSet.memo,
+  };
   for (const { rule, action, superseded } of entries) {
     if (superseded?.(options.settings) === true) continue;
     let violations;
@@ -162,8 +186,11 @@ export function evaluateObject(
 }
 
 /** The deny finding for a workload vakt will not judge, found with work bounded by the limits. */
-function beyondLimits(object: KubeObject, limits: EvaluationLimits): Finding | undefined {
-  const template = podTemplateOf(object);
+function beyondLimits(
+  object: KubeObject,
+  template: PodTemplate | undefined,
+  limits: EvaluationLimits,
+): Finding | undefined {
   if (template === undefined) return undefined;
   const refuse = (what: string, path: Finding["path"]): Finding => ({
     rule: LIMITS_RULE,
@@ -211,6 +238,18 @@ function exceedsEntries(root: KubeObject, max: number): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The context evaluateObject gives a rule checking `object`, for calling one rule on its own
+ * (tests). `memo`: share one across calls to keep what the rules derive, as a RuleSet does.
+ */
+export function ruleContext(
+  object: KubeObject,
+  options: Pick<EvaluationOptions, "settings" | "inventory">,
+  memo: Memo = new WeakMemo(),
+): RuleContext {
+  return { settings: options.settings, inventory: options.inventory, view: objectView(object), memo };
 }
 
 export function describeError(error: unknown): string {

@@ -10,6 +10,7 @@ import {
   parseException,
   parseExpiry,
 } from "./exceptions.ts";
+import { ruleContext } from "./evaluate.ts";
 import { ALL_RULES } from "./rules/index.ts";
 import { listInventory } from "./rules/util/inventory.ts";
 import type { ExceptionPolicy, KubeObject, Rule, RuleContext } from "./types.ts";
@@ -340,10 +341,11 @@ describe("exception rules", () => {
   };
   const invalid = byId("exception-invalid");
   const expired = byId("exception-expired");
-  const context = (now: Date): RuleContext => ({
-    settings: { pssVersion: "latest", registries: [], allowedRegions: [], now },
-    inventory: listInventory([], false),
-  });
+  const context = (object: KubeObject, now: Date): RuleContext =>
+    ruleContext(object, {
+      settings: { pssVersion: "latest", registries: [], allowedRegions: [], now },
+      inventory: listInventory([], false),
+    });
 
   it("are exception-invalid, exception-expired and exception-scope, on PolicyExceptions", () => {
     assert.deepEqual(
@@ -356,48 +358,45 @@ describe("exception rules", () => {
 
   it("exception-invalid reports the problems of parseException, naming unknown rules", () => {
     const object = exception({ rules: ["image-tg"], match: { kinds: ["Pod"] }, justification: "" });
-    const problems = invalid.check(object, context(NOW));
+    const problems = invalid.check(object, context(object, NOW));
     assert.deepEqual(
       problems.map((problem) => problem.path.join(".")),
       ["spec.rules.0", "spec.justification"],
     );
     assert.match(problems[0]?.message ?? "", /"image-tg" is not a known rule id or set/);
-    assert.deepEqual(
-      invalid.check(exception({ rules: ["image-tag"], match: { kinds: ["Pod"] } }), context(NOW)),
-      [],
-    );
+    const valid = exception({ rules: ["image-tag"], match: { kinds: ["Pod"] } });
+    assert.deepEqual(invalid.check(valid, context(valid, NOW)), []);
   });
 
   it("exception-expired reports an exception whose expiry has passed at the injected clock", () => {
     const object = exception({ rules: ["image-tag"], match: { kinds: ["Pod"] }, expires: "2026-06-14" });
-    assert.deepEqual(expired.check(object, context(new Date("2026-06-14T12:00:00Z"))), []);
-    const [finding, ...rest] = expired.check(object, context(NOW));
+    assert.deepEqual(expired.check(object, context(object, new Date("2026-06-14T12:00:00Z"))), []);
+    const [finding, ...rest] = expired.check(object, context(object, NOW));
     assert.deepEqual(rest, []);
     assert.deepEqual(finding?.path, ["spec", "expires"]);
     assert.match(finding.message, /PolicyException exc expired on 2026-06-14; .*\(rules: image-tag\)/);
     // An unparseable expiry is exception-invalid's business, not an expiry.
-    assert.deepEqual(
-      expired.check(exception({ rules: ["image-tag"], expires: "2020-02-30" }), context(NOW)),
-      [],
-    );
+    const unparseable = exception({ rules: ["image-tag"], expires: "2020-02-30" });
+    assert.deepEqual(expired.check(unparseable, context(unparseable, NOW)), []);
   });
 });
 
 describe("exception bounds", () => {
   const scope = exceptionRules(() => ALL_RULES).find((candidate) => candidate.id === "exception-scope");
   assert.ok(scope !== undefined);
-  const context = (policy?: ExceptionPolicy, now: Date = NOW): RuleContext => ({
-    settings: {
-      pssVersion: "latest",
-      registries: [],
-      allowedRegions: [],
-      now,
-      ...(policy === undefined ? {} : { exceptions: policy }),
-    },
-    inventory: listInventory([], false),
-  });
+  const context = (object: KubeObject, policy?: ExceptionPolicy, now: Date = NOW): RuleContext =>
+    ruleContext(object, {
+      settings: {
+        pssVersion: "latest",
+        registries: [],
+        allowedRegions: [],
+        now,
+        ...(policy === undefined ? {} : { exceptions: policy }),
+      },
+      inventory: listInventory([], false),
+    });
   const paths = (object: KubeObject, policy?: ExceptionPolicy, now?: Date): string[] =>
-    scope.check(object, context(policy, now)).map((problem) => problem.path.join("."));
+    scope.check(object, context(object, policy, now)).map((problem) => problem.path.join("."));
   const pod = workload("Pod", "web", "team-a");
   const coveredWith = (object: KubeObject, policy: ExceptionPolicy, now: Date = NOW): string | undefined =>
     exceptionMatcher([object], ALL_RULES, now, policy)("pss-privileged", pod);
@@ -420,7 +419,7 @@ describe("exception bounds", () => {
       undefined,
       "the default policy",
     );
-    const problems = scope.check(everything, context());
+    const problems = scope.check(everything, context(everything));
     assert.deepEqual(
       problems.map((problem) => problem.path.join(".")),
       ["spec.match.namespaces", "spec.rules", "spec.expires"],
@@ -469,8 +468,9 @@ describe("exception bounds", () => {
     assert.deepEqual(wide({ namespaces: ["team-*"] }), ["spec.match.namespaces"]);
     assert.deepEqual(wide({ names: ["web"] }), ["spec.match.namespaces"]);
     assert.deepEqual(wide({ names: ["web"] }, ""), ["spec.match.namespaces"], "a file's exception");
+    const fileException = exception({ ...spec, match: { names: ["web"] } }, "e", "");
     assert.match(
-      scope.check(exception({ ...spec, match: { names: ["web"] } }, "e", ""), context())[0]?.message ?? "",
+      scope.check(fileException, context(fileException))[0]?.message ?? "",
       /^spec\.match\.namespaces is not set, so PolicyException e \(which has no namespace\) covers every namespace;/,
     );
     // RBAC confines an exception in a team namespace to that namespace, whatever it matches.

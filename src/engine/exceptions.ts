@@ -3,8 +3,9 @@ import type { ExceptionMatcher } from "./evaluate.ts";
 import { CLUSTER_SCOPED_KINDS } from "./rules/namespaces.ts";
 import { parseLabelSelector, selectorMatches } from "./rules/util/selector.ts";
 import type { LabelSelector } from "./rules/util/selector.ts";
-import type { EngineSettings, ExceptionPolicy, KubeObject, Rule, RuleContext, Violation } from "./types.ts";
+import type { ExceptionPolicy, KubeObject, Rule, RuleContext, Violation } from "./types.ts";
 import { arrayAt, dictAt, get, isDict, metaOf, stringAt } from "./workloads.ts";
+import type { ObjectMeta } from "./workloads.ts";
 
 /**
  * Governed exceptions: a `PolicyException` (vakt.dev/v1alpha1) names rules (ids or sets), the
@@ -223,17 +224,17 @@ export function parseException(object: KubeObject, knownRules: ReadonlySet<strin
  */
 export const DEFAULT_PLATFORM_NAMESPACE = "vakt-system";
 
+/** Whether `exception` (which names the rule) covers `object`, whose metadata is `meta`. */
 function covers(
   exception: PolicyException,
-  ruleIds: ReadonlySet<string>,
   object: KubeObject,
+  meta: ObjectMeta,
   platformNamespace: string,
 ): boolean {
-  if (!exception.rules.some((rule) => ruleIds.has(rule))) return false;
   if (
     exception.namespace !== "" &&
     exception.namespace !== platformNamespace &&
-    metaOf(object).namespace !== exception.namespace
+    meta.namespace !== exception.namespace
   )
     return false;
   if (
@@ -241,7 +242,6 @@ function covers(
     (typeof object.kind !== "string" || !exception.kinds.includes(object.kind))
   )
     return false;
-  const meta = metaOf(object);
   if (exception.namespaces.length > 0 && !exception.namespaces.some((re) => re.test(meta.namespace ?? "")))
     return false;
   if (exception.names.length > 0 && !exception.names.some((re) => re.test(meta.name ?? ""))) return false;
@@ -364,7 +364,13 @@ export function exceptionMatcher(
   const namesByRule = new Map(rules.map((rule) => [rule.id, new Set([rule.id, ...rule.sets])]));
   return (ruleId, object) => {
     const ids = namesByRule.get(ruleId) ?? new Set([ruleId]);
-    return active.find((exception) => covers(exception, ids, object, platformNamespace))?.name;
+    let meta: ObjectMeta | undefined; // read once per call, only when an exception names the rule
+    for (const exception of active) {
+      if (!exception.rules.some((rule) => ids.has(rule))) continue;
+      meta ??= metaOf(object);
+      if (covers(exception, object, meta, platformNamespace)) return exception.name;
+    }
+    return undefined;
   };
 }
 
@@ -394,19 +400,17 @@ export function knownRuleNames(rules: readonly Rule[]): Set<string> {
   return new Set(rules.flatMap((rule) => [rule.id, ...rule.sets]));
 }
 
-const EXCEPTION_CONTROLS = ["iso27001:A.5.36", "iso27001:A.8.9", "nis2:21.2.a"];
-
-/** The evaluation's clock; settings without one (some unit tests) judge at the current time. */
-function nowOf(settings: EngineSettings): Date {
-  return settings.now ?? new Date();
+function idsOf(rules: readonly Rule[]): ReadonlySet<string> {
+  return new Set(rules.map((rule) => rule.id));
 }
+
+const EXCEPTION_CONTROLS = ["iso27001:A.5.36", "iso27001:A.8.9", "nis2:21.2.a"];
 
 /** Rules about exceptions themselves; they need the full rule list to validate rule references. */
 export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
-  let known: Set<string> | undefined;
-  let ids: Set<string> | undefined;
-  const knownNames = (): Set<string> => (known ??= knownRuleNames(allRules()));
-  const ruleIds = (): Set<string> => (ids ??= new Set(allRules().map((rule) => rule.id)));
+  const knownNames = (context: RuleContext): ReadonlySet<string> =>
+    context.memo.of(knownRuleNames, allRules());
+  const ruleIds = (context: RuleContext): ReadonlySet<string> => context.memo.of(idsOf, allRules());
   return [
     {
       id: "exception-invalid",
@@ -421,7 +425,8 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
       controls: EXCEPTION_CONTROLS,
       evidenceBoundary:
         "A well-formed exception is not proof that the approval really happened or that the compensating control exists.",
-      check: (object: KubeObject) => parseException(object, knownNames()).problems,
+      check: (object: KubeObject, context: RuleContext) =>
+        parseException(object, knownNames(context)).problems,
     },
     {
       id: "exception-expired",
@@ -438,12 +443,11 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
       check: (object: KubeObject, context: RuleContext) => {
         const raw = stringAt(object, ["spec", "expires"]);
         const expires = raw === undefined ? undefined : parseExpiry(raw);
-        const now = nowOf(context.settings);
-        if (expires === undefined || expires.getTime() > now.getTime()) return [];
+        if (expires === undefined || expires.getTime() > context.settings.now.getTime()) return [];
         return [
           {
             path: ["spec", "expires"],
-            message: `PolicyException ${metaOf(object).name ?? ""} expired on ${raw ?? ""}; it no longer suppresses findings (rules: ${arrayAt(object, ["spec", "rules"]).join(", ")})`,
+            message: `PolicyException ${context.view.meta.name ?? ""} expired on ${raw ?? ""}; it no longer suppresses findings (rules: ${arrayAt(object, ["spec", "rules"]).join(", ")})`,
           },
         ];
       },
@@ -463,10 +467,10 @@ export function exceptionRules(allRules: () => readonly Rule[]): Rule[] {
         "Bounds the reach of each exception, not how many exceptions there are or whether together they cover more than intended.",
       check: (object: KubeObject, context: RuleContext) => {
         // A malformed exception is exception-invalid's business; it applies to nothing anyway.
-        const { exception } = parseException(object, knownNames());
+        const { exception } = parseException(object, knownNames(context));
         if (exception === undefined) return [];
         const policy = context.settings.exceptions ?? DEFAULT_EXCEPTION_POLICY;
-        return exceptionOverreach(exception, ruleIds(), policy, nowOf(context.settings));
+        return exceptionOverreach(exception, ruleIds(context), policy, context.settings.now);
       },
     },
   ];

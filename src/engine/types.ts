@@ -4,6 +4,8 @@
  * outcomes into text, SARIF, AdmissionReview responses or PolicyReports.
  */
 
+import type { ObjectMeta, PodView } from "./workloads.ts";
+
 /** What happens when a rule fails. `off` disables the rule. */
 export type Action = "deny" | "warn" | "audit" | "off";
 export const ACTIONS: readonly Action[] = ["deny", "warn", "audit", "off"];
@@ -38,8 +40,11 @@ export interface EngineSettings {
   readonly registries: readonly string[];
   /** Regions (topology.kubernetes.io/region values) data may live in. Empty: residency not enforced. */
   readonly allowedRegions: readonly string[];
-  /** The clock, injected so that rules about time (exception expiry) are pure and testable. Default: now. */
-  readonly now?: Date;
+  /**
+   * The instant the evaluation judges at (exception expiry and lifetime). The caller reads the
+   * clock once and passes it: `vakt check` at its start, the webhook per review, tests a fixed time.
+   */
+  readonly now: Date;
   /** How far a PolicyException may reach (`spec.exceptions`). Default: DEFAULT_EXCEPTION_POLICY (exceptions.ts). */
   readonly exceptions?: ExceptionPolicy;
 }
@@ -71,9 +76,33 @@ export interface Inventory {
   readonly complete: boolean;
 }
 
+/**
+ * What rules read of the object being checked, built by the evaluator once per object and shared
+ * by every rule (the engine never edits what it judges).
+ */
+export interface ObjectView {
+  /** metadata.name / namespace / labels / annotations (read on first use). */
+  readonly meta: ObjectMeta;
+  /** The pod template and its containers; undefined for kinds without one. */
+  readonly pod: PodView | undefined;
+}
+
+/**
+ * Values derived from what outlives one object (an index over the inventory's NetworkPolicies,
+ * the normalised registry allow-list), built on first use and kept for an evaluation run. Keys
+ * are compared by identity: a list replaced is derived afresh. RuleSet holds one (evaluate.ts).
+ */
+export interface Memo {
+  /** `derive(...keys)`, computed once per `derive` (a module-level function) and keys. */
+  of<K extends readonly [object, ...object[]], V>(derive: (...keys: K) => V, ...keys: K): V;
+}
+
 export interface RuleContext {
   readonly settings: EngineSettings;
   readonly inventory: Inventory;
+  /** The view of the object being checked. */
+  readonly view: ObjectView;
+  readonly memo: Memo;
 }
 
 /**
@@ -86,7 +115,7 @@ export interface Rule {
   readonly title: string;
   readonly severity: Severity;
   readonly defaultAction: Action;
-  /** Kinds the rule applies to. Rules on workload kinds read the pod template themselves (workloads.ts helpers). */
+  /** Kinds the rule applies to. Rules on workload kinds read the pod template in `context.view.pod`. */
   readonly kinds: readonly string[];
   /** Named sets the rule belongs to, selectable with --select: "pss-baseline", "pss-restricted", "platform". */
   readonly sets: readonly string[];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "./types.ts";
-import { metaOf, relationalView } from "./workloads.ts";
+import { metaOf, objectView, relationalView } from "./workloads.ts";
 
 const object = (metadata: unknown): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata });
 
@@ -23,21 +23,42 @@ describe("metaOf", () => {
       annotations: {},
     });
   });
+});
 
-  it("answers again from its last object only while the metadata, labels and annotations are the same", () => {
-    const metadata: Record<string, unknown> = { name: "a", labels: { app: "web" }, annotations: { k: "v" } };
-    const first = metaOf(object(metadata));
-    assert.equal(metaOf(object(metadata)), first, "same metadata object: the same answer");
+describe("objectView", () => {
+  it("reads the metadata once, on first use, and the pod template and containers with their paths", () => {
+    const deployment: KubeObject = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", labels: { app: "web" } },
+      spec: {
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: { initContainers: [{ name: "init" }], containers: [{ name: "app" }, "junk", {}] },
+        },
+      },
+    };
+    const view = objectView(deployment);
+    assert.equal(view.meta, view.meta, "one answer per view");
+    assert.deepEqual(view.meta, metaOf(deployment));
+    assert.deepEqual(view.pod?.specPath, ["spec", "template", "spec"]);
+    assert.deepEqual(
+      view.pod.containers.map(({ kind, name, path }) => [kind, name, path.join(".")]),
+      [
+        ["initContainers", "init", "spec.template.spec.initContainers.0"],
+        ["containers", "app", "spec.template.spec.containers.0"],
+        ["containers", "#2", "spec.template.spec.containers.2"],
+      ],
+    );
+    assert.equal(objectView(object({ name: "c" })).pod, undefined, "no pod template: no pod view");
+  });
+
+  it("is a view of the object as it is when built: each object gets its own", () => {
+    const metadata: Record<string, unknown> = { name: "a", labels: { app: "web" } };
+    const first = objectView(object(metadata));
+    assert.deepEqual(first.meta.labels, { app: "web" });
     metadata["labels"] = { app: "api" };
-    assert.deepEqual(metaOf(object(metadata)).labels, { app: "api" }, "replaced labels are read again");
-    metadata["annotations"] = { k: "w" };
-    assert.deepEqual(metaOf(object(metadata)).annotations, { k: "w" }, "replaced annotations are read again");
-    metadata["name"] = "b";
-    assert.equal(metaOf(object(metadata)).name, "b", "a changed name is read again");
-    metadata["namespace"] = "shop";
-    assert.equal(metaOf(object(metadata)).namespace, "shop", "a changed namespace is read again");
-    const other = { ...metadata };
-    assert.notEqual(metaOf(object(other)), metaOf(object(metadata)), "another metadata object: read afresh");
+    assert.deepEqual(objectView(object(metadata)).meta.labels, { app: "api" }, "a new object is read afresh");
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FieldPath, KubeObject } from "./types.ts";
+import type { FieldPath, KubeObject, ObjectView } from "./types.ts";
 
 /** Kinds whose objects carry a pod template (or are a Pod), and where it sits. */
 const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -103,45 +103,16 @@ export interface ObjectMeta {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/*
- * The engine runs every rule on one object before the next, and several rules (and the check
- * around them) read its metadata: the answer for the last metadata object is kept, and reused
- * while that object, its labels and its annotations are the same objects (edited in place, they
- * are read again only when replaced, as the engine never edits what it judges).
- */
-let lastMetadata: unknown;
-let lastLabels: unknown;
-let lastAnnotations: unknown;
-let lastMeta: ObjectMeta | undefined;
-
 /** metadata.name / namespace / labels / annotations of any object, tolerant of bad shapes. */
 export function metaOf(object: KubeObject): ObjectMeta {
   const raw = object.metadata;
   const metadata = isDict(raw) ? raw : {};
-  const labels = metadata["labels"];
-  const annotations = metadata["annotations"];
-  if (
-    lastMeta !== undefined &&
-    raw === lastMetadata &&
-    labels === lastLabels &&
-    annotations === lastAnnotations &&
-    lastMeta.name === metadata["name"] &&
-    lastMeta.namespace === metadata["namespace"]
-  )
-    return lastMeta;
-  const meta: ObjectMeta = {
+  return {
     name: typeof metadata["name"] === "string" ? metadata["name"] : undefined,
     namespace: typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined,
-    labels: stringMap(labels),
-    annotations: stringMap(annotations),
+    labels: stringMap(metadata["labels"]),
+    annotations: stringMap(metadata["annotations"]),
   };
-  if (isDict(raw)) {
-    lastMetadata = raw;
-    lastLabels = labels;
-    lastAnnotations = annotations;
-    lastMeta = meta;
-  }
-  return meta;
 }
 
 function stringMap(value: unknown): Readonly<Record<string, string>> {
@@ -149,6 +120,53 @@ function stringMap(value: unknown): Readonly<Record<string, string>> {
   const result: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) if (typeof item === "string") result[key] = item;
   return result;
+}
+
+/**
+ * What every rule on a workload looks at: the pod template and its containers (init, regular,
+ * ephemeral: the order upstream's Pod Security checks visit them), with their paths inside the
+ * object.
+ */
+export interface PodView {
+  readonly template: PodTemplate;
+  /** Path to the pod spec inside the object. */
+  readonly specPath: FieldPath;
+  readonly spec: Dict;
+  readonly containers: readonly ContainerRef[];
+}
+
+/** The pod view of a pod template. */
+export function podViewOf(template: PodTemplate): PodView {
+  return {
+    template,
+    specPath: [...template.path, "spec"],
+    spec: template.spec,
+    containers: containersOf(template),
+  };
+}
+
+/** ObjectView with the metadata read on first use: few rules read it, the pod view most do. */
+class View implements ObjectView {
+  readonly #object: KubeObject;
+  #meta: ObjectMeta | undefined;
+  readonly pod: PodView | undefined;
+
+  constructor(object: KubeObject, template: PodTemplate | undefined) {
+    this.#object = object;
+    this.pod = template === undefined ? undefined : podViewOf(template);
+  }
+
+  get meta(): ObjectMeta {
+    return (this.#meta ??= metaOf(this.#object));
+  }
+}
+
+/** The view of `object` that rules share (`template`: its podTemplateOf, when already read). */
+export function objectView(
+  object: KubeObject,
+  template: PodTemplate | undefined = podTemplateOf(object),
+): ObjectView {
+  return new View(object, template);
 }
 
 /** Pod spec fields that rules relating a workload to other objects read (Rule.inventoryKinds). */

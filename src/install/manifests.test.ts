@@ -33,7 +33,12 @@ describe("vakt install", () => {
       const objects = manifests(tls);
       const ruleSet = new RuleSet(ALL_RULES);
       const context = {
-        settings: { pssVersion: "latest", registries: ["ghcr.io/vakt-dev"], allowedRegions: [] },
+        settings: {
+          pssVersion: "latest",
+          registries: ["ghcr.io/vakt-dev"],
+          allowedRegions: [],
+          now: new Date("2026-01-01T00:00:00Z"),
+        },
         inventory: listInventory(objects, true),
       };
       const findings = objects.flatMap((object) =>

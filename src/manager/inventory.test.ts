@@ -6,6 +6,7 @@ import type { TestContext } from "node:test";
 import { pino } from "pino";
 import { KubeError, resourcePath } from "../kube/client.ts";
 import type { Json, KubeClient } from "../kube/client.ts";
+import { ruleContext } from "../engine/evaluate.ts";
 import { networkPolicyCoverage } from "../engine/rules/network.ts";
 import type { Inventory } from "../engine/types.ts";
 import { INVENTORY_RESOURCES, LiveInventory, trimForInventory } from "./inventory.ts";
@@ -113,7 +114,12 @@ const deployment = (namespace: string): Json => ({
   metadata: { name: "web", namespace },
   spec: { template: { metadata: { labels: { app: "web" } }, spec: { containers: [] } } },
 });
-const settings = { pssVersion: "latest", registries: [], allowedRegions: [] };
+const settings = {
+  pssVersion: "latest",
+  registries: [],
+  allowedRegions: [],
+  now: new Date("2026-01-01T00:00:00Z"),
+};
 
 describe("live inventory", () => {
   it("keeps what rules read and drops status, managedFields, the last-applied copy and bookkeeping", () => {
@@ -166,10 +172,11 @@ describe("live inventory", () => {
     assert.equal(inventory.size, 3);
     assert.equal(live.byKind("NetworkPolicy", "team-a").length, 1);
     assert.equal(live.byKind("PodDisruptionBudget", "team-a")[0]?.apiVersion, "policy/v1");
-    const context = { settings, inventory: live };
-    assert.deepEqual(networkPolicyCoverage.check(deployment("team-a"), context), []);
+    const check = (object: Json) =>
+      networkPolicyCoverage.check(object, ruleContext(object, { settings, inventory: live }));
+    assert.deepEqual(check(deployment("team-a")), []);
     assert.match(
-      networkPolicyCoverage.check(deployment("team-b"), context)[0]?.message ?? "",
+      check(deployment("team-b"))[0]?.message ?? "",
       /^no NetworkPolicy in namespace "team-b" selects the pods of Deployment "web"$/,
     );
   });

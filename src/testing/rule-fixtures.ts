@@ -2,7 +2,7 @@
  * Test helpers for rule tests: build objects and contexts, run the platform rules the way the
  * engine does (evaluateObject over a RuleSet), and pick out one rule's findings.
  */
-import { evaluateObject, RuleSet } from "../engine/evaluate.ts";
+import { evaluateObject, ruleContext, RuleSet } from "../engine/evaluate.ts";
 import type { EngineSettings, FieldPath, KubeObject, RuleContext } from "../engine/types.ts";
 import { PLATFORM_RULES } from "../engine/rules/platform.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
@@ -13,18 +13,22 @@ export interface ContextOptions {
   /** Other objects of the input set (the checked object is added automatically). */
   readonly objects?: readonly KubeObject[];
   readonly complete?: boolean;
+  /** The clock (default FIXTURE_NOW). */
+  readonly now?: Date;
 }
+
+/** The instant rule tests judge at unless they say otherwise. */
+export const FIXTURE_NOW = new Date("2026-06-15T12:00:00Z");
 
 export function contextOf(object: KubeObject, options: ContextOptions = {}): RuleContext {
   const settings: EngineSettings = {
     pssVersion: "latest",
     registries: options.registries ?? [],
     allowedRegions: options.allowedRegions ?? [],
+    now: options.now ?? FIXTURE_NOW,
   };
-  return {
-    settings,
-    inventory: listInventory([object, ...(options.objects ?? [])], options.complete ?? false),
-  };
+  const inventory = listInventory([object, ...(options.objects ?? [])], options.complete ?? false);
+  return ruleContext(object, { settings, inventory });
 }
 
 const RULE_SET = new RuleSet(PLATFORM_RULES);

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { before, test } from "node:test";
+import { test } from "node:test";
 import { parse } from "yaml";
 import { podSecurityFixturesDir } from "../../devcluster/go-modules.ts";
 import { evaluateObject, RuleSet } from "../evaluate.ts";
@@ -17,15 +17,8 @@ import type { EngineSettings, Inventory, KubeObject } from "../types.ts";
 import { PSS_RULES } from "./index.ts";
 import type { PssRule } from "./index.ts";
 
-let fixtureRoot = "";
-let all: readonly Fixture[] = [];
-
-before(async () => {
-  fixtureRoot = await podSecurityFixturesDir();
-  all = [...fixtures()];
-});
-
 const emptyInventory: Inventory = { byKind: () => [], complete: false };
+const NOW = new Date("2026-06-15T12:00:00Z");
 
 const LEVELS = [
   { level: "baseline", set: "pss-baseline" },
@@ -83,7 +76,7 @@ interface Fixture {
   readonly object: KubeObject;
 }
 
-function* fixtures(): Generator<Fixture> {
+function* fixtures(fixtureRoot: string): Generator<Fixture> {
   for (const { level, set } of LEVELS) {
     const levelDir = path.join(fixtureRoot, level);
     assert.ok(existsSync(levelDir), `missing fixture level folder ${levelDir}`);
@@ -101,9 +94,12 @@ function* fixtures(): Generator<Fixture> {
   }
 }
 
+const fixtureRoot = await podSecurityFixturesDir();
+const all: readonly Fixture[] = [...fixtures(fixtureRoot)];
+
 /** Disagreements of the rules with one fixture judged at `pssVersion`, as lines for the report. */
 function judge(fixture: Fixture, pssVersion: string): string[] {
-  const settings = { pssVersion, registries: [], allowedRegions: [] };
+  const settings = { pssVersion, registries: [], allowedRegions: [], now: NOW };
   const rules = pssRules.filter((rule) => rule.sets.includes(fixture.set));
   const findings = evaluateObject(fixture.object, new RuleSet(rules), {
     settings,

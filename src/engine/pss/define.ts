@@ -1,6 +1,6 @@
 import type { EngineSettings, KubeObject, Rule, RuleContext, Severity, Violation } from "../types.ts";
 import { WORKLOAD_KINDS } from "../workloads.ts";
-import { NO_VIOLATIONS, podViewOf } from "./pod.ts";
+import { NO_VIOLATIONS } from "./pod.ts";
 import type { PodView } from "./pod.ts";
 import { pssMinor } from "./version.ts";
 
@@ -66,10 +66,10 @@ export function pssRule(check: PssCheck): PssRule {
     controls: Object.freeze([...check.controls]),
     evidenceBoundary: check.evidenceBoundary,
     reference: PSS_REFERENCE,
-    check(object: KubeObject, context: RuleContext): readonly Violation[] {
+    check(_object: KubeObject, context: RuleContext): readonly Violation[] {
       const minor = pssMinor(context.settings.pssVersion);
       if (minor < since) return NO_VIOLATIONS;
-      const view = podViewOf(object);
+      const view = context.view.pod;
       if (view === undefined) return NO_VIOLATIONS;
       return evaluate(view, minor);
     },

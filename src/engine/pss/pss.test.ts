@@ -7,12 +7,13 @@ import { PSS_LATEST_MINOR, PSS_RULES, pssMinor } from "./index.ts";
 import type { PssRule } from "./index.ts";
 
 const inventory: Inventory = { byKind: () => [], complete: false };
+const NOW = new Date("2026-06-15T12:00:00Z");
 const baseline = new RuleSet(PSS_RULES.filter((rule) => rule.sets.includes("pss-baseline")));
 const restricted = new RuleSet(PSS_RULES.filter((rule) => rule.sets.includes("pss-restricted")));
 
 function run(object: KubeObject, ruleSet: RuleSet, pssVersion = "latest"): Finding[] {
   return evaluateObject(object, ruleSet, {
-    settings: { pssVersion, registries: [], allowedRegions: [] },
+    settings: { pssVersion, registries: [], allowedRegions: [], now: NOW },
     inventory,
   });
 }
@@ -44,7 +45,7 @@ function restrictedPod(
   };
 }
 
-const CONTROL_IDS = new Set([
+const CONTROL_IDS: ReadonlySet<string> = new Set([
   "iso27001:A.8.9",
   "iso27001:A.8.2",
   "iso27001:A.8.22",

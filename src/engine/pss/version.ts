@@ -9,19 +9,14 @@ export const PSS_LATEST_MINOR = 37;
 
 const VERSION_PATTERN = /^v1\.(0|[1-9][0-9]*)$/;
 
-let cachedInput: string | undefined;
-let cachedMinor = PSS_LATEST_MINOR;
-
 /**
  * The minor version a setting selects: "v1.25" -> 25, "latest" -> 37, "v1.40" -> 37 (clamped
  * like upstream). Anything unparseable is treated as "latest", the strictest reading, so a typo
  * never switches checks off.
  */
 export function pssMinor(version: string): number {
-  if (version === cachedInput) return cachedMinor;
+  // Every PSS rule asks, for every workload: the usual setting answers without the pattern.
+  if (version === "latest") return PSS_LATEST_MINOR;
   const match = VERSION_PATTERN.exec(version);
-  const minor = match?.[1] === undefined ? PSS_LATEST_MINOR : Math.min(Number(match[1]), PSS_LATEST_MINOR);
-  cachedInput = version;
-  cachedMinor = minor;
-  return minor;
+  return match?.[1] === undefined ? PSS_LATEST_MINOR : Math.min(Number(match[1]), PSS_LATEST_MINOR);
 }

@@ -1,6 +1,5 @@
-import type { FieldPath, Inventory, KubeObject, Rule, Violation } from "../types.ts";
+import type { FieldPath, KubeObject, Rule, RuleContext, Violation } from "../types.ts";
 import { dictAt, get, stringAt, type PodTemplate } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { integerOf, isOwnedBy, nameOf, quoteList } from "./util/objects.ts";
 import { objectsSelecting, objectsWithKey } from "./util/index.ts";
@@ -45,9 +44,9 @@ export const probes: Rule = {
     "created by Jobs or with restartPolicy Never/OnFailure, init containers and ephemeral containers are " +
     "not checked.",
   reference: "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/",
-  check(object) {
+  check(object, context) {
     if (isRunToCompletionPod(object)) return [];
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
     const violations: Violation[] = [];
     for (const { kind, name, container, path } of view.containers) {
@@ -74,10 +73,11 @@ function scaleTargetKey(hpa: KubeObject): string | undefined {
 }
 
 /** HorizontalPodAutoscalers in the inventory whose scaleTargetRef is this workload. */
-function autoscalersOf(object: KubeObject, inventory: Inventory): readonly KubeObject[] {
-  const autoscalers = inventory.byKind("HorizontalPodAutoscaler", effectiveNamespace(object));
+function autoscalersOf(object: KubeObject, context: RuleContext): readonly KubeObject[] {
+  const autoscalers = context.inventory.byKind("HorizontalPodAutoscaler", effectiveNamespace(object));
   if (autoscalers.length === 0) return autoscalers;
-  return objectsWithKey(autoscalers, scaleTargetKey, `${String(object.kind)}/${nameOf(object)}`);
+  const key = `${String(object.kind)}/${nameOf(object)}`;
+  return objectsWithKey(context.memo, autoscalers, scaleTargetKey, key);
 }
 
 /** The smallest minReplicas among the autoscalers (minReplicas defaults to 1), or undefined. */
@@ -113,7 +113,7 @@ export const replicas: Rule = {
   reference: "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/",
   inventoryKinds: ["HorizontalPodAutoscaler"],
   check(object, context) {
-    const autoscaled = autoscaledMinimum(autoscalersOf(object, context.inventory));
+    const autoscaled = autoscaledMinimum(autoscalersOf(object, context));
     if (autoscaled !== undefined) {
       if (autoscaled.count >= 2) return [];
       return [
@@ -191,14 +191,14 @@ function budgetSelector(pdb: KubeObject): LabelSelector {
 }
 
 /** PodDisruptionBudgets in the workload's namespace whose selector selects its pod template. */
-function budgetsSelecting(object: KubeObject, template: PodTemplate, inventory: Inventory): KubeObject[] {
-  const budgets = inventory.byKind("PodDisruptionBudget", effectiveNamespace(object));
-  return objectsSelecting(budgets, budgetSelector, template.metadata["labels"]);
+function budgetsSelecting(object: KubeObject, template: PodTemplate, context: RuleContext): KubeObject[] {
+  const budgets = context.inventory.byKind("PodDisruptionBudget", effectiveNamespace(object));
+  return objectsSelecting(context.memo, budgets, budgetSelector, template.metadata["labels"]);
 }
 
 /** Replicas the budget is computed against: the autoscaler minimum when autoscaled, else spec.replicas. */
-function expectedReplicas(object: KubeObject, inventory: Inventory): number {
-  const autoscaled = autoscaledMinimum(autoscalersOf(object, inventory));
+function expectedReplicas(object: KubeObject, context: RuleContext): number {
+  const autoscaled = autoscaledMinimum(autoscalersOf(object, context));
   if (autoscaled !== undefined) return autoscaled.count;
   return integerOf(get(object, ["spec", "replicas"])) ?? 1;
 }
@@ -226,11 +226,11 @@ export const podDisruptionBudget: Rule = {
   reference: "https://kubernetes.io/docs/concepts/workloads/pods/disruptions/",
   inventoryKinds: ["PodDisruptionBudget", "HorizontalPodAutoscaler"],
   check(object, context) {
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
     const template = view.template;
     const path: FieldPath = [...template.path, "metadata", "labels"];
-    const budgets = budgetsSelecting(object, template, context.inventory);
+    const budgets = budgetsSelecting(object, template, context);
     const first = budgets[0];
     if (first === undefined) {
       const where = context.inventory.complete
@@ -251,7 +251,7 @@ export const podDisruptionBudget: Rule = {
         },
       ];
     }
-    const expected = expectedReplicas(object, context.inventory);
+    const expected = expectedReplicas(object, context);
     if (expected === 0) return [];
     const allowance = disruptionsAllowed(first, expected);
     if ("invalid" in allowance) {

@@ -1,6 +1,5 @@
 import type { FieldPath, KubeObject, Rule, Violation } from "../types.ts";
 import { arrayAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { stringEntry } from "./util/objects.ts";
 
 export const BACKUP_LABEL = "vakt.dev/backup";
@@ -46,7 +45,7 @@ export const backupOptOut: Rule = {
   evidenceBoundary:
     "A pass shows that every opt-out carries a non-empty reason, not that the reason is valid, nor that " +
     "objects without the label are actually backed up, restorable, or backed up outside the region.",
-  check(object) {
+  check(object, context) {
     const violations: Violation[] = [];
     const objectJustified = justified(metadataOf(object));
     const report = (label: string, what: string, path: FieldPath): void => {
@@ -59,7 +58,7 @@ export const backupOptOut: Rule = {
     if (own !== undefined && !objectJustified) {
       report(own, String(object.kind), ["metadata", "annotations", BACKUP_JUSTIFICATION]);
     }
-    const template = podViewOf(object)?.template;
+    const template = context.view.pod?.template;
     if (template !== undefined && template.path.length > 0) {
       const label = optOutLabel(template.metadata);
       if (label !== undefined && !objectJustified && !justified(template.metadata)) {

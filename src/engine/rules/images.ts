@@ -1,20 +1,12 @@
 import type { Rule, Violation } from "../types.ts";
 import { WORKLOAD_KINDS } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { isUnderRegistry, normaliseRegistryEntry, parseImageReference } from "./util/image.ts";
 
 const SETS = ["platform", "platform-images"] as const;
 
-/** Normalised allow-lists, computed once per settings array. */
-const normalisedRegistries = new WeakMap<readonly string[], readonly string[]>();
-
+/** The allow-list normalised (derived once per settings array: context.memo). */
 function allowedRegistries(registries: readonly string[]): readonly string[] {
-  let normalised = normalisedRegistries.get(registries);
-  if (normalised === undefined) {
-    normalised = registries.map(normaliseRegistryEntry).filter((entry) => entry !== "");
-    normalisedRegistries.set(registries, normalised);
-  }
-  return normalised;
+  return registries.map(normaliseRegistryEntry).filter((entry) => entry !== "");
 }
 
 export const trustedRegistry: Rule = {
@@ -37,12 +29,12 @@ export const trustedRegistry: Rule = {
     "the image is free of vulnerabilities, signed, or built from reviewed source, nor that the registry " +
     "itself is well run; with an empty registry list nothing is checked at all.",
   reference: "https://kubernetes.io/docs/concepts/containers/images/#image-names",
-  check(object, context) {
+  check(_object, context) {
     const registries = context.settings.registries;
     if (registries.length === 0) return [];
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
-    const allowed = allowedRegistries(registries);
+    const allowed = context.memo.of(allowedRegistries, registries);
     const violations: Violation[] = [];
     for (const { name, container, path } of view.containers) {
       const image = container["image"];
@@ -83,8 +75,8 @@ export const imageTag: Rule = {
     "A pass shows the reference names a tag or digest. A tag other than `latest` can still be moved in the " +
     "registry; only a digest pins the content. It says nothing about what the image contains.",
   reference: "https://kubernetes.io/docs/concepts/containers/images/#image-names",
-  check(object) {
-    const view = podViewOf(object);
+  check(_object, context) {
+    const view = context.view.pod;
     if (view === undefined) return [];
     const violations: Violation[] = [];
     for (const { name, container, path } of view.containers) {

@@ -1,6 +1,5 @@
 import type { KubeObject, Rule, Violation } from "../types.ts";
 import { arrayAt, get, isDict, WORKLOAD_KINDS } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { nameOf } from "./util/objects.ts";
 import { objectsSelecting } from "./util/index.ts";
@@ -37,13 +36,13 @@ export const networkPolicyCoverage: Rule = {
   reference: "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
   inventoryKinds: ["NetworkPolicy"],
   check(object, context) {
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
     const template = view.template;
     const labels = template.metadata["labels"];
     const namespace = effectiveNamespace(object);
     const policies = context.inventory.byKind("NetworkPolicy", namespace);
-    if (objectsSelecting(policies, policySelector, labels).length > 0) return [];
+    if (objectsSelecting(context.memo, policies, policySelector, labels).length > 0) return [];
     const where = context.inventory.complete ? `in namespace "${namespace}"` : "in the checked files";
     return [
       {

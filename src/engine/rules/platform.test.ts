@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ruleContext } from "../evaluate.ts";
 import { ACTIONS, SEVERITIES } from "../types.ts";
 import { WORKLOAD_KINDS } from "../workloads.ts";
 import { PLATFORM_RULES } from "./platform.ts";
 
 /** The control ids the catalog defines for platform rules to cite. */
-const KNOWN_CONTROLS = new Set(
+const KNOWN_CONTROLS: ReadonlySet<string> = new Set(
   [
     ...[
       "A.8.9",
@@ -106,8 +107,13 @@ describe("PLATFORM_RULES", () => {
   });
 
   it("survives malformed objects of every kind it applies to", () => {
-    const context = {
-      settings: { pssVersion: "latest", registries: ["x.io"], allowedRegions: ["eu-north-1"] },
+    const options = {
+      settings: {
+        pssVersion: "latest",
+        registries: ["x.io"],
+        allowedRegions: ["eu-north-1"],
+        now: new Date("2026-06-15T12:00:00Z"),
+      },
       inventory: { complete: false, byKind: () => [] },
     };
     const shapes: unknown[] = [undefined, null, 1, "x", [], {}, { spec: [] }, { spec: { template: 1 } }];
@@ -115,7 +121,10 @@ describe("PLATFORM_RULES", () => {
       for (const kind of new Set([...rule.kinds, ...WORKLOAD_KINDS])) {
         for (const shape of shapes) {
           const object = { kind, metadata: shape, spec: shape, template: shape, allowedTopologies: shape };
-          assert.doesNotThrow(() => rule.check(object, context), `${rule.id} on ${kind}`);
+          assert.doesNotThrow(
+            () => rule.check(object, ruleContext(object, options)),
+            `${rule.id} on ${kind}`,
+          );
         }
       }
     }

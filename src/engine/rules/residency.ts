@@ -1,6 +1,5 @@
 import type { FieldPath, Rule, Violation } from "../types.ts";
 import { arrayAt, dictAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { metadataOf } from "./util/objects.ts";
 
 /** Node/topology label keys that name a region. */
@@ -9,12 +8,9 @@ export const REGION_KEYS: ReadonlySet<string> = new Set([
   "failure-domain.beta.kubernetes.io/region",
 ]);
 
-/** Allowed-region lists as sets, computed once per settings array. */
-const regionSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+/** The allowed regions as a set (derived once per settings array: context.memo). */
 function allowedSet(regions: readonly string[]): ReadonlySet<string> {
-  let set = regionSets.get(regions);
-  if (set === undefined) regionSets.set(regions, (set = new Set(regions)));
-  return set;
+  return new Set(regions);
 }
 
 interface Judge {
@@ -130,7 +126,11 @@ export const dataResidency: Rule = {
   check(object, context) {
     const regions = context.settings.allowedRegions;
     if (regions.length === 0) return [];
-    const judge: Judge = { allowed: allowedSet(regions), list: regions.join(", "), violations: [] };
+    const judge: Judge = {
+      allowed: context.memo.of(allowedSet, regions),
+      list: regions.join(", "),
+      violations: [],
+    };
     if (object.kind === "StorageClass") {
       checkStorageClass(judge, object);
       return judge.violations;
@@ -151,7 +151,7 @@ export const dataResidency: Rule = {
       );
       return judge.violations;
     }
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
     const template = view.template;
     const specPath: FieldPath = [...template.path, "spec"];

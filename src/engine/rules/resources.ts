@@ -1,6 +1,5 @@
 import type { Rule, Violation } from "../types.ts";
 import { dictAt, WORKLOAD_KINDS, type Dict } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 
 /** A quantity is set when it is a non-empty string or a number. */
 function isSet(resources: Dict | undefined, section: "requests" | "limits", resource: string): boolean {
@@ -34,8 +33,8 @@ export const resourceRequests: Rule = {
     "namespace are not taken into account, and ephemeral containers (which cannot declare resources) are " +
     "not checked.",
   reference: "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
-  check(object) {
-    const view = podViewOf(object);
+  check(_object, context) {
+    const view = context.view.pod;
     if (view === undefined) return [];
     const violations: Violation[] = [];
     for (const { kind, name, container, path } of view.containers) {

@@ -1,6 +1,5 @@
 import type { FieldPath, KubeObject, Rule, RuleContext, Violation } from "../types.ts";
 import { arrayAt, isDict, WORKLOAD_KINDS } from "../workloads.ts";
-import { podViewOf } from "../pss/pod.ts";
 import { effectiveNamespace } from "./util/inventory.ts";
 import { objectsWithKey } from "./util/index.ts";
 import { annotationOf, nameOf, stringEntry } from "./util/objects.ts";
@@ -22,7 +21,7 @@ function serviceAccountOf(object: KubeObject, spec: Readonly<Record<string, unkn
   const named = spec["serviceAccountName"] ?? spec["serviceAccount"];
   const name = typeof named === "string" && named !== "" ? named : "default";
   const accounts = context.inventory.byKind("ServiceAccount", effectiveNamespace(object));
-  return objectsWithKey(accounts, nameOf, name)[0];
+  return objectsWithKey(context.memo, accounts, nameOf, name)[0];
 }
 
 export const serviceAccountToken: Rule = {
@@ -64,7 +63,7 @@ export const serviceAccountToken: Rule = {
         },
       ];
     }
-    const view = podViewOf(object);
+    const view = context.view.pod;
     if (view === undefined) return [];
     const template = view.template;
     const setting = template.spec["automountServiceAccountToken"];
@@ -143,8 +142,8 @@ export const secretLiterals: Rule = {
     "env values, command and args. A pass does not prove that no secret is present (in other fields, " +
     "ConfigMaps, or encoded), nor that Secrets themselves are encrypted at rest or access-controlled.",
   reference: "https://kubernetes.io/docs/concepts/configuration/secret/",
-  check(object) {
-    const view = podViewOf(object);
+  check(_object, context) {
+    const view = context.view.pod;
     if (view === undefined) return [];
     const violations: Violation[] = [];
     for (const { name, container, path } of view.containers) {

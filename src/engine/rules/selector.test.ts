@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { WeakMemo } from "../memo.ts";
 import type { KubeObject } from "../types.ts";
 import { objectsSelecting, objectsWithKey } from "./util/index.ts";
 import { listInventory } from "./util/inventory.ts";
@@ -68,6 +69,8 @@ const selectorOf = (object: KubeObject) =>
   parseLabelSelector((object["spec"] as { podSelector?: unknown }).podSelector, "everything");
 
 describe("selector index", () => {
+  const memo = new WeakMemo();
+
   it("finds every selecting object in original order, however it is indexed", () => {
     const objects = [
       policy("by-tier", { matchLabels: { tier: "frontend" } }),
@@ -78,9 +81,9 @@ describe("selector index", () => {
       policy("by-app", { matchLabels: { app: "web" } }),
       policy("invalid", { matchLabels: { app: ["web"] } }),
     ];
-    const found = objectsSelecting(objects, selectorOf, labels).map(nameOf);
+    const found = objectsSelecting(memo, objects, selectorOf, labels).map(nameOf);
     assert.deepEqual(found, ["by-tier", "expression", "all", "by-app"]);
-    assert.deepEqual(objectsSelecting(objects, selectorOf, {}).map(nameOf), ["all"]);
+    assert.deepEqual(objectsSelecting(memo, objects, selectorOf, {}).map(nameOf), ["all"]);
   });
 
   it("looks objects up by key", () => {
@@ -93,8 +96,8 @@ describe("selector index", () => {
       true,
     );
     const inX = inventory.byKind("ServiceAccount", "x");
-    assert.equal(objectsWithKey(inX, nameOf, "b").length, 1);
-    assert.equal(objectsWithKey(inX, nameOf, "c").length, 0);
+    assert.equal(objectsWithKey(memo, inX, nameOf, "b").length, 1);
+    assert.equal(objectsWithKey(memo, inX, nameOf, "c").length, 0);
     assert.equal(inventory.byKind("ServiceAccount").length, 3);
     assert.equal(inventory.byKind("ServiceAccount", "default").length, 1);
     assert.equal(inventory.complete, true);

@@ -1,44 +1,41 @@
-import type { KubeObject } from "../../types.ts";
+import type { KubeObject, Memo } from "../../types.ts";
 import { selectorMatches, type LabelSelector } from "./selector.ts";
 
 /*
- * Lookup structures over inventory lists, built once per list and cached by the list's identity
- * (Inventory.byKind returns the same array for the same query in listInventory, so a whole
- * evaluation run builds each index once). Without stable arrays the caches simply miss and
- * results stay correct. Rules relating N workloads to M policies in one namespace stay near
- * linear instead of N × M selector evaluations.
+ * Lookup structures over inventory lists, built once per list and kept in the run's Memo by the
+ * list's identity (Inventory.byKind returns the same array for the same query in listInventory,
+ * so a whole evaluation run builds each index once). Without stable arrays the memo simply
+ * misses and results stay correct. Rules relating N workloads to M policies in one namespace stay
+ * near linear instead of N × M selector evaluations.
  */
 
 const NO_OBJECTS: readonly KubeObject[] = Object.freeze([]);
 
 type KeyOf = (object: KubeObject) => string | undefined;
 
-const keyedCaches = new WeakMap<
-  KeyOf,
-  WeakMap<readonly KubeObject[], ReadonlyMap<string, readonly KubeObject[]>>
->();
+function keyedIndex(
+  objects: readonly KubeObject[],
+  keyOf: KeyOf,
+): ReadonlyMap<string, readonly KubeObject[]> {
+  const index = new Map<string, KubeObject[]>();
+  for (const object of objects) {
+    const objectKey = keyOf(object);
+    if (objectKey === undefined) continue;
+    let list = index.get(objectKey);
+    if (list === undefined) index.set(objectKey, (list = []));
+    list.push(object);
+  }
+  return index;
+}
 
 /** Objects of `objects` whose `keyOf` is `key`, in their original order. `keyOf` must be a module-level function. */
 export function objectsWithKey(
+  memo: Memo,
   objects: readonly KubeObject[],
   keyOf: KeyOf,
   key: string,
 ): readonly KubeObject[] {
-  let cache = keyedCaches.get(keyOf);
-  if (cache === undefined) keyedCaches.set(keyOf, (cache = new WeakMap()));
-  let index = cache.get(objects);
-  if (index === undefined) {
-    const built = new Map<string, KubeObject[]>();
-    for (const object of objects) {
-      const objectKey = keyOf(object);
-      if (objectKey === undefined) continue;
-      let list = built.get(objectKey);
-      if (list === undefined) built.set(objectKey, (list = []));
-      list.push(object);
-    }
-    cache.set(objects, (index = built));
-  }
-  return index.get(key) ?? NO_OBJECTS;
+  return memo.of(keyedIndex, objects, keyOf).get(key) ?? NO_OBJECTS;
 }
 
 interface Entry {
@@ -56,32 +53,24 @@ interface SelectorIndex {
 
 type SelectorOf = (object: KubeObject) => LabelSelector;
 
-const selectorCaches = new WeakMap<SelectorOf, WeakMap<readonly KubeObject[], SelectorIndex>>();
-
 function selectorIndex(objects: readonly KubeObject[], selectorOf: SelectorOf): SelectorIndex {
-  let cache = selectorCaches.get(selectorOf);
-  if (cache === undefined) selectorCaches.set(selectorOf, (cache = new WeakMap()));
-  let index = cache.get(objects);
-  if (index === undefined) {
-    const byLabel = new Map<string, Entry[]>();
-    const rest: Entry[] = [];
-    objects.forEach((object, order) => {
-      const selector = selectorOf(object);
-      if (selector.nothing) return;
-      const entry = { order, object, selector };
-      const first = selector.labels[0];
-      if (first === undefined) {
-        rest.push(entry);
-        return;
-      }
-      const key = `${first[0]}\u0000${first[1]}`;
-      let list = byLabel.get(key);
-      if (list === undefined) byLabel.set(key, (list = []));
-      list.push(entry);
-    });
-    cache.set(objects, (index = { byLabel, rest }));
-  }
-  return index;
+  const byLabel = new Map<string, Entry[]>();
+  const rest: Entry[] = [];
+  objects.forEach((object, order) => {
+    const selector = selectorOf(object);
+    if (selector.nothing) return;
+    const entry = { order, object, selector };
+    const first = selector.labels[0];
+    if (first === undefined) {
+      rest.push(entry);
+      return;
+    }
+    const key = `${first[0]}\u0000${first[1]}`;
+    let list = byLabel.get(key);
+    if (list === undefined) byLabel.set(key, (list = []));
+    list.push(entry);
+  });
+  return { byLabel, rest };
 }
 
 /**
@@ -89,12 +78,13 @@ function selectorIndex(objects: readonly KubeObject[], selectorOf: SelectorOf): 
  * in their original order.
  */
 export function objectsSelecting(
+  memo: Memo,
   objects: readonly KubeObject[],
   selectorOf: SelectorOf,
   labels: unknown,
 ): KubeObject[] {
   if (objects.length === 0) return [];
-  const index = selectorIndex(objects, selectorOf);
+  const index = memo.of(selectorIndex, objects, selectorOf);
   const found: Entry[] = [];
   for (const entry of index.rest) if (selectorMatches(entry.selector, labels)) found.push(entry);
   if (index.byLabel.size > 0 && typeof labels === "object" && labels !== null && !Array.isArray(labels)) {
