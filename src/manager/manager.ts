@@ -22,7 +22,7 @@ import { setting } from "../config/settings.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { errorMessage, makeKubeClient } from "../kube/client.ts";
 import { LeaderElector } from "../kube/leader.ts";
-import { answerProbe, pathOf, send } from "../webhook/http.ts";
+import { answerProbe, pathOf, safeReady, send } from "../webhook/http.ts";
 import type { Part, PartContext } from "./part.ts";
 
 /** The Lease the Tenant controller has always used: replicas of an older vakt contend for it too. */
@@ -116,7 +116,7 @@ export class Manager {
   /** Every part started so far is ready (and the parts without leader election have started). */
   ready(): boolean {
     if (!this.#started || this.#stopping) return false;
-    return this.#running.every(({ part, started }) => !started || safe(() => part.ready()));
+    return this.#running.every(({ part, started }) => !started || safeReady(() => part.ready()));
   }
 
   /**
@@ -289,13 +289,5 @@ export class Manager {
     });
     server.closeAllConnections();
     await closed;
-  }
-}
-
-function safe(check: () => boolean): boolean {
-  try {
-    return check();
-  } catch {
-    return false;
   }
 }

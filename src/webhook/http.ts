@@ -88,7 +88,8 @@ export function answerProbe(req: IncomingMessage, res: ServerResponse, probes: P
   return true;
 }
 
-function safeReady(ready: () => boolean): boolean {
+/** A readiness check; one that throws counts as not ready. */
+export function safeReady(ready: () => boolean): boolean {
   try {
     return ready();
   } catch {
