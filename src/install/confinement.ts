@@ -5,7 +5,7 @@
  * confines them; the write rules of the ClusterRole are derived from the same table, so a kind
  * vakt may write is never missing from the policy.
  */
-import { EVENT_NAMESPACE } from "../controllers/tenant.ts";
+import { EVENT_NAMESPACE } from "../controllers/tenant/status.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
 import { GROUP, TENANT } from "../api/registry.ts";

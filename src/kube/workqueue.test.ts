@@ -67,4 +67,42 @@ describe("WorkQueue", () => {
     queue.add("a");
     assert.equal(await queue.get(), undefined);
   });
+
+  it("reports each add once (a key marked while processing included) and each retry", async () => {
+    const counts = { added: 0, retried: 0 };
+    const queue = new WorkQueue({
+      clock: new FakeClock(),
+      metrics: {
+        added: () => (counts.added += 1),
+        retried: () => (counts.retried += 1),
+      },
+    });
+    queue.add("a");
+    queue.add("a");
+    assert.equal(counts.added, 1, "a key already waiting is not added again");
+    assert.equal(await queue.get(), "a");
+    queue.add("a");
+    queue.add("a");
+    assert.equal(counts.added, 2, "marked once to run again while processing");
+    queue.done("a");
+    assert.equal(counts.added, 2, "queuing the marked key again is the same add");
+    assert.equal(queue.length, 1);
+    queue.addRateLimited("b");
+    assert.equal(counts.retried, 1);
+  });
+
+  it("tells how long the keys in flight have run, together and the longest", async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ clock });
+    queue.add("a");
+    queue.add("b");
+    assert.deepEqual(queue.inFlight(), { totalMs: 0, longestMs: 0 }, "nothing is processed yet");
+    await queue.get();
+    clock.advance(300);
+    await queue.get();
+    clock.advance(100);
+    assert.deepEqual(queue.inFlight(), { totalMs: 500, longestMs: 400 });
+    queue.done("a");
+    assert.deepEqual(queue.inFlight(), { totalMs: 100, longestMs: 100 });
+  });
 });

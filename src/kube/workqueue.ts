@@ -5,7 +5,9 @@
  * - `addRateLimited` delays a key by the larger of its own exponential backoff (base * 2^failures,
  *   capped) and a global token bucket, so one broken object cannot starve the others and a storm
  *   of failures cannot flood the API server; `forget` resets a key's backoff after success.
- * The clock is injected (`now`, `setTimer`) so tests can drive time.
+ * The clock is injected (`now`, `setTimer`) so tests can drive time. What it does is reported
+ * to `metrics` (adds, retries) and read from it (depth, work in flight), as client-go's queue
+ * feeds its workqueue metrics.
  */
 
 export interface Clock {
@@ -35,12 +37,28 @@ export interface WorkQueueOptions {
   readonly qps?: number;
   readonly burst?: number;
   readonly clock?: Clock;
+  readonly metrics?: QueueMetrics;
+}
+
+/** Counts the queue reports as it works (client-go's workqueue_adds_total and retries_total). */
+export interface QueueMetrics {
+  /** A key was queued, or marked to run again after its current run. */
+  added(): void;
+  /** A key was queued again after a failure (`addRateLimited`). */
+  retried(): void;
+}
+
+/** The keys being processed now: how long they have run, together and the longest. */
+export interface WorkInFlight {
+  readonly totalMs: number;
+  readonly longestMs: number;
 }
 
 export class WorkQueue {
   readonly #queue: string[] = [];
   readonly #queued = new Set<string>();
-  readonly #processing = new Set<string>();
+  /** Keys handed to a worker, with when (for `inFlight`). */
+  readonly #processing = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
   readonly #delayed = new Map<string, { at: number; cancel(): void }>();
@@ -50,6 +68,7 @@ export class WorkQueue {
   readonly #qps: number;
   readonly #burst: number;
   readonly #clock: Clock;
+  readonly #metrics: QueueMetrics | undefined;
   #tokens: number;
   #tokensAt: number;
   #shutdown = false;
@@ -60,6 +79,7 @@ export class WorkQueue {
     this.#qps = options.qps ?? 10;
     this.#burst = options.burst ?? 100;
     this.#clock = options.clock ?? realClock;
+    this.#metrics = options.metrics;
     this.#tokens = this.#burst;
     this.#tokensAt = this.#clock.now();
   }
@@ -70,6 +90,11 @@ export class WorkQueue {
 
   /** Queue a key now (deduplicated). */
   add(key: string): void {
+    this.#add(key, true);
+  }
+
+  /** `counted`: false when `done` queues a key again that was counted when it was marked. */
+  #add(key: string, counted: boolean): void {
     if (this.#shutdown) return;
     const delayed = this.#delayed.get(key);
     if (delayed !== undefined) {
@@ -77,13 +102,15 @@ export class WorkQueue {
       this.#delayed.delete(key);
     }
     if (this.#processing.has(key)) {
+      if (!this.#dirty.has(key)) this.#metrics?.added();
       this.#dirty.add(key);
       return;
     }
     if (this.#queued.has(key)) return;
+    if (counted) this.#metrics?.added();
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      this.#processing.add(key);
+      this.#processing.set(key, this.#clock.now());
       waiter(key);
       return;
     }
@@ -122,6 +149,7 @@ export class WorkQueue {
     this.#failures.set(key, failures + 1);
     const perKey = Math.min(this.#base * 2 ** failures, this.#max);
     const delay = Math.max(perKey, this.#bucketDelay());
+    this.#metrics?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -150,7 +178,7 @@ export class WorkQueue {
     const key = this.#queue.shift();
     if (key !== undefined) {
       this.#queued.delete(key);
-      this.#processing.add(key);
+      this.#processing.set(key, this.#clock.now());
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -158,7 +186,19 @@ export class WorkQueue {
 
   done(key: string): void {
     this.#processing.delete(key);
-    if (this.#dirty.delete(key)) this.add(key);
+    if (this.#dirty.delete(key)) this.#add(key, false);
+  }
+
+  /** How long the keys being processed now have run (client-go's unfinished work). */
+  inFlight(): WorkInFlight {
+    const now = this.#clock.now();
+    let totalMs = 0;
+    let longestMs = 0;
+    for (const since of this.#processing.values()) {
+      totalMs += now - since;
+      longestMs = Math.max(longestMs, now - since);
+    }
+    return { totalMs, longestMs };
   }
 
   shutDown(): void {

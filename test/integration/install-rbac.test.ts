@@ -23,7 +23,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { makeDiscovery } from "../../src/kube/discovery.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant.ts";
+import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant/status.ts";
 import { getOk } from "../../src/devcluster/cluster.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { admissionReview, compliantPod } from "../../src/testing/admission-fixtures.ts";

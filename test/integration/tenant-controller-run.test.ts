@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { TENANTS_PATH } from "../../src/controllers/tenant.ts";
+import { TENANTS_PATH } from "../../src/controllers/tenant/status.ts";
 import { renderTenant } from "../../src/tenant/render.ts";
 import { parseTenant } from "../../src/tenant/validate.ts";
 import { installTenantCrds, readObject } from "./tenant-crds.ts";

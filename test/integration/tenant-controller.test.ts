@@ -9,13 +9,13 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { startTenantController } from "../../src/controllers/controller.ts";
-import type { TenantController, TenantControllerOptions } from "../../src/controllers/controller.ts";
+import { startTenantController } from "../../src/controllers/tenant/elected.ts";
+import type { TenantController, ElectedTenantControllerOptions as TenantControllerOptions } from "../../src/controllers/tenant/elected.ts";
 import { makeDiscovery } from "../../src/kube/discovery.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant.ts";
-import type { WriteInfo } from "../../src/controllers/tenant.ts";
+import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant/status.ts";
+import type { WriteInfo } from "../../src/controllers/tenant/status.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import {
   assertTenantChildren,

@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import type { DiscoverFn } from "../kube/discovery.ts";
-import { ChildIndex } from "./index.ts";
-import type { Json, KubeClient, KubeResponse } from "../kube/client.ts";
-import { reconcileTenant } from "./tenant.ts";
+import type { DiscoverFn } from "../../kube/discovery.ts";
+import { ChildIndex } from "./children.ts";
+import type { Json, KubeClient, KubeResponse } from "../../kube/client.ts";
+import { TenantReconciler } from "./reconciler.ts";
+import type { TenantReconcilerDeps } from "./reconciler.ts";
 
 interface Call {
   readonly method: string;
@@ -71,14 +72,21 @@ function conditions(status: Json): Record<string, { status: string; reason: stri
   return Object.fromEntries(list.map((c) => [c.type, c]));
 }
 
-describe("reconcileTenant", () => {
+/** One reconcile of "acme", as the controller's workers run it. */
+function reconcile(deps: TenantReconcilerDeps): ReturnType<TenantReconciler["reconcile"]> {
+  return new TenantReconciler(deps).reconcile("acme", {
+    logger: pino({ level: "silent" }),
+    reconcileID: "test",
+  });
+}
+
+describe("TenantReconciler", () => {
   it("skips kinds whose CRD is missing, lists them in status and stays Ready with Degraded MissingCRDs", async () => {
     const { client, calls } = fakeClient(tenant(spec));
-    const result = await reconcileTenant("acme", {
+    const result = await reconcile({
       client,
       discover: coreOnly,
       index: new ChildIndex(),
-      logger: pino({ level: "silent" }),
       mayWrite: () => true,
     });
     const applied = calls.filter((c) => c.method === "PATCH" && !c.path.endsWith("/status"));
@@ -110,11 +118,10 @@ describe("reconcileTenant", () => {
 
   it("applies nothing for a semantically invalid spec and says which field is wrong", async () => {
     const { client, calls } = fakeClient(tenant({ ...spec, namespaces: [{ name: "other" }] }));
-    await reconcileTenant("acme", {
+    await reconcile({
       client,
       discover: coreOnly,
       index: new ChildIndex(),
-      logger: pino({ level: "silent" }),
       mayWrite: () => true,
     });
     assert.equal(calls.filter((c) => c.method === "PATCH" && !c.path.endsWith("/status")).length, 0);
@@ -130,11 +137,10 @@ describe("reconcileTenant", () => {
   it("writes nothing when it may not (not the leader)", async () => {
     const { client, calls } = fakeClient(tenant(spec));
     await assert.rejects(
-      reconcileTenant("acme", {
+      reconcile({
         client,
         discover: coreOnly,
         index: new ChildIndex(),
-        logger: pino({ level: "silent" }),
         mayWrite: () => false,
       }),
       { name: "NotLeaderError" },

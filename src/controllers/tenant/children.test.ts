@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ChildIndex, ownedFields, writtenBy } from "./index.ts";
+import { ChildIndex, ownedFields, writtenBy } from "./children.ts";
 
 const applyEntry = (
   fieldsV1: Record<string, unknown>,

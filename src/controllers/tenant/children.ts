@@ -14,8 +14,8 @@
  * need metadata only (`as=PartialObjectMetadata`): no spec or status is sent, parsed or hashed.
  */
 import { createHash } from "node:crypto";
-import { TENANT_LABEL } from "../tenant/render.ts";
-import type { Json } from "../kube/client.ts";
+import { TENANT_LABEL } from "../../tenant/render.ts";
+import type { Json } from "../../kube/client.ts";
 
 /** The one field manager of every write vakt makes. */
 export const FIELD_MANAGER = "vakt";
