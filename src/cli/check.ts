@@ -13,7 +13,7 @@ import { readInput } from "./input.ts";
 const PSS_VERSION = /^(latest|v1\.(0|[1-9][0-9]?))$/;
 
 /** Loads --config, or ./vakt.yaml when present, or the defaults. */
-export async function loadConfig(path: string | undefined): Promise<VaktConfig> {
+async function loadConfig(path: string | undefined): Promise<VaktConfig> {
   const file = path ?? (existsSync("vakt.yaml") ? "vakt.yaml" : undefined);
   if (file === undefined) return DEFAULT_CONFIG;
   const text = await readInput(file, "configuration");
