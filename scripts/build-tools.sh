@@ -2,7 +2,7 @@
 # Builds the real control-plane binaries from their Go modules into a cache outside the
 # clone, once per pinned version set, and reuses them afterwards:
 #   etcd 3.6.x, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (1.36.x), kwok.
-# Prints where they are on the last line. Versions are pinned in tools/*/go.mod and below.
+# Prints where they are on the last line. Versions are pinned in tools/etcd, tools/k8s (go.mod) and below.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,8 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 # The cache key covers everything that changes the binaries: module files, versions, Go version.
-key=$( (cat "$repo"/tools/*/go.mod "$repo"/tools/*/go.sum; echo "$K8S_VERSION $KWOK_VERSION"; go version) | sha256sum | cut -c1-16)
+# The modules are named (not tools/*): tools/kyverno builds a benchmark peer, not these.
+key=$( (cat "$repo"/tools/{etcd,k8s}/go.mod "$repo"/tools/{etcd,k8s}/go.sum; echo "$K8S_VERSION $KWOK_VERSION"; go version) | sha256sum | cut -c1-16)
 cache=${VAKT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vakt/tools}
 bin="$cache/$key/bin"
 mkdir -p "$bin"
