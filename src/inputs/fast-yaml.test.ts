@@ -10,7 +10,8 @@ import { loadAll } from "js-yaml";
 import { writeCorpus } from "../../bench/corpus.ts";
 import { podSecurityFixturesDir } from "../devcluster/go-modules.ts";
 import { DECLINED, fastLoad, fastLoadIndexed } from "./fast-yaml.ts";
-import { indexBlockYaml } from "./positions-fast.ts";
+import { resolveBlockPath } from "./positions-index.ts";
+import { parsedYamlLocator } from "./positions.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 import { splitYamlDocuments } from "./split.ts";
 
@@ -96,33 +97,41 @@ const DECLINED_CASES = [
   "text\n",
 ];
 
-/** Asserts the index recorded while reading `text` is the one the positions scan builds (where both do). */
-function recordsLikeTheScan(text: string): boolean {
+/** Every path to a node of `value`. */
+function* pathsIn(value: unknown, path: (string | number)[] = []): Generator<(string | number)[]> {
+  yield path;
+  if (typeof value !== "object" || value === null) return;
+  for (const [key, item] of Object.entries(value))
+    yield* pathsIn(item, [...path, Array.isArray(value) ? Number(key) : key]);
+}
+
+/**
+ * Asserts the index recorded while reading `text` resolves every path of its value where the
+ * `yaml` re-parse does (or declines the path); true when an index was recorded.
+ */
+function recordsPositions(text: string): boolean {
   const read = fastLoadIndexed(text, 100);
   if (read === DECLINED || read.index === undefined) return false;
-  const scanned = indexBlockYaml(text);
-  if (scanned !== undefined) {
+  const reference = parsedYamlLocator(text, 0);
+  for (const path of pathsIn(read.value)) {
+    const position = resolveBlockPath(read.index, path);
+    if (position === undefined) continue;
     assert.deepStrictEqual(
-      read.index.data,
-      scanned.data,
-      `recorded index differs from the scan: ${JSON.stringify(text)}`,
-    );
-    assert.deepStrictEqual(
-      read.index.decoded,
-      scanned.decoded,
-      `decoded keys differ: ${JSON.stringify(text)}`,
+      { line: position.line + 1, column: position.col + 1 },
+      reference(path),
+      `recorded index, path ${JSON.stringify(path)} in ${JSON.stringify(text)}`,
     );
   }
   return true;
 }
 
 describe("fast YAML path", () => {
-  it("records the positions index the scan builds, on the corpus, the fixtures, the examples and the cases", () => {
-    const recorded = corpus.filter((text) => recordsLikeTheScan(text)).length;
+  it("records positions the yaml re-parse agrees with, on the corpus, the fixtures, the examples and the cases", () => {
+    const recorded = corpus.filter((text) => recordsPositions(text)).length;
     assert.equal(recorded, corpus.length, "an index is recorded for every corpus document");
     let others = 0;
     for (const text of [...fixtures, ...examples, ...ACCEPTED, ...DECLINED_CASES])
-      if (recordsLikeTheScan(text)) others++;
+      if (recordsPositions(text)) others++;
     assert.ok(others > fixtures.length / 2, `an index was recorded for only ${others} other documents`);
   });
 

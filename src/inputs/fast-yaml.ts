@@ -36,7 +36,7 @@ import {
   recordSeq,
   recordStart,
   type BlockIndex,
-} from "./positions-fast.ts";
+} from "./positions-index.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 
 /** Returned when the text is outside the fast path's subset (not necessarily invalid YAML). */
@@ -178,9 +178,9 @@ class FastParser {
   private depth = 0;
   /** 0-based number of the current line. */
   private line = 0;
-  /** The positions-index record (positions-fast.ts) of the node parsed last. */
+  /** The positions-index record (positions-index.ts) of the node parsed last. */
   private node = NONE;
-  /** False once the document holds a form the scan in positions-fast.ts declines. */
+  /** False once the document holds a form the positions index does not model. */
   indexable = true;
   /** Set when a flow collection holds another one (those are not indexed item by item). */
   private flowNested = false;
@@ -539,7 +539,7 @@ class FastParser {
       let i = pos + 1;
       while (i < this.lineEnd && text.charCodeAt(i) === SPACE) i++;
       if (i >= this.lineEnd || text.charCodeAt(i) === HASH) {
-        // An item on the lines below its "-", or null: forms the positions scan leaves to `yaml`.
+        // An item on the lines below its "-", or null: forms the positions index leaves to `yaml`.
         this.indexable = false;
         this.nextLine();
         this.skipEmpty();
@@ -744,7 +744,7 @@ class FastParser {
 export interface IndexedValue {
   readonly value: unknown;
   /**
-   * The positions index of the document (what indexBlockYaml would build from its text), or
+   * The positions index of the document (positions-index.ts), or
    * undefined when the document holds a form the index does not model (its root is not a
    * mapping, an item on the line below its `-`, a byte order mark).
    */

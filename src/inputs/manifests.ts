@@ -5,9 +5,8 @@
  * Speed (see shared/design/performance.md): YAML is parsed into plain values by the fast path
  * (fast-yaml.ts), which records a compact index of each document's key and item positions as it
  * reads, or by js-yaml for what it declines; JSON with JSON.parse. Each object carries `locate`,
- * which resolves field paths against that index, or for documents without one scans its own
- * document when first called (positions-fast.ts; the `yaml` package re-parses what the scan
- * declines).
+ * which resolves field paths against that index (positions-index.ts), or for documents without
+ * one re-parses its own document with the `yaml` package when first called.
  *
  * Memory: a file is read whole (bounded by maxFileBytes), then cut into documents and parsed
  * one document at a time as the consumer pulls from the generator. The text of a document

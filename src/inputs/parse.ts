@@ -16,7 +16,7 @@
 import { EVENT_ID, loadAll, parseEvents, YAMLException } from "js-yaml";
 import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
 import { MergeKeyError, resolveMergeKeys } from "./merge-keys.ts";
-import type { BlockIndex } from "./positions-fast.ts";
+import type { BlockIndex } from "./positions-index.ts";
 import { KUBERNETES_SCHEMA } from "./schema.ts";
 import { yamlPackage } from "./yaml-package.ts";
 

@@ -1,8 +1,8 @@
 /**
- * Lazy source positions. The fast path keeps only plain values; when a finding needs a line,
- * the document's own text is scanned here (once, then cached) for the positions of its keys and
- * items (positions-fast.ts), and the field path is resolved against that. Documents (or paths)
- * the scan is not sure of are re-parsed with the position-keeping `yaml` package instead.
+ * Lazy source positions. The fast path records each document's positions index as it reads it
+ * (positions-index.ts) and a field path is resolved against that. Documents without one (the
+ * fast path declined them) and paths the index is not sure of are re-parsed with the
+ * position-keeping `yaml` package instead, once per document.
  *
  * A path resolves to: the key of a mapping entry, the start of a sequence item, the start of
  * the document's content for []. When the path goes further than the document (a missing
@@ -12,7 +12,7 @@ import type { Document, LineCounter } from "yaml";
 import type { FieldPath } from "../engine/types.ts";
 import type { SourcePosition } from "../outputs/report.ts";
 import { LineIndex, walkJson } from "./json.ts";
-import { indexBlockYaml, keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-fast.ts";
+import { keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-index.ts";
 import { yamlPackage } from "./yaml-package.ts";
 
 export type Locator = (path: FieldPath) => SourcePosition;
@@ -148,24 +148,14 @@ export function parsedYamlLocator(text: string, startLine: number): Locator {
 /**
  * A locator for one YAML document: `text` is the document as cut from its file and
  * `startLine` the 0-based line it starts on. `recorded` is the index the fast parser built while
- * reading the document, if it did; otherwise, on the first call, the text is scanned for the
- * positions of its keys and items (indexBlockYaml). Documents and paths the index is not sure of
- * are resolved by re-parsing the text with `yaml` (parsedYamlLocator), also at most once.
+ * reading the document, if it did. Documents without one and paths the index is not sure of are
+ * resolved by re-parsing the text with `yaml` (parsedYamlLocator), at most once.
  */
 export function yamlLocator(text: string, startLine: number, recorded?: BlockIndex): Locator {
-  // undefined: not scanned yet; null: the scan declined the document.
-  let index: BlockIndex | null | undefined = recorded;
   let slow: Locator | undefined;
   return (path) => {
-    if (index === undefined) {
-      try {
-        index = indexBlockYaml(text) ?? null;
-      } catch {
-        index = null;
-      }
-    }
-    if (index !== null) {
-      const position = resolveBlockPath(index, path);
+    if (recorded !== undefined) {
+      const position = resolveBlockPath(recorded, path);
       if (position !== undefined) return { line: startLine + position.line + 1, column: position.col + 1 };
     }
     slow ??= parsedYamlLocator(text, startLine);
