@@ -387,7 +387,7 @@ function main(): void {
       `| engine: evaluateObject, all rules, pre-parsed (median of 3 warm passes) | ${s(p.engineSeconds, 3)} | ${rate(p.objects, p.engineSeconds)} |`,
     );
     lines.push(
-      `| positions: locate ${p.findings.toLocaleString("en")} findings in ${p.documentsWithFindings.toLocaleString("en")} documents (recorded index; block scan or \`yaml\` re-parse for documents without one) | ${s(p.locateSeconds, 3)} | ${rate(p.objects, p.locateSeconds)} |`,
+      `| positions: locate ${p.findings.toLocaleString("en")} findings in ${p.documentsWithFindings.toLocaleString("en")} documents (recorded index; \`yaml\` re-parse for documents without one) | ${s(p.locateSeconds, 3)} | ${rate(p.objects, p.locateSeconds)} |`,
     );
     lines.push(
       `| runCheck end to end (second time in the process) | ${s(p.runCheckSeconds, 3)} | ${rate(p.objects, p.runCheckSeconds)} |`,
