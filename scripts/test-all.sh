@@ -13,7 +13,8 @@ echo "== npx vakt with the machine's own Node, as the README runs it"
 system_path=$(tr ':' '\n' <<<"$PATH" | grep -v '/node_modules/\.bin/*$' | paste -sd: -)
 system_node=$(PATH=$system_path node --version)
 npx_cache=$(mktemp -d)
-npx_out=$(PATH=$system_path npm_config_cache=$npx_cache npx --offline vakt --version 2>&1) || npx_rc=$?
+# A clean environment, as in a terminal: npm run exports its own settings as npm_* variables.
+npx_out=$(env -i HOME="$HOME" PATH="$system_path" npm_config_cache="$npx_cache" npx --offline vakt --version 2>&1) || npx_rc=$?
 rm -rf "$npx_cache"
 if [ "${npx_rc:-0}" != 0 ] || grep -q EBADENGINE <<<"$npx_out" || [ "$npx_out" != "$(node -p 'require("./package.json").version')" ]; then
   echo "$npx_out"
