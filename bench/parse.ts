@@ -6,9 +6,11 @@
  * Generates `count` (default 10,000) Deployments of ~30 lines each as one multi-document
  * YAML stream in memory and prints docs/s for: the loader (split + the fast YAML path, which
  * records each document's positions index, js-yaml for what it declines, List/kind handling),
- * the loader plus locate() on every object (worst case: every object has a finding), js-yaml loadAll over the whole stream (what the loader avoids: js-yaml 5 is
- * several times slower on one big stream than on its documents one by one), and `yaml`
- * parseAllDocuments + toJS (positions for everything).
+ * the loader plus locate() on every object (worst case: every object has a finding), the same
+ * with CRLF line ends (documents the fast path declines: js-yaml reads the values and the `yaml`
+ * package re-parses each document for its positions, ADR 0006), js-yaml loadAll over the whole
+ * stream (what the loader avoids: js-yaml 5 is several times slower on one big stream than on
+ * its documents one by one), and `yaml` parseAllDocuments + toJS (positions for everything).
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -57,11 +59,11 @@ function corpus(count: number): string {
   return parts.join("");
 }
 
-type Mode = "loader" | "loader+locate" | "js-yaml loadAll" | "yaml";
-const MODES: readonly Mode[] = ["loader", "loader+locate", "js-yaml loadAll", "yaml"];
+type Mode = "loader" | "loader+locate" | "CRLF loader+locate" | "js-yaml loadAll" | "yaml";
+const MODES: readonly Mode[] = ["loader", "loader+locate", "CRLF loader+locate", "js-yaml loadAll", "yaml"];
 
 function run(mode: Mode, count: number): void {
-  const text = corpus(count);
+  const text = mode === "CRLF loader+locate" ? corpus(count).replaceAll("\n", "\r\n") : corpus(count);
   const start = performance.now();
   let objects = 0;
   if (mode === "js-yaml loadAll") {
@@ -73,7 +75,7 @@ function run(mode: Mode, count: number): void {
   } else {
     for (const event of parseManifestText("bench.yaml", text)) {
       if (event.type !== "object") throw new Error(JSON.stringify(event.problem));
-      if (mode === "loader+locate") event.locate(["spec", "template", "spec", "containers", 0, "image"]);
+      if (mode !== "loader") event.locate(["spec", "template", "spec", "containers", 0, "image"]);
       objects++;
     }
   }
@@ -81,7 +83,7 @@ function run(mode: Mode, count: number): void {
   if (objects !== count) throw new Error(`${mode}: parsed ${objects} objects, expected ${count}`);
   const mb = Buffer.byteLength(text) / 1e6;
   console.log(
-    `${mode.padEnd(16)} ${count} docs, ${mb.toFixed(1)} MB: ${seconds.toFixed(2)} s, ${Math.round(count / seconds).toLocaleString("en")} docs/s`,
+    `${mode.padEnd(18)} ${count} docs, ${mb.toFixed(1)} MB: ${seconds.toFixed(2)} s, ${Math.round(count / seconds).toLocaleString("en")} docs/s`,
   );
 }
 
