@@ -25,7 +25,8 @@ import { getHeapSpaceStatistics } from "node:v8";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { startTenantController } from "../src/controllers/tenant/elected.ts";
+import { TenantControllerPart } from "../src/controllers/tenant/part.ts";
+import { Manager } from "../src/manager/manager.ts";
 import { KubeError, makeKubeClient } from "../src/kube/client.ts";
 import type { Json, KubeClient } from "../src/kube/client.ts";
 import { TENANTS_PATH } from "../src/controllers/tenant/status.ts";
@@ -76,13 +77,15 @@ if (process.argv[2] === "controller") {
     peakRss = Math.max(peakRss, usage.rss);
     peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 100);
-  const controller = await startTenantController({
+  // As `vakt run --parts controller` runs it: the part under a Manager that holds the Lease.
+  const manager = new Manager({
     kubeconfig,
+    parts: [new TenantControllerPart({ workers: Number(process.argv[4] ?? "8") })],
+    lease: { namespace: INFRA, identity: "bench" },
+    probes: { port: 0 },
     logger: pino({ level: "error" }),
-    identity: "bench",
-    leaseNamespace: INFRA,
-    workers: Number(process.argv[4] ?? "8"),
   });
+  await manager.start();
   process.on("message", (message: string) => {
     if (message === "report") {
       const cpu = process.cpuUsage();
@@ -93,13 +96,13 @@ if (process.argv[2] === "controller") {
         peakHeap,
         atPeak,
         rss: process.memoryUsage().rss,
-        requests: controller.requests,
+        requests: manager.client.requests,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
       });
     }
     if (message === "stop") {
       clearInterval(sample);
-      void controller.close().then(() => process.exit(0));
+      void manager.stop().then(() => process.exit(0));
     }
   });
   process.send?.("started");

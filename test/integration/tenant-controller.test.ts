@@ -3,14 +3,15 @@
 // from the projects' own files: the API server validates every object vakt applies, and the
 // garbage collector and namespace controller of kube-controller-manager do the deleting.
 // Tenants are cluster-scoped, so every name carries a random suffix; each test runs its own
-// controller in this process with a Lease of its own.
+// controller in this process, as `vakt run` does: the part under a Manager, with a Lease of its own.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { startTenantController } from "../../src/controllers/tenant/elected.ts";
-import type { TenantController, ElectedTenantControllerOptions as TenantControllerOptions } from "../../src/controllers/tenant/elected.ts";
+import { TenantControllerPart } from "../../src/controllers/tenant/part.ts";
+import type { TenantControllerOptions } from "../../src/controllers/tenant/part.ts";
+import { Manager } from "../../src/manager/manager.ts";
 import { makeDiscovery } from "../../src/kube/discovery.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
@@ -35,7 +36,7 @@ const run = randomBytes(2).toString("hex");
 /** Holds the Leases, the Velero Schedules and the Argo CD objects of this file's tenants. */
 const infra = `tc-infra-${run}`;
 const tenantsCreated: string[] = [];
-const controllers: TenantController[] = [];
+const controllers: Running[] = [];
 const CONVERGE_MS = 60_000;
 
 function uniqueName(prefix: string): string {
@@ -93,25 +94,49 @@ async function waitReady(name: string): Promise<Json> {
   });
 }
 
-async function start(overrides: Partial<TenantControllerOptions> = {}): Promise<TenantController> {
-  const controller = await startTenantController({
-    kubeconfig: config,
-    logger,
-    identity: uniqueName("replica"),
-    leaseNamespace: infra,
-    leaseName: uniqueName("lease"),
-    leaseDurationMs: 4_000,
-    renewDeadlineMs: 3_000,
-    retryPeriodMs: 500,
-    ...overrides,
-  });
-  controllers.push(controller);
-  return controller;
+/** A replica of `vakt run --parts controller`: the Tenant controller under a Manager. */
+interface Running {
+  readonly manager: Manager;
+  readonly part: TenantControllerPart;
+  /** This replica holds the Lease and its controller runs. */
+  isLeader(): boolean;
 }
 
-async function stop(controller: TenantController, releaseLease = true): Promise<void> {
-  await controller.close({ releaseLease });
+async function start(
+  options: TenantControllerOptions & { readonly leaseName?: string; readonly identity?: string } = {},
+): Promise<Running> {
+  const part = new TenantControllerPart(options);
+  const manager = new Manager({
+    kubeconfig: config,
+    parts: [part],
+    lease: {
+      namespace: infra,
+      name: options.leaseName ?? uniqueName("lease"),
+      identity: options.identity ?? uniqueName("replica"),
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 500,
+    },
+    probes: { port: 0 },
+    logger,
+  });
+  await manager.start();
+  const running = { manager, part, isLeader: () => manager.isLeader() && part.ready() };
+  controllers.push(running);
+  return running;
+}
+
+/** Stops a replica; `crash` keeps the Lease, as a killed process would. */
+async function stop(controller: Running, crash = false): Promise<void> {
+  await controller.manager.stop({ crash });
   controllers.splice(controllers.indexOf(controller), 1);
+}
+
+/** The value of a metric series in a replica's registry (0 when absent). */
+async function metric(controller: Running, name: string, labels: Record<string, string>): Promise<number> {
+  const values = (await controller.manager.registry.getSingleMetric(name)?.get())?.values ?? [];
+  const found = values.find((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value));
+  return found?.value ?? 0;
 }
 
 /** Every expected child exists, is controlled by the tenant and is managed by "vakt". */
@@ -126,7 +151,7 @@ describe("Tenant controller on the real API server", () => {
   });
 
   after(async () => {
-    for (const controller of [...controllers]) await controller.close();
+    for (const controller of [...controllers]) await controller.manager.stop();
     for (const name of tenantsCreated)
       await kubectl(["delete", "tenant", name, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
     await core.deleteNamespace({ name: infra }).catch(() => undefined);
@@ -161,6 +186,12 @@ describe("Tenant controller on the real API server", () => {
     });
     assert.ok(events.items.length >= 1, "a Created event is recorded");
     assert.ok(controller.isLeader());
+    // The manager's one registry shows the controller's work.
+    const labels = { controller: "tenant" };
+    assert.ok(
+      (await metric(controller, "vakt_controller_reconcile_total", { ...labels, result: "success" })) >= 1,
+    );
+    assert.ok((await metric(controller, "vakt_workqueue_adds_total", labels)) >= 1);
     await stop(controller);
   });
 
@@ -321,7 +352,7 @@ describe("Tenant controller on the real API server", () => {
         applies += 1;
         if (applies === 6) {
           // A crash: no Lease release, the in-flight reconcile is cut off here.
-          killed ??= first.close({ releaseLease: false });
+          killed ??= first.manager.stop({ crash: true });
           throw new Error("killed mid-reconcile");
         }
       },
