@@ -1,8 +1,10 @@
 /**
- * A small REST client for the controller. The generated clients of @kubernetes/client-node hide
- * the HTTP status (201 created vs 200 unchanged), cannot server-side apply a status subresource
- * and give no request count; this one does all three with the kubeconfig's authentication (its
- * TLS material, headers and proxy settings, from client-node).
+ * vakt's one REST client for the API server: every part of `vakt run` (webhook watches, live
+ * inventory, CA Secret, Tenant controller, leader election) talks through it. The generated
+ * clients of @kubernetes/client-node hide the HTTP status (201 created vs 200 unchanged), cannot
+ * server-side apply a status subresource and give no request count; this one does all three with
+ * the kubeconfig's authentication (its TLS material, headers and proxy settings, from
+ * client-node). See docs/adr/0017-one-kubernetes-client.md.
  *
  * Requests and watches use node:https with keep-alive connections, not undici or HTTP/2. On the
  * controller's load (thousands of small requests, sixteen long watches) both undici and Node's
@@ -128,58 +130,85 @@ interface ConnectionOptions {
   agent?: http.Agent;
 }
 
-export function makeKubeClient(config: KubeConfig, clientOptions: KubeClientOptions = {}): KubeClient {
-  const cluster = config.getCurrentCluster();
-  const server = cluster?.server;
-  if (cluster === null || server === undefined)
-    throw new Error("the kubeconfig has no current cluster: set a current context");
-  const base = new URL(server.replace(/\/$/, ""));
-  const basePath = base.pathname === "/" ? "" : base.pathname;
-  const secure = base.protocol === "https:";
-  const maxConnections = clientOptions.maxConnections ?? 16;
-  let requests = 0;
-  let closed = false;
-  // Requests wait here for a connection, before anything is built for them (a queued
-  // ClientRequest would hold its headers and buffers for as long as it waits).
-  let inFlight = 0;
-  const waiting: (() => void)[] = [];
-  const acquire = (): Promise<void> | undefined => {
-    if (inFlight < maxConnections) {
-      inFlight += 1;
-      return undefined;
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next === undefined) inFlight -= 1;
-    else next();
-  };
+/** The credentials in use and the connection pools built for their TLS material. */
+interface Auth {
+  readonly headers: Record<string, string>;
+  readonly options: ConnectionOptions;
+  /** Requests; watches get their own agent (each holds a connection for its duration). */
+  readonly agent: http.Agent;
+  readonly watchAgent: http.Agent;
+  readonly at: number;
+}
 
-  interface Auth {
-    readonly headers: Record<string, string>;
-    readonly options: ConnectionOptions;
-    /** Requests; watches get their own agent (each holds a connection for its duration). */
-    readonly agent: http.Agent;
-    readonly watchAgent: http.Agent;
-    readonly at: number;
+function sameTls(a: ConnectionOptions, b: ConnectionOptions): boolean {
+  const equal = (x: Buffer | undefined, y: Buffer | undefined): boolean =>
+    x === undefined || y === undefined ? x === y : x.equals(y);
+  return (
+    equal(a.ca, b.ca) &&
+    equal(a.cert, b.cert) &&
+    equal(a.key, b.key) &&
+    a.rejectUnauthorized === b.rejectUnauthorized &&
+    a.servername === b.servername
+  );
+}
+
+/**
+ * The kubeconfig's credentials (client certificates, bearer tokens, a token file read again,
+ * exec plugins: whatever client-node's applyToHTTPSOptions supports), read again every
+ * AUTH_REFRESH_MS, with the agents that carry them. Rotated credentials in headers (tokens) keep
+ * the agents; new TLS material gets new ones.
+ */
+class Credentials {
+  readonly #config: KubeConfig;
+  readonly #secure: boolean;
+  readonly #proxy: boolean;
+  readonly #maxConnections: number;
+  #current: Auth | undefined;
+  #refreshing: Promise<Auth> | undefined;
+
+  constructor(config: KubeConfig, secure: boolean, proxy: boolean, maxConnections: number) {
+    this.#config = config;
+    this.#secure = secure;
+    this.#proxy = proxy;
+    this.#maxConnections = maxConnections;
   }
-  let current: Auth | undefined;
-  let refreshing: Promise<Auth> | undefined;
-  const sameTls = (a: ConnectionOptions, b: ConnectionOptions): boolean => {
-    const equal = (x: Buffer | undefined, y: Buffer | undefined): boolean =>
-      x === undefined || y === undefined ? x === y : x.equals(y);
-    return (
-      equal(a.ca, b.ca) &&
-      equal(a.cert, b.cert) &&
-      equal(a.key, b.key) &&
-      a.rejectUnauthorized === b.rejectUnauthorized &&
-      a.servername === b.servername
-    );
-  };
-  const agentsFor = (options: ConnectionOptions): { agent: http.Agent; watchAgent: http.Agent } => {
+
+  /** The current credentials; read again (once, whoever asks) when they are older than AUTH_REFRESH_MS. */
+  get(): Auth | Promise<Auth> {
+    if (this.#current !== undefined && Date.now() - this.#current.at < AUTH_REFRESH_MS) return this.#current;
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** Destroys the agents' connections; the next get() builds new ones. */
+  close(): void {
+    this.#current?.agent.destroy();
+    this.#current?.watchAgent.destroy();
+    this.#current = undefined;
+  }
+
+  async #refresh(): Promise<Auth> {
+    const options: ConnectionOptions = {};
+    await this.#config.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.auth !== undefined)
+      headers["authorization"] = `Basic ${Buffer.from(options.auth).toString("base64")}`;
+    const previous = this.#current;
+    const agents =
+      previous !== undefined && sameTls(previous.options, options)
+        ? { agent: previous.agent, watchAgent: previous.watchAgent }
+        : this.#agentsFor(options);
+    // Replaced agents are left to drain: their requests and watches finish on the connections
+    // they have, and idle connections close after the agents' 30 s timeout.
+    this.#current = { headers, options, ...agents, at: Date.now() };
+    return this.#current;
+  }
+
+  #agentsFor(options: ConnectionOptions): { agent: http.Agent; watchAgent: http.Agent } {
     // A proxy: client-node's own agent for it (HTTP CONNECT or SOCKS), without pooling limits.
-    if (cluster.proxyUrl !== undefined && options.agent !== undefined)
+    if (this.#proxy && options.agent !== undefined)
       return { agent: options.agent, watchAgent: options.agent };
     // A secure context rather than ca/cert/key: https.Agent names its connection pools by
     // concatenating those options, so PEM buffers would be turned into strings on every request.
@@ -195,40 +224,214 @@ export function makeKubeClient(config: KubeConfig, clientOptions: KubeClientOpti
     // `timeout` closes connections idle for 30 s; requests set their own while in use.
     const pool = { keepAlive: true, maxFreeSockets: 16, scheduling: "lifo", timeout: 30_000 } as const;
     const make = (maxSockets: number): http.Agent =>
-      secure ? new https.Agent({ ...pool, maxSockets, ...tls }) : new http.Agent({ ...pool, maxSockets });
-    return { agent: make(maxConnections), watchAgent: make(Infinity) };
+      this.#secure
+        ? new https.Agent({ ...pool, maxSockets, ...tls })
+        : new http.Agent({ ...pool, maxSockets });
+    return { agent: make(this.#maxConnections), watchAgent: make(Infinity) };
+  }
+}
+
+/**
+ * At most `limit` requests in flight; the others wait here, before anything is built for them
+ * (a queued ClientRequest would hold its headers and buffers for as long as it waits).
+ */
+class Slots {
+  readonly #limit: number;
+  #inUse = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Undefined when a slot is free at once (no promise, no microtask). */
+  acquire(): Promise<void> | undefined {
+    if (this.#inUse < this.#limit) {
+      this.#inUse += 1;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#inUse -= 1;
+    else next();
+  }
+}
+
+/**
+ * Calls `onEvent` with each event of a watch response (one JSON object per line) as its chunks
+ * arrive; resolves when the response ends (or `signal` ended it), rejects when it breaks.
+ */
+function readEvents(
+  response: IncomingMessage,
+  onEvent: (event: Json) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  // Lines are split as bytes; a line spanning chunks is joined once complete. Flowing mode: each
+  // chunk is handled as it arrives and nothing is buffered.
+  let partial: Buffer[] = [];
+  const onChunk = (chunk: Buffer): void => {
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+      let line: Buffer = chunk.subarray(start, newline);
+      if (partial.length > 0) {
+        line = Buffer.concat([...partial, line]);
+        partial = [];
+      }
+      start = newline + 1;
+      if (line.length > 0) onEvent(JSON.parse(line.toString("utf8")) as Json);
+    }
+    if (start < chunk.length) partial.push(chunk.subarray(start));
   };
-  const authentication = (): Auth | Promise<Auth> => {
-    if (current !== undefined && Date.now() - current.at < AUTH_REFRESH_MS) return current;
-    refreshing ??= (async () => {
-      const options: ConnectionOptions = {};
-      await config.applyToHTTPSOptions(options);
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.auth !== undefined)
-        headers["authorization"] = `Basic ${Buffer.from(options.auth).toString("base64")}`;
-      const previous = current;
-      // Rotated credentials in headers (tokens) need no new connections; new TLS material does.
-      const agents =
-        previous !== undefined && sameTls(previous.options, options)
-          ? { agent: previous.agent, watchAgent: previous.watchAgent }
-          : agentsFor(options);
-      // Replaced agents are left to drain: their requests and watches finish on the connections
-      // they have, and idle connections close after the agents' 30 s timeout.
-      current = { headers, options, ...agents, at: Date.now() };
-      return current;
-    })().finally(() => {
-      refreshing = undefined;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined || signal.aborted) resolve();
+      else reject(error);
+    };
+    response.on("data", (chunk: Buffer) => {
+      try {
+        onChunk(chunk);
+      } catch (error) {
+        response.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
     });
-    return refreshing;
-  };
-  const pathOf = (path: string, query: Readonly<Record<string, string | undefined>> = {}): string => {
+    response.on("end", () => {
+      settle();
+    });
+    response.on("error", (error: Error) => {
+      settle(error);
+    });
+    response.on("close", () => {
+      settle(response.complete || signal.aborted ? undefined : new Error("watch connection closed"));
+    });
+  });
+}
+
+/** The KubeClient over node:http(s) with keep-alive agents (see the top of this file). */
+class HttpKubeClient implements KubeClient {
+  readonly #base: URL;
+  readonly #basePath: string;
+  readonly #secure: boolean;
+  readonly #credentials: Credentials;
+  readonly #slots: Slots;
+  #requests = 0;
+  #closed = false;
+
+  constructor(config: KubeConfig, options: KubeClientOptions) {
+    const cluster = config.getCurrentCluster();
+    const server = cluster?.server;
+    if (cluster === null || server === undefined)
+      throw new Error("the kubeconfig has no current cluster: set a current context");
+    this.#base = new URL(server.replace(/\/$/, ""));
+    this.#basePath = this.#base.pathname === "/" ? "" : this.#base.pathname;
+    this.#secure = this.#base.protocol === "https:";
+    const maxConnections = options.maxConnections ?? 16;
+    this.#slots = new Slots(maxConnections);
+    this.#credentials = new Credentials(config, this.#secure, cluster.proxyUrl !== undefined, maxConnections);
+  }
+
+  get requests(): number {
+    return this.#requests;
+  }
+
+  async request(
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<KubeResponse> {
+    if (this.#closed) throw new Error("the Kubernetes client is closed");
+    const auth = await this.#credentials.get();
+    const payload = options.json ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
+    if (payload !== undefined) {
+      headers["content-type"] = options.contentType ?? "application/json";
+      headers["content-length"] = String(Buffer.byteLength(payload));
+    }
+    this.#requests += 1;
+    await this.#slots.acquire();
+    let response: IncomingMessage;
+    let text: string;
+    try {
+      // A hung request would hold a worker: the API server answers within its own 60 s.
+      response = await this.#send(
+        auth,
+        auth.agent,
+        method,
+        this.#path(path, options.query),
+        headers,
+        payload,
+        70_000,
+      );
+      text = await readAll(response);
+    } finally {
+      this.#slots.release();
+    }
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw kubeErrorFrom(status, response.statusMessage ?? "", text);
+    let body: Json = {};
+    if (text !== "") {
+      try {
+        body = JSON.parse(text) as Json;
+      } catch {
+        body = { message: text };
+      }
+    }
+    return { status, body };
+  }
+
+  async watch(
+    path: string,
+    query: Readonly<Record<string, string | undefined>>,
+    onEvent: (event: Json) => void,
+    signal: AbortSignal,
+    accept = "application/json",
+  ): Promise<void> {
+    if (this.#closed) return;
+    const auth = await this.#credentials.get();
+    this.#requests += 1;
+    let response: IncomingMessage;
+    try {
+      response = await this.#send(
+        auth,
+        auth.watchAgent,
+        "GET",
+        this.#path(path, { ...query, watch: "true" }),
+        { accept },
+        undefined,
+        // Between chunks: the server ends a watch after its timeoutSeconds (< 30 s here) and
+        // sends bookmarks; silence for a minute means the connection is gone.
+        60_000,
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    }
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw kubeErrorFrom(status, response.statusMessage ?? "", await readAll(response));
+    await readEvents(response, onEvent, signal);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#credentials.close();
+    return Promise.resolve();
+  }
+
+  #path(path: string, query: Readonly<Record<string, string | undefined>> = {}): string {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
     const search = params.toString();
-    return search === "" ? basePath + path : `${basePath}${path}?${search}`;
-  };
+    return search === "" ? this.#basePath + path : `${this.#basePath}${path}?${search}`;
+  }
+
   /** Sends a request; `idleMs` ends it when its connection carries nothing for that long. */
-  const send = (
+  #send(
     auth: Auth,
     agent: http.Agent,
     method: string,
@@ -237,13 +440,13 @@ export function makeKubeClient(config: KubeConfig, clientOptions: KubeClientOpti
     payload: string | undefined,
     idleMs: number,
     signal?: AbortSignal,
-  ): Promise<IncomingMessage> =>
-    new Promise((resolve, reject) => {
-      const request = (secure ? https : http).request(
+  ): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const request = (this.#secure ? https : http).request(
         {
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port,
+          protocol: this.#base.protocol,
+          hostname: this.#base.hostname,
+          port: this.#base.port,
           method,
           path,
           agent,
@@ -259,128 +462,12 @@ export function makeKubeClient(config: KubeConfig, clientOptions: KubeClientOpti
       request.on("error", reject);
       request.end(payload);
     });
+  }
+}
 
-  return {
-    get requests() {
-      return requests;
-    },
-
-    async request(method, path, options = {}) {
-      if (closed) throw new Error("the Kubernetes client is closed");
-      const auth = await authentication();
-      const payload = options.json ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-      const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
-      if (payload !== undefined) {
-        headers["content-type"] = options.contentType ?? "application/json";
-        headers["content-length"] = String(Buffer.byteLength(payload));
-      }
-      requests += 1;
-      await acquire();
-      let response: IncomingMessage;
-      let text: string;
-      try {
-        // A hung request would hold a worker: the API server answers within its own 60 s.
-        response = await send(
-          auth,
-          auth.agent,
-          method,
-          pathOf(path, options.query),
-          headers,
-          payload,
-          70_000,
-        );
-        text = await readAll(response);
-      } finally {
-        release();
-      }
-      const status = response.statusCode ?? 0;
-      if (status >= 400) throw kubeErrorFrom(status, response.statusMessage ?? "", text);
-      let body: Json = {};
-      if (text !== "") {
-        try {
-          body = JSON.parse(text) as Json;
-        } catch {
-          body = { message: text };
-        }
-      }
-      return { status, body };
-    },
-
-    async watch(path, query, onEvent, signal, accept = "application/json") {
-      if (closed) return;
-      const auth = await authentication();
-      requests += 1;
-      let response: IncomingMessage;
-      try {
-        response = await send(
-          auth,
-          auth.watchAgent,
-          "GET",
-          pathOf(path, { ...query, watch: "true" }),
-          { accept },
-          undefined,
-          // Between chunks: the server ends a watch after its timeoutSeconds (< 30 s here) and
-          // sends bookmarks; silence for a minute means the connection is gone.
-          60_000,
-          signal,
-        );
-      } catch (error) {
-        if (signal.aborted) return;
-        throw error;
-      }
-      const status = response.statusCode ?? 0;
-      if (status >= 400) throw kubeErrorFrom(status, response.statusMessage ?? "", await readAll(response));
-      // One JSON event per line, split as bytes; a line spanning chunks is joined once complete.
-      // Flowing mode: each chunk is handled as it arrives and nothing is buffered.
-      let partial: Buffer[] = [];
-      const onChunk = (chunk: Buffer): void => {
-        let start = 0;
-        for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-          let line: Buffer = chunk.subarray(start, newline);
-          if (partial.length > 0) {
-            line = Buffer.concat([...partial, line]);
-            partial = [];
-          }
-          start = newline + 1;
-          if (line.length > 0) onEvent(JSON.parse(line.toString("utf8")) as Json);
-        }
-        if (start < chunk.length) partial.push(chunk.subarray(start));
-      };
-      await new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const settle = (error?: Error): void => {
-          if (settled) return;
-          settled = true;
-          if (error === undefined || signal.aborted) resolve();
-          else reject(error);
-        };
-        response.on("data", (chunk: Buffer) => {
-          try {
-            onChunk(chunk);
-          } catch (error) {
-            response.destroy(error instanceof Error ? error : new Error(String(error)));
-          }
-        });
-        response.on("end", () => {
-          settle();
-        });
-        response.on("error", (error: Error) => {
-          settle(error);
-        });
-        response.on("close", () => {
-          settle(response.complete || signal.aborted ? undefined : new Error("watch connection closed"));
-        });
-      });
-    },
-
-    close() {
-      closed = true;
-      current?.agent.destroy();
-      current?.watchAgent.destroy();
-      current = undefined;
-      return Promise.resolve();
-    },
-  };
+/** The client of a kubeconfig's current context (throws when it names no cluster). */
+export function makeKubeClient(config: KubeConfig, clientOptions: KubeClientOptions = {}): KubeClient {
+  return new HttpKubeClient(config, clientOptions);
 }
 
 /** A resource as the API server names it (from discovery). */

@@ -184,6 +184,9 @@ export class Reflector<T> {
       failure = error;
     }
     if (this.#isStopped()) return;
+    // Too old a resourceVersion comes as an ERROR event on an open watch, or as the answer's
+    // status: either way, only a fresh list can continue.
+    if (failure instanceof KubeError && failure.code === 410) seen.gone = true;
     if (seen.gone) this.#resourceVersion = undefined;
     // A watch that fails, or ends at once, before delivering anything backs off, so a broken
     // endpoint cannot turn into a tight reconnect loop.
