@@ -16,9 +16,10 @@
 import { createHash } from "node:crypto";
 import { TENANT_LABEL } from "../../tenant/render.ts";
 import type { Json } from "../../kube/client.ts";
+import { FIELD_MANAGER } from "../../kube/apply.ts";
 
-/** The one field manager of every write vakt makes. */
-export const FIELD_MANAGER = "vakt";
+/** Defined once in kube/apply.ts; re-exported for the controller's modules. */
+export { FIELD_MANAGER };
 
 export interface ObjectType {
   readonly apiVersion: string;
