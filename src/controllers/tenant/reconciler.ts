@@ -33,7 +33,8 @@ import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } fro
 import { NotLeaderError } from "../controller.ts";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller.ts";
 import type { ChildIndex } from "./children.ts";
-import { FIELD_MANAGER, childKey, hashOf } from "./children.ts";
+import { childKey, hashOf } from "./children.ts";
+import { FIELD_MANAGER } from "../../kube/apply.ts";
 import { TENANTS_PATH, TenantReporter } from "./status.ts";
 import type { Condition, ReporterDeps, WriteInfo } from "./status.ts";
 

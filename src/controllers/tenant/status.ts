@@ -6,13 +6,20 @@
  */
 import type { Logger } from "pino";
 import { TENANT_API_VERSION, TENANT_KIND } from "../../tenant/schema.ts";
-import type { Json, KubeClient } from "../../kube/client.ts";
-import { APPLY_PATCH, KubeError, errorMessage } from "../../kube/client.ts";
+import type { ApiResource, Json, KubeClient } from "../../kube/client.ts";
+import { KubeError, errorMessage } from "../../kube/client.ts";
+import { apply } from "../../kube/apply.ts";
 import { NotLeaderError } from "../controller.ts";
-import { FIELD_MANAGER } from "./children.ts";
-import { TENANT, collectionPath } from "../../api/registry.ts";
+import { API_VERSION, TENANT, collectionPath } from "../../api/registry.ts";
 
 export const TENANTS_PATH = collectionPath(TENANT);
+/** Where Tenants are served (the CRD is vakt's own: no discovery needed). */
+const TENANT_RESOURCE: ApiResource = {
+  apiVersion: API_VERSION,
+  kind: TENANT.kind,
+  plural: TENANT.plural,
+  namespaced: false,
+};
 /** Namespace of the Events about Tenants (cluster-scoped objects report to "default"). */
 export const EVENT_NAMESPACE = "default";
 
@@ -118,11 +125,11 @@ export class TenantReporter {
       return;
     this.#guard({ verb: "status", tenant: name, kind: TENANT_KIND, name });
     try {
-      await this.#deps.client.request("PATCH", `${TENANTS_PATH}/${encodeURIComponent(name)}/status`, {
-        query: { fieldManager: FIELD_MANAGER, force: "true", fieldValidation: "Ignore" },
-        contentType: APPLY_PATCH,
-        body: { apiVersion: TENANT_API_VERSION, kind: TENANT_KIND, metadata: { name }, status },
-      });
+      await apply(
+        this.#deps.client,
+        { apiVersion: TENANT_API_VERSION, kind: TENANT_KIND, metadata: { name }, status },
+        { resource: TENANT_RESOURCE, subresource: "status", fieldValidation: "Ignore" },
+      );
       this.#deps.statusWritten?.set(name, serialized);
     } catch (error) {
       // Deleted while we worked: nothing left to report on.
