@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { KNOWN_PARTS, PART_NAMES, parsePartList } from "../manager/parts.ts";
+import type { PartName } from "../manager/parts.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 interface RunFlags {
@@ -14,17 +16,28 @@ interface RunFlags {
   installCrds: boolean;
   parts: string;
   workers: string;
+  probeHost: string;
+  probePort: string;
+}
+
+/** `--parts`: the parts named, in start order, or a UsageError listing the known ones. */
+export function parseParts(text: string): PartName[] {
+  try {
+    return parsePartList(text);
+  } catch (error) {
+    throw new UsageError(`--parts: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export function registerRun(program: Command): void {
   program
     .command("run")
     .description(
-      "run vakt's in-cluster manager: the admission webhook with live exceptions and configuration",
+      "run vakt's in-cluster manager: the admission webhook with live exceptions and configuration, and the Tenant controller",
     )
     .option(
       "--kubeconfig <file>",
-      "kubeconfig (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)",
+      "kubeconfig (default: the files $KUBECONFIG lists, merged; else ~/.kube/config; else the in-cluster service account)",
     )
     .option("--webhook-host <address>", "address the webhook listens on", "0.0.0.0")
     .option("--webhook-port <port>", "webhook HTTPS port (0: a free port)", "9443")
@@ -39,60 +52,41 @@ export function registerRun(program: Command): void {
       "directory with tls.crt and tls.key (e.g. a cert-manager Secret); default: vakt bootstraps its own CA",
     )
     .option("--tls <mode>", "self: vakt bootstraps and rotates its own CA (the default without --tls-dir)")
-    .option("--namespace <ns>", "vakt's own namespace (never judged by the webhook)", "vakt-system")
+    .option(
+      "--namespace <ns>",
+      "vakt's own namespace (never judged by the webhook; holds the Lease and the CA Secret)",
+      "vakt-system",
+    )
     .option("--install-crds", "apply vakt's CRDs at start (local development)", false)
     .option(
       "--parts <parts>",
-      "comma-separated parts to run: webhook, controller (the Tenant controller; waits for the Tenant CRD if absent)",
-      "webhook,controller",
+      `comma-separated parts to run: ${KNOWN_PARTS.map((part) => `${part.name} (${part.description})`).join(", ")}`,
+      PART_NAMES.replaceAll(" ", ""),
     )
     .option("--workers <n>", "Tenant controller: parallel reconciles", "4")
+    .option(
+      "--probe-host <address>",
+      "without the webhook: address of the plain-HTTP /healthz, /readyz and /metrics (the webhook's port serves them otherwise)",
+      "127.0.0.1",
+    )
+    .option("--probe-port <port>", "without the webhook: port of /healthz, /readyz and /metrics", "8081")
     .action(async (flags: RunFlags) => {
-      const port = wholeNumber(flags.webhookPort, "--webhook-port", 0, 65_535);
+      const webhookPort = wholeNumber(flags.webhookPort, "--webhook-port", 0, 65_535);
+      const probePort = wholeNumber(flags.probePort, "--probe-port", 0, 65_535);
       const timeoutSeconds = wholeNumber(flags.timeout, "--timeout", 1, 30);
+      const workers = wholeNumber(flags.workers, "--workers", 1, 64);
       const failurePolicy = oneOf(flags.failurePolicy, "--failure-policy", ["Fail", "Ignore"] as const);
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
-      const parts = new Set(
-        flags.parts
-          .split(",")
-          .map((part) => part.trim())
-          .filter((part) => part !== ""),
-      );
-      for (const part of parts)
-        if (part !== "webhook" && part !== "controller")
-          throw new UsageError(`--parts takes webhook and/or controller, got "${part}"`);
-      if (parts.size === 0) throw new UsageError("--parts must name at least one part: webhook, controller");
-      const workers = Number(flags.workers);
-      if (!Number.isInteger(workers) || workers < 1 || workers > 64)
-        throw new UsageError(`--workers must be 1 to 64, got "${flags.workers}"`);
+      const parts = parseParts(flags.parts);
       const { loadKubeconfig } = await import("./kubeconfig.ts");
       const kubeconfig = await loadKubeconfig(flags.kubeconfig);
       const { startManager } = await import("../manager/run.ts");
-      const common = {
+      const run = await startManager({
         kubeconfig,
+        parts,
         webhookHost: flags.webhookHost,
-        webhookPort: port,
-        ...(flags.registerUrl === undefined ? {} : { registerUrl: flags.registerUrl }),
-        failurePolicy,
-        timeoutSeconds,
-        excludedNamespaces: ["kube-system", flags.namespace],
-        ...(flags.tlsDir === undefined ? {} : { tlsDir: flags.tlsDir }),
-        installCrds: flags.installCrds,
-        controller: { leaseNamespace: flags.namespace, workers },
-      };
-      if (!parts.has("webhook")) {
-        const controllerOnly = await startManager({ ...common, parts: { webhook: false, controller: true } });
-        process.stderr.write("vakt run: Tenant controller started (webhook not running)\n");
-        await waitForSignal(() => controllerOnly.close());
-        return;
-      }
-      const manager = await startManager({
-        parts: { webhook: true, controller: parts.has("controller") },
-        controller: { leaseNamespace: flags.namespace, workers },
-        kubeconfig,
-        webhookHost: flags.webhookHost,
-        webhookPort: port,
+        webhookPort,
         ...(flags.registerUrl === undefined ? {} : { registerUrl: flags.registerUrl }),
         failurePolicy,
         timeoutSeconds,
@@ -100,9 +94,15 @@ export function registerRun(program: Command): void {
         namespace: flags.namespace,
         ...(flags.tlsDir === undefined ? {} : { tlsDir: flags.tlsDir }),
         installCrds: flags.installCrds,
+        controller: { leaseNamespace: flags.namespace, workers },
+        probes: { host: flags.probeHost, port: probePort },
       });
-      process.stderr.write(`vakt run: webhook listening on ${manager.webhook.url}\n`);
-      await waitForSignal(() => manager.close());
+      if (parts.includes("webhook"))
+        process.stderr.write(`vakt run: webhook listening on ${run.webhook.url}\n`);
+      if (run.manager.probeUrl !== undefined)
+        process.stderr.write(`vakt run: /healthz, /readyz and /metrics on ${run.manager.probeUrl}\n`);
+      process.stderr.write(`vakt run: running ${parts.join(", ")}\n`);
+      await waitForSignal(() => run.close());
     });
 }
 

@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { getOk } from "../devcluster/cluster.ts";
 import { startManager } from "../manager/run.ts";
-import type { Manager } from "../manager/run.ts";
+import type { RunningManager } from "../manager/run.ts";
 import { kubectl, testKubeConfig } from "./cluster.ts";
 
 /**
@@ -12,7 +12,7 @@ import { kubectl, testKubeConfig } from "./cluster.ts";
 export function startTestWebhook(
   name: string,
   namespaceLabels: Readonly<Record<string, string>>,
-): Promise<Manager> {
+): Promise<RunningManager> {
   return startManager({
     kubeconfig: testKubeConfig(),
     webhookHost: "127.0.0.1",
@@ -29,7 +29,7 @@ export function startTestWebhook(
 }
 
 /** Whether the webhook's /readyz answers 200 (its certificate is vakt's own: not verified). */
-export async function webhookReady(manager: Manager | undefined): Promise<boolean> {
+export async function webhookReady(manager: RunningManager | undefined): Promise<boolean> {
   const url = manager?.webhook.url;
   return url === undefined ? false : getOk(`${url}/readyz`, "insecure");
 }

@@ -22,7 +22,7 @@ import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ALL_RULES } from "../../src/engine/rules/index.ts";
 import { startManager } from "../../src/manager/run.ts";
-import type { Manager } from "../../src/manager/run.ts";
+import type { RunningManager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 
@@ -41,7 +41,7 @@ const lifetimes = {
   servingLifetimeMs: 6_000,
   servingRenewBeforeMs: 3_000,
 };
-const managers: Manager[] = [];
+const managers: RunningManager[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 /** A TCP proxy spreading connections over the replicas in turn, like a Service. */
@@ -171,7 +171,7 @@ describe("webhook CA rotation across replicas on the real API server", () => {
       await core.createNamespace({ body: { metadata: { name: vaktNamespace } } });
       await core.createNamespace({ body: { metadata: { name: podNamespace, labels: { [label]: id } } } });
 
-      const start = (): Promise<Manager> =>
+      const start = (): Promise<RunningManager> =>
         startManager({
           kubeconfig: config,
           webhookHost: "127.0.0.1",

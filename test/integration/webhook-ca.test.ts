@@ -10,7 +10,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ALL_RULES } from "../../src/engine/rules/index.ts";
 import { startManager } from "../../src/manager/run.ts";
-import type { Manager } from "../../src/manager/run.ts";
+import type { RunningManager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 
@@ -18,7 +18,7 @@ const id = randomBytes(3).toString("hex");
 const namespace = `vakt-ca-${id}`;
 const name = `vakt-ca-${id}`;
 const config = testKubeConfig();
-const managers: Manager[] = [];
+const managers: RunningManager[] = [];
 
 function servedCertificate(port: number): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
@@ -69,7 +69,7 @@ describe("self-bootstrapped webhook CA in a cluster", () => {
         PatchStrategy.ServerSideApply,
       );
     }
-    const start = (): Promise<Manager> =>
+    const start = (): Promise<RunningManager> =>
       startManager({
         kubeconfig: config,
         webhookHost: "127.0.0.1",

@@ -5,14 +5,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { TestContext } from "node:test";
-import type { Manager } from "../../src/manager/run.ts";
+import type { RunningManager } from "../../src/manager/run.ts";
 import { eventually, kubectl, withNamespace } from "../../src/testing/cluster.ts";
 import { startTestWebhook, unregisterTestWebhook, webhookReady } from "../../src/testing/webhook.ts";
 
 const id = randomBytes(3).toString("hex");
 const name = `vakt-inventory-${id}`;
 const label = "vakt.dev/e2e-inventory";
-let manager: Manager | undefined;
+let manager: RunningManager | undefined;
 
 const RELATIONAL = /^Warning: \[(network-policy-coverage|pod-disruption-budget)\]/m;
 

@@ -9,7 +9,7 @@ import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { get } from "../../src/engine/workloads.ts";
 import { ALL_RULES } from "../../src/engine/rules/index.ts";
-import type { Manager } from "../../src/manager/run.ts";
+import type { RunningManager } from "../../src/manager/run.ts";
 import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { startTestWebhook, unregisterTestWebhook, webhookReady } from "../../src/testing/webhook.ts";
@@ -19,7 +19,7 @@ const name = `vakt-e2e-${id}`;
 const namespace = `webhook-${id}`;
 const labels = { "vakt.dev/e2e": id };
 const objects = KubernetesObjectApi.makeApiClient(testKubeConfig());
-let manager: Manager | undefined;
+let manager: RunningManager | undefined;
 
 function pod(
   podName: string,

@@ -1,0 +1,250 @@
+/**
+ * The admission webhook as a part of `vakt run` (`--parts webhook`): live PolicyExceptions,
+ * configuration and inventory (the objects relational rules look up) feed the AdmissionState
+ * that the HTTPS server judges with; it serves /healthz, /readyz (the manager's readiness: every
+ * part's, its own first lists included) and /metrics on its port. Level-triggered: everything it
+ * needs is re-read from the API server after a restart; nothing is kept only here. Not
+ * leader-elected: every replica serves.
+ */
+import type { Logger } from "pino";
+import { stringify } from "yaml";
+import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
+import { DEFAULT_CONFIG, parseConfig } from "../config/vakt-config.ts";
+import type { VaktConfig } from "../config/vakt-config.ts";
+import { ALL_RULES } from "../engine/rules/index.ts";
+import type { KubeObject } from "../engine/types.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { AdmissionState } from "../webhook/admission.ts";
+import { startWebhookServer } from "../webhook/server.ts";
+import type { WebhookServer } from "../webhook/server.ts";
+import { certificateLifetimes } from "./certs.ts";
+import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
+import { watchCustomResources } from "./informer.ts";
+import type { CustomResourceWatch } from "./informer.ts";
+import { LiveInventory } from "./inventory.ts";
+import type { Part, PartContext } from "./part.ts";
+import { CertificateRotation, register, servingMaterial } from "./webhook-tls.ts";
+import type { RegistrationOptions } from "./webhook-tls.ts";
+
+export interface WebhookPartOptions {
+  readonly webhookHost: string;
+  readonly webhookPort: number;
+  /**
+   * Register the webhook configurations pointing at https://<webhookHost>:<port> (vakt as a host
+   * process next to a local control plane). In a cluster, `vakt install` registers them.
+   */
+  readonly registerUrl?: string;
+  readonly failurePolicy: "Fail" | "Ignore";
+  readonly timeoutSeconds: number;
+  /** Namespaces the webhook never judges (vakt's own, kube-system). */
+  readonly excludedNamespaces: readonly string[];
+  /** tls.crt / tls.key from a mounted Secret (cert-manager); otherwise vakt bootstraps its own CA. */
+  readonly tlsDir?: string;
+  /**
+   * vakt's namespace. In a cluster without --tls-dir and --register-url, the CA vakt bootstraps is
+   * kept in the Secret vakt-webhook-ca here so every replica trusts the same one, and vakt keeps
+   * the caBundle of the webhook configurations that `vakt install` created current.
+   */
+  readonly namespace?: string;
+  /** The CA vakt bootstraps (without tlsDir): lifetimes, and names its serving certificate adds. */
+  readonly selfSigned?: {
+    /** Defaults and validation: certificateLifetimes() in certs.ts. */
+    readonly lifetimes?: Partial<CertificateLifetimes>;
+    /** Besides vakt.<namespace>.svc (in a cluster) or localhost and webhookHost (local mode). */
+    readonly dnsNames?: readonly string[];
+    readonly ipAddresses?: readonly string[];
+  };
+  /** Name of the webhook configurations (default "vakt"). */
+  readonly webhookName?: string;
+  /** Only namespaces with these labels are judged (default: every namespace not excluded). */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+}
+
+/** What runs while the part runs. */
+interface Running {
+  readonly server: WebhookServer;
+  readonly inventory: LiveInventory;
+  readonly watches: readonly CustomResourceWatch[];
+  readonly rotation?: CertificateRotation;
+}
+
+export class WebhookPart implements Part {
+  readonly name = "webhook";
+  readonly leaderElection = false;
+  readonly servesProbes = true;
+  /** Every rule runs at admission; relational ones read the live inventory (ADR 0008). */
+  readonly state = new AdmissionState({ rules: ALL_RULES, allRules: ALL_RULES });
+  readonly #options: WebhookPartOptions;
+  readonly #lifetimes: CertificateLifetimes;
+  #running: Running | undefined;
+
+  constructor(options: WebhookPartOptions) {
+    this.#options = options;
+    // Validated before anything starts; used when vakt makes its own CA (no tlsDir).
+    this.#lifetimes = certificateLifetimes(options.selfSigned?.lifetimes);
+  }
+
+  /** The HTTPS server, once started. */
+  get server(): WebhookServer {
+    if (this.#running === undefined) throw new Error("the webhook part is not running");
+    return this.#running.server;
+  }
+
+  /** The objects relational rules look up (NetworkPolicies, PodDisruptionBudgets, ...). */
+  get inventory(): LiveInventory {
+    if (this.#running === undefined) throw new Error("the webhook part is not running");
+    return this.#running.inventory;
+  }
+
+  async start(context: PartContext): Promise<void> {
+    const { client, logger } = context;
+    const inventory = new LiveInventory({
+      client,
+      logger: logger.child({ component: "inventory" }),
+      publish: (current) => {
+        this.state.setInventory(current);
+      },
+    });
+    inventory.start();
+    const watches = this.#watchAdmissionInputs(client, logger);
+    try {
+      await this.#serve(context, inventory, watches);
+    } catch (error) {
+      // What started is stopped again: a part that fails to start holds nothing.
+      if (this.#running !== undefined) await this.stop();
+      else {
+        await Promise.all(watches.map((w) => w.stop()));
+        inventory.stop();
+      }
+      throw error;
+    }
+  }
+
+  /** Starts the HTTPS server, then registers it and renews its certificate when vakt signs it. */
+  async #serve(
+    context: PartContext,
+    inventory: LiveInventory,
+    watches: CustomResourceWatch[],
+  ): Promise<void> {
+    const { client, logger } = context;
+    const options = this.#options;
+    const { tls, selfSigned } = await servingMaterial(client, {
+      webhookHost: options.webhookHost,
+      lifetimes: this.#lifetimes,
+      ...(options.tlsDir === undefined ? {} : { tlsDir: options.tlsDir }),
+      ...(options.registerUrl === undefined ? {} : { registerUrl: options.registerUrl }),
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+      ...(options.selfSigned?.dnsNames === undefined ? {} : { dnsNames: options.selfSigned.dnsNames }),
+      ...(options.selfSigned?.ipAddresses === undefined
+        ? {}
+        : { ipAddresses: options.selfSigned.ipAddresses }),
+    });
+    const server = await startWebhookServer({
+      state: this.state,
+      tls,
+      host: options.webhookHost,
+      port: options.webhookPort,
+      logger: logger.child({ component: "webhook" }),
+      registry: context.registry,
+      ready: () => context.allReady(),
+    });
+    this.#running = { server, inventory, watches };
+    if (selfSigned === undefined) return;
+    const registration = this.#registration();
+    const publish = (material: ServingMaterial): Promise<void> =>
+      register(client, registration, server.port, material, logger);
+    await publish(await selfSigned.current());
+    logger.info({ webhookConfigurations: registration.name }, "caBundle published");
+    const rotation = new CertificateRotation({
+      serving: selfSigned,
+      served: tls,
+      publish,
+      serve: (material) => {
+        server.setSecureContext(material);
+      },
+      logger,
+    });
+    rotation.start();
+    this.#running = { ...this.#running, rotation };
+  }
+
+  /** The first lists of exceptions, configuration and inventory have arrived. */
+  ready(): boolean {
+    const running = this.#running;
+    return running !== undefined && running.watches.every((w) => w.synced) && running.inventory.synced;
+  }
+
+  async stop(): Promise<void> {
+    const running = this.#running;
+    this.#running = undefined;
+    if (running === undefined) return;
+    await running.rotation?.stop();
+    await running.server.close();
+    await Promise.all(running.watches.map((w) => w.stop()));
+    running.inventory.stop();
+  }
+
+  #registration(): RegistrationOptions {
+    const options = this.#options;
+    return {
+      name: options.webhookName ?? "vakt",
+      failurePolicy: options.failurePolicy,
+      timeoutSeconds: options.timeoutSeconds,
+      excludedNamespaces: options.excludedNamespaces,
+      ...(options.registerUrl === undefined ? {} : { registerUrl: options.registerUrl }),
+      ...(options.namespaceLabels === undefined ? {} : { namespaceLabels: options.namespaceLabels }),
+    };
+  }
+
+  /** PolicyExceptions and the VaktConfiguration `default`, fed into the admission state. */
+  #watchAdmissionInputs(client: KubeClient, logger: Logger): CustomResourceWatch[] {
+    const state = this.state;
+    return [
+      watchCustomResources(
+        client,
+        { group: GROUP, version: VERSION, plural: POLICY_EXCEPTION.plural },
+        {
+          onList: (list) => {
+            state.setExceptions(list);
+            logger.info({ exceptions: list.length }, "policy exceptions updated");
+          },
+        },
+        logger,
+      ),
+      watchCustomResources(
+        client,
+        { group: GROUP, version: VERSION, plural: VAKT_CONFIGURATION.plural },
+        {
+          onList: (list) => {
+            const object = list.find((o) => o.metadata?.name === "default") as KubeObject | undefined;
+            try {
+              state.setConfig(configFromObject(object, logger));
+              logger.info({ configured: object !== undefined }, "configuration updated");
+            } catch {
+              // keep the previous configuration; the error is logged
+            }
+          },
+        },
+        logger,
+      ),
+    ];
+  }
+}
+
+function configFromObject(object: KubeObject | undefined, logger: Logger): VaktConfig {
+  if (object === undefined) return DEFAULT_CONFIG;
+  try {
+    // One schema for vakt.yaml and the in-cluster object: validate through the same parser.
+    return parseConfig(
+      stringify({ apiVersion: object.apiVersion, kind: object.kind, spec: object["spec"] }),
+      "VaktConfiguration/default",
+      new Set(ALL_RULES.map((r) => r.id)),
+    );
+  } catch (error) {
+    logger.error(
+      { error: error instanceof Error ? error.message : String(error) },
+      "VaktConfiguration default is invalid; keeping the previous configuration",
+    );
+    throw error;
+  }
+}
