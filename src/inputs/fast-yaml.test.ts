@@ -59,6 +59,8 @@ const corpus = documentsOf(writeCorpus(corpusDir, { objects: 2_000, files: 4, se
 rmSync(corpusDir, { recursive: true, force: true });
 const fixtures = documentsOf(yamlFiles(await podSecurityFixturesDir()));
 const examples = documentsOf(yamlFiles(path.join(repoRoot, "examples")));
+/** The corpus and the fixtures as an editor on Windows saves them. */
+const crlf = [...corpus, ...fixtures].map((text) => text.replaceAll("\n", "\r\n"));
 
 const ACCEPTED = [
   "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: true\ng: False\n",
@@ -76,6 +78,9 @@ const ACCEPTED = [
   "a: 'single # not a comment'\nb: \"double: not a key\"\n'q k': 1\n\"dq: k\": 2\n",
   "- a\n- b\n",
   "a  : spaces before the colon\nb : 1\nyes : 2\nname: x\n",
+  "a: 1\r\nb: 2\r\n",
+  "# c\r\n---\r\na: |\r\n  x\r\n\r\n  y  \r\n  \r\nb: >\r\n  f\r\n  g\r\n\r\n  h\r\nc: |+\r\n  k\r\n\r\nd: 'q' # c\r\n",
+  "a:\r\n- x\r\n- {y: 1, z: [2]}\r\n-   \"w\"\r\ne: ''\r\n",
 ];
 
 const DECLINED_CASES = [
@@ -88,7 +93,9 @@ const DECLINED_CASES = [
   'a: "multi\n  line"\n',
   "a: [1,\n  2]\n",
   "a:\tb\n",
-  "a: 1\r\nb: 2\r\n",
+  "a: 1\rb: 2\n",
+  "a: 1\r",
+  "a: |\r\n  x\r\r\n",
   "a: 1\na: 2\n",
   "a: |2\n    x\n",
   "a: b: c\n",
@@ -135,6 +142,13 @@ describe("fast YAML path", () => {
     assert.ok(others > fixtures.length / 2, `an index was recorded for only ${others} other documents`);
   });
 
+  it("reads the corpus and the fixtures with CRLF line ends as js-yaml does, and records their positions", () => {
+    const accepted = crlf.filter((text) => agrees(text)).length;
+    assert.ok(accepted / crlf.length > 0.95, `accepted ${accepted} of ${crlf.length}`);
+    const recorded = crlf.filter((text, i) => i % 4 === 0 && recordsPositions(text)).length;
+    assert.ok(recorded > crlf.length / 8, `an index was recorded for only ${recorded} documents`);
+  });
+
   it("reads every document of the benchmark corpus exactly as js-yaml does", () => {
     const accepted = corpus.filter((text) => agrees(text)).length;
     assert.equal(accepted, corpus.length, "every corpus document is within the fast path's subset");
@@ -161,6 +175,7 @@ describe("fast YAML path", () => {
     const pool = [
       ...corpus.slice(0, 100),
       ...fixtures.slice(0, 100),
+      ...crlf.slice(0, 50),
       ...ACCEPTED,
       ...ACCEPTED,
       ...DECLINED_CASES,
@@ -185,6 +200,8 @@ describe("fast YAML path", () => {
       ",",
       "\n",
       "\n  ",
+      "\r\n",
+      "\r",
       "&a",
       "*a",
       "!",

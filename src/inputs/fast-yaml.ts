@@ -4,7 +4,7 @@
  * It reads one document (as cut by splitYamlDocuments) into plain values in one pass over its
  * characters, and DECLINES (returns {@link DECLINED}) as soon as it meets anything else: anchors,
  * aliases, tags, directives, merge keys, explicit `?` keys, multi-line plain or quoted scalars,
- * multi-line flow collections, tabs or carriage returns, duplicate keys, block scalars with an
+ * multi-line flow collections, tabs, carriage returns outside CRLF line breaks, duplicate keys, block scalars with an
  * indentation indicator, anything malformed. The caller then parses the document with js-yaml,
  * which gives the values (or the error) as before.
  *
@@ -46,6 +46,8 @@ class Decline extends Error {}
 const DECLINE = new Decline("outside the fast path");
 
 const TAB = 0x09;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 const SPACE = 0x20;
 const HASH = 0x23;
 const DASH = 0x2d;
@@ -164,12 +166,19 @@ function plainKeyHashed(text: string, start: number, end: number, hash: number):
 }
 
 /**
- * Characters the fast path leaves to js-yaml: tabs and carriage returns (indentation and line
- * break rules it does not model), the control characters YAML forbids (js-yaml reports them) and
- * surrogates (js-yaml checks their pairing).
+ * Characters the fast path leaves to js-yaml: tabs (indentation rules it does not model), the
+ * control characters YAML forbids (js-yaml reports them) and surrogates (js-yaml checks their
+ * pairing). A carriage return is read only as part of a CRLF line break (hasLoneCarriageReturn).
  */
 // eslint-disable-next-line no-control-regex -- these control characters are exactly what it looks for
-const UNSUPPORTED_CHARACTERS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]/;
+const UNSUPPORTED_CHARACTERS = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]/;
+
+/** A carriage return that is not followed by a line feed: a line break of its own to YAML. */
+function hasLoneCarriageReturn(text: string): boolean {
+  for (let i = text.indexOf("\r"); i !== -1; i = text.indexOf("\r", i + 1))
+    if (text.charCodeAt(i + 1) !== LINE_FEED) return true;
+  return false;
+}
 
 class FastParser {
   private readonly text: string;
@@ -184,9 +193,13 @@ class FastParser {
   indexable = true;
   /** Set when a flow collection holds another one (those are not indexed item by item). */
   private flowNested = false;
-  /** The current line: its start, end (index of "\n" or the text's length), indentation. */
+  /**
+   * The current line: its start, end (index of its "\r\n" or "\n", or the text's length),
+   * indentation; where the next line starts.
+   */
   private lineStart = 0;
   private lineEnd = 0;
+  private nextStart = 0;
   private indent = 0;
   /** lineStart + indent: the first character that is not a space. */
   private contentStart = 0;
@@ -211,6 +224,8 @@ class FastParser {
     const text = this.text;
     let end = text.indexOf("\n", start);
     if (end === -1) end = this.length;
+    this.nextStart = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === CARRIAGE_RETURN) end--;
     let i = start;
     while (i < end && text.charCodeAt(i) === SPACE) i++;
     this.lineStart = start;
@@ -236,7 +251,7 @@ class FastParser {
 
   private nextLine(): void {
     this.line++;
-    this.setLine(this.lineEnd + 1);
+    this.setLine(this.nextStart);
   }
 
   /** Moves to the next line with content (not blank, not only a comment). */
@@ -260,7 +275,7 @@ class FastParser {
   /** The value of the whole document. */
   document(): unknown {
     const text = this.text;
-    if (UNSUPPORTED_CHARACTERS.test(text)) throw DECLINE;
+    if (UNSUPPORTED_CHARACTERS.test(text) || hasLoneCarriageReturn(text)) throw DECLINE;
     this.skipEmpty();
     if (this.eof) throw DECLINE; // empty documents: js-yaml knows whether it is null or nothing
     if (this.indent === 0 && text.charCodeAt(this.lineStart) === DASH && this.isMarkerLine()) {
