@@ -1,9 +1,11 @@
 // `vakt run --parts controller` end to end: the CLI entry point in a process of its own (as a
 // Deployment would run it) against the shared test control plane, with the real CRDs installed.
 // A Tenant applied with kubectl converges to Ready; the process holds the Lease while it runs,
-// and SIGTERM stops it cleanly and frees the Lease for a successor.
+// and SIGTERM stops it cleanly and frees the Lease for a successor. Without the webhook, the
+// manager serves /healthz, /readyz and /metrics over plain HTTP on its probe port.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { get } from "node:http";
 import { describe, it } from "node:test";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
@@ -24,6 +26,18 @@ const client = makeKubeClient(testKubeConfig());
 
 const read = (path: string): Promise<Json | undefined> => readObject(client, path);
 
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    }).on("error", reject);
+  });
+}
+
 describe("vakt run --parts controller (its own process)", () => {
   it("converges a Tenant to Ready, holds the Lease while running and frees it on SIGTERM", async (t) => {
     await installTenantCrds();
@@ -40,6 +54,8 @@ describe("vakt run --parts controller (its own process)", () => {
       namespace,
       "--workers",
       "2",
+      "--probe-port",
+      "0",
     ]);
     t.after(async () => {
       await kubectl(["delete", "tenant", name, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
@@ -93,7 +109,25 @@ describe("vakt run --parts controller (its own process)", () => {
       `default-deny is applied by the vakt process${diagnostics()}`,
     );
 
+    // The probe port: readiness, and the controller's metrics in the one registry.
+    const probeUrl = /\/metrics on (http:\/\/127\.0\.0\.1:\d+)/.exec(vakt.output())?.[1];
+    assert.ok(probeUrl !== undefined, `vakt prints its probe URL${diagnostics()}`);
+    assert.equal((await httpGet(`${probeUrl}/readyz`)).status, 200);
+    const metrics = await httpGet(`${probeUrl}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^vakt_controller_reconcile_total\{[^}]*controller="tenant"[^}]*\} [1-9]/m);
+    assert.match(metrics.body, /^vakt_workqueue_depth\{controller="tenant"\} /m);
+    assert.match(metrics.body, /^process_resident_memory_bytes /m);
+
     const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/vakt-tenant-controller`;
+    const leases = ((
+      await client.request("GET", `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`)
+    ).body["items"] ?? []) as Json[];
+    assert.deepEqual(
+      leases.map((lease) => (lease["metadata"] as { name: string }).name),
+      ["vakt-tenant-controller"],
+      "one Lease for the leader parts",
+    );
     const holder = ((await read(leasePath))?.["spec"] as { holderIdentity?: string } | undefined)
       ?.holderIdentity;
     assert.ok(holder !== undefined && holder !== "", `the vakt process holds the Lease${diagnostics()}`);
