@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { get } from "node:http";
 import { after, describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
@@ -8,6 +7,7 @@ import type { Json, KubeClient, KubeResponse } from "../kube/client.ts";
 import { KubeError } from "../kube/client.ts";
 import { Manager } from "./manager.ts";
 import type { Part, PartContext } from "./part.ts";
+import { getText } from "../testing/http.ts";
 
 /** Lease requests by method and path, answered from one in-memory Lease per path. */
 class LeaseStore {
@@ -91,18 +91,6 @@ async function until(what: string, check: () => boolean): Promise<void> {
   assert.fail(`never happened: ${what}`);
 }
 
-function fetchText(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-      });
-    }).on("error", reject);
-  });
-}
-
 describe("Manager", () => {
   it("answers /readyz 503 while a started part is not ready, 200 once it is", async () => {
     const events: string[] = [];
@@ -111,12 +99,12 @@ describe("Manager", () => {
     const m = manager([part]);
     await m.start();
     const url = m.probeUrl ?? assert.fail("no probe port");
-    assert.equal((await fetchText(`${url}/healthz`)).status, 200);
-    assert.deepEqual(await fetchText(`${url}/readyz`), { status: 503, body: "not ready\n" });
+    assert.equal((await getText(`${url}/healthz`)).status, 200);
+    assert.deepEqual(await getText(`${url}/readyz`), { status: 503, body: "not ready\n" });
     part.isReady = true;
-    assert.deepEqual(await fetchText(`${url}/readyz`), { status: 200, body: "ok\n" });
+    assert.deepEqual(await getText(`${url}/readyz`), { status: 200, body: "ok\n" });
     assert.equal(part.context?.allReady(), true);
-    assert.equal((await fetchText(`${url}/nowhere`)).status, 404);
+    assert.equal((await getText(`${url}/nowhere`)).status, 404);
     await m.stop();
     assert.deepEqual(events, ["start slow", "stop slow"]);
   });
@@ -131,7 +119,7 @@ describe("Manager", () => {
       registers: [part.context?.registry ?? assert.fail("not started")],
     });
     counter.inc(3);
-    const metrics = await fetchText(`${m.probeUrl ?? ""}/metrics`);
+    const metrics = await getText(`${m.probeUrl ?? ""}/metrics`);
     assert.match(metrics.body, /^vakt_test_things_total 3$/m);
     assert.match(metrics.body, /^process_cpu_user_seconds_total /m);
   });

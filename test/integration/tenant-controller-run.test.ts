@@ -5,7 +5,6 @@
 // manager serves /healthz, /readyz and /metrics over plain HTTP on its probe port.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { get } from "node:http";
 import { describe, it } from "node:test";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
@@ -21,22 +20,11 @@ import {
   testKubeconfigPath,
   withNamespace,
 } from "../../src/testing/cluster.ts";
+import { getText } from "../../src/testing/http.ts";
 
 const client = makeKubeClient(testKubeConfig());
 
 const read = (path: string): Promise<Json | undefined> => readObject(client, path);
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-      });
-    }).on("error", reject);
-  });
-}
 
 describe("vakt run --parts controller (its own process)", () => {
   it("converges a Tenant to Ready, holds the Lease while running and frees it on SIGTERM", async (t) => {
@@ -112,8 +100,8 @@ describe("vakt run --parts controller (its own process)", () => {
     // The probe port: readiness, and the controller's metrics in the one registry.
     const probeUrl = /\/metrics on (http:\/\/127\.0\.0\.1:\d+)/.exec(vakt.output())?.[1];
     assert.ok(probeUrl !== undefined, `vakt prints its probe URL${diagnostics()}`);
-    assert.equal((await httpGet(`${probeUrl}/readyz`)).status, 200);
-    const metrics = await httpGet(`${probeUrl}/metrics`);
+    assert.equal((await getText(`${probeUrl}/readyz`)).status, 200);
+    const metrics = await getText(`${probeUrl}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /^vakt_controller_reconcile_total\{[^}]*controller="tenant"[^}]*\} [1-9]/m);
     assert.match(metrics.body, /^vakt_workqueue_depth\{controller="tenant"\} /m);
