@@ -168,13 +168,19 @@ function plainKeyHashed(text: string, start: number, end: number, hash: number):
 /**
  * Characters the fast path leaves to js-yaml: tabs (indentation rules it does not model), the
  * control characters YAML forbids (js-yaml reports them) and surrogates (js-yaml checks their
- * pairing). A carriage return is read only as part of a CRLF line break (hasLoneCarriageReturn).
+ * pairing). A carriage return is read only as part of a CRLF line break.
  */
 // eslint-disable-next-line no-control-regex -- these control characters are exactly what it looks for
 const UNSUPPORTED_CHARACTERS = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]/;
+/** The same and carriage returns: one scan of the text for what is nearly every document (LF line ends). */
+// eslint-disable-next-line no-control-regex -- as above
+const UNSUPPORTED_OR_CARRIAGE_RETURN = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]/;
 
-/** A carriage return that is not followed by a line feed: a line break of its own to YAML. */
-function hasLoneCarriageReturn(text: string): boolean {
+/** Whether the text holds a character the fast path leaves to js-yaml (see above). */
+function hasUnsupportedCharacters(text: string): boolean {
+  if (!UNSUPPORTED_OR_CARRIAGE_RETURN.test(text)) return false;
+  if (UNSUPPORTED_CHARACTERS.test(text)) return true;
+  // Carriage returns only: each must start a CRLF line break (a lone one is a line break to YAML).
   for (let i = text.indexOf("\r"); i !== -1; i = text.indexOf("\r", i + 1))
     if (text.charCodeAt(i + 1) !== LINE_FEED) return true;
   return false;
@@ -275,7 +281,7 @@ class FastParser {
   /** The value of the whole document. */
   document(): unknown {
     const text = this.text;
-    if (UNSUPPORTED_CHARACTERS.test(text) || hasLoneCarriageReturn(text)) throw DECLINE;
+    if (hasUnsupportedCharacters(text)) throw DECLINE;
     this.skipEmpty();
     if (this.eof) throw DECLINE; // empty documents: js-yaml knows whether it is null or nothing
     if (this.indent === 0 && text.charCodeAt(this.lineStart) === DASH && this.isMarkerLine()) {
