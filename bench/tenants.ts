@@ -33,7 +33,7 @@ import { TENANTS_PATH } from "../src/controllers/tenant/status.ts";
 import { Reflector } from "../src/kube/reflector.ts";
 import { down, up } from "../src/devcluster/cluster.ts";
 import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
-import { thirdPartyCrdFiles } from "../src/tenant/crds.ts";
+import { thirdPartyCrdFiles } from "../src/testing/third-party-crds.ts";
 import { renderTenant } from "../src/tenant/render.ts";
 import { tenantCrd } from "../src/tenant/schema.ts";
 import { parseTenant } from "../src/tenant/validate.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import type { InputProblem } from "../outputs/report.ts";
+import type { InputProblem } from "./types.ts";
 import {
   loadManifests,
   parseManifestText,

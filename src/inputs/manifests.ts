@@ -15,7 +15,7 @@
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { FieldPath, KubeObject } from "../engine/types.ts";
-import type { InputProblem, SourcePosition } from "../outputs/report.ts";
+import type { InputProblem, SourcePosition } from "./types.ts";
 import { walkJson } from "./json.ts";
 import { offsetPosition, parseYamlDocument } from "./parse.ts";
 import { jsonLocator, yamlLocator, type Locator } from "./positions.ts";

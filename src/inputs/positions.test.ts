@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Document, isCollection, visit } from "yaml";
 import type { FieldPath } from "../engine/types.ts";
-import type { SourcePosition } from "../outputs/report.ts";
+import type { SourcePosition } from "./types.ts";
 import { DECLINED, fastLoadIndexed } from "./fast-yaml.ts";
 import { parseYamlDocument } from "./parse.ts";
 import { keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-index.ts";

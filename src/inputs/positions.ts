@@ -10,7 +10,7 @@
  */
 import type { Document, LineCounter } from "yaml";
 import type { FieldPath } from "../engine/types.ts";
-import type { SourcePosition } from "../outputs/report.ts";
+import type { SourcePosition } from "./types.ts";
 import { LineIndex, walkJson } from "./json.ts";
 import { keyTextMatches, resolveBlockPath, type BlockIndex } from "./positions-index.ts";
 import { yamlPackage } from "./yaml-package.ts";

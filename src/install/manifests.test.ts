@@ -6,7 +6,7 @@ import { RuleSet, evaluateObject } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { listInventory } from "../engine/rules/util/inventory.ts";
 import { TENANT_CHILD_KINDS } from "../api/registry.ts";
-import { thirdPartyCrdFiles } from "../tenant/crds.ts";
+import { thirdPartyCrdFiles } from "../testing/third-party-crds.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { INVENTORY_RESOURCES } from "../manager/inventory.ts";

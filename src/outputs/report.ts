@@ -1,10 +1,7 @@
 import type { Action, FieldPath, Rule, Severity } from "../engine/types.ts";
+import type { InputProblem } from "../inputs/types.ts";
 
-/** A position in a source file, 1-based. */
-export interface SourcePosition {
-  readonly line: number;
-  readonly column: number;
-}
+export type { InputProblem, SourcePosition } from "../inputs/types.ts";
 
 /** One finding of `vakt check`, located in a file. This is the stable JSON contract. */
 export interface ReportFinding {
@@ -28,16 +25,6 @@ export interface ReportFinding {
   readonly exception?: string;
   /** That PolicyException's spec.justification (SARIF's suppression justification). */
   readonly justification?: string;
-}
-
-/** A problem with the input itself (unparseable file, unreadable path), not with an object. */
-export interface InputProblem {
-  readonly file: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly message: string;
-  /** "error": the file (or document) could not be checked; "note": informational (a skipped non-Kubernetes document). */
-  readonly level: "error" | "note";
 }
 
 export interface CheckReport {

@@ -6,7 +6,7 @@ import { Ajv } from "ajv";
 import type { ValidateFunction } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import type { KubeObject } from "../engine/types.ts";
-import { thirdPartyCrdFiles } from "./crds.ts";
+import { thirdPartyCrdFiles } from "../testing/third-party-crds.ts";
 import { renderTenant } from "./render.ts";
 import { parseTenant } from "./validate.ts";
 

@@ -4,7 +4,7 @@ import type { Discovery } from "../../src/kube/discovery.ts";
 import { KubeError, resourcePath } from "../../src/kube/client.ts";
 import type { Json, KubeClient } from "../../src/kube/client.ts";
 import { TENANTS_PATH } from "../../src/controllers/tenant/status.ts";
-import { thirdPartyCrdFiles } from "../../src/tenant/crds.ts";
+import { thirdPartyCrdFiles } from "../../src/testing/third-party-crds.ts";
 import { renderTenant } from "../../src/tenant/render.ts";
 import { tenantCrd } from "../../src/tenant/schema.ts";
 import { parseTenant } from "../../src/tenant/validate.ts";
