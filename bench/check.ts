@@ -1,5 +1,6 @@
 /**
- * Benchmark of `vakt check` against kube-score on the same generated corpus, in the same run.
+ * Benchmark of `vakt check` against its peers, kube-score and the Kyverno CLI, on the same
+ * generated corpus, in the same run.
  *
  *   node bench/check.ts [--objects N] [--files N] [--runs N] [--cpu N] [--built] [--no-peer] [--keep]
  *
@@ -8,21 +9,34 @@
  * Every measured command runs in a fresh child process pinned to one core (`taskset -c CPU`,
  * default core 1), wrapped in `/usr/bin/time -f "%e %M"` for peak RSS; wall time is taken around
  * the child. Reports the median of --runs (default 3). vakt's exit code 1 means findings and is
- * not a failure; kube-score exits 1 on critical findings, likewise.
+ * not a failure; kube-score exits 1 on critical findings, and Kyverno on policy violations, likewise.
+ *
+ * Kyverno runs one ClusterPolicy with one rule (validate.podSecurity, restricted, latest; see
+ * bench/peers.ts), next to `vakt check --select pss-restricted` (the same standard) and vakt's
+ * full rule set. Their verdicts are then compared object by object: every object with a pod
+ * template must pass or fail alike, and every disagreement is printed.
  *
  * Also measured, in a pinned child as well: the phases of `vakt check` in-process (parse,
  * engine over pre-parsed objects, source positions for the findings, rendering), and the start
  * of the CLI on a single tiny file.
  *
- * The peer is built from its Go module by scripts/build-peers.sh (run here when missing), or
- * taken from $KUBE_SCORE.
+ * The peers are built from their Go modules by scripts/build-peers.sh (run here when missing),
+ * or taken from $KUBE_SCORE and $KYVERNO.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeCorpus, writeCorpus } from "./corpus.ts";
+import {
+  compareVerdicts,
+  findPeer,
+  KYVERNO_POLICY,
+  kyvernoApply,
+  kyvernoVerdicts,
+  vaktVerdicts,
+} from "./peers.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SELF = fileURLToPath(import.meta.url);
@@ -94,20 +108,31 @@ function requireTool(path: string, hint: string): void {
   if (found.status !== 0) throw new Error(`${path} is needed (${hint})`);
 }
 
-/** Runs `argv` pinned to one core under /usr/bin/time, `runs` times; stdout goes to /dev/null. */
-function measure(argv: readonly string[], options: Options, cwd: string, runs = options.runs): Measured {
+/**
+ * Runs `argv` pinned to one core under /usr/bin/time, `runs` times; stdout goes to /dev/null, or
+ * to `stdoutFile` (rewritten by each run) when the output is read afterwards.
+ */
+function measure(
+  argv: readonly string[],
+  options: Options,
+  cwd: string,
+  runs = options.runs,
+  stdoutFile?: string,
+): Measured {
   const [command, ...rest] = argv;
   if (command === undefined) throw new Error("empty command");
   const timeFile = join(cwd, ".time");
   const samples: Sample[] = [];
   for (let run = 0; run < runs; run++) {
+    const out = stdoutFile === undefined ? "ignore" : openSync(stdoutFile, "w");
     const start = performance.now();
     const child = spawnSync(
       "/usr/bin/time",
       ["-o", timeFile, "-f", "%e %M %U %S", "taskset", "-c", String(options.cpu), command, ...rest],
-      { cwd, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 },
+      { cwd, stdio: ["ignore", out, "pipe"], maxBuffer: 64 * 1024 * 1024 },
     );
     const seconds = (performance.now() - start) / 1000;
+    if (typeof out === "number") closeSync(out);
     // /usr/bin/time writes "Command exited with non-zero status N" before the format line.
     const lines = readFileSync(timeFile, "utf8").trim().split("\n");
     const [, rssKb, user, system] = (lines[lines.length - 1] ?? "").split(" ");
@@ -278,23 +303,7 @@ const mb = (value: number): string => value.toFixed(0);
 const runsOf = (measured: Measured): string =>
   measured.samples.map((sample) => s(sample.seconds)).join(" / ");
 
-function findPeer(options: Options): { path: string; version: string } | { error: string } {
-  if (!options.peer) return { error: "skipped (--no-peer)" };
-  let path = process.env["KUBE_SCORE"];
-  if (path === undefined) {
-    const built = spawnSync("bash", [join(ROOT, "scripts", "build-peers.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    if (built.status !== 0) return { error: `scripts/build-peers.sh exited ${String(built.status)}` };
-    path = built.stdout.trim().split("\n").pop() ?? "";
-  }
-  const version = spawnSync(path, ["version"], { encoding: "utf8" });
-  if (version.status !== 0) return { error: `${path} version failed: ${version.stderr}` };
-  return { path, version: version.stdout.trim() };
-}
-
-function main(): void {
+async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   requireTool("taskset", "util-linux");
   requireTool("/usr/bin/time", "GNU time: apt-get install time");
@@ -319,8 +328,13 @@ function main(): void {
     );
     console.log(`corpus: ${describeCorpus(corpus)}`);
     console.log(`vakt entry: ${entry.slice(ROOT.length + 1)}`);
-    const peer = findPeer(options);
+    const skipped = { error: "skipped (--no-peer)" };
+    const peer = options.peer ? findPeer(ROOT, "kube-score", "KUBE_SCORE", ["version"]) : skipped;
     console.log(`peer: ${"path" in peer ? `${peer.version} (${peer.path})` : peer.error}`);
+    const kyverno = options.peer ? findPeer(ROOT, "kyverno", "KYVERNO", ["version"]) : skipped;
+    console.log(
+      `peer: Kyverno CLI ${"path" in kyverno ? `${kyverno.version} (${kyverno.path})` : kyverno.error}`,
+    );
     console.log("");
 
     const n = corpus.objects;
@@ -329,6 +343,23 @@ function main(): void {
     const peerRun =
       "path" in peer
         ? measure([peer.path, "score", "--output-format", "ci", ...corpus.files], options, dir)
+        : undefined;
+    // The restricted Pod Security Standard alone, in both tools; their outputs are kept for the
+    // comparison of verdicts (written to a file by every run, the same for both).
+    const policy = join(dir, "kyverno-pss-restricted.yaml");
+    writeFileSync(policy, KYVERNO_POLICY);
+    const vaktPssOut = join(dir, "vakt-pss-restricted.json");
+    const pss = measure(
+      [...vakt, "--select", "pss-restricted", "-o", "json", ...corpus.files],
+      options,
+      dir,
+      options.runs,
+      vaktPssOut,
+    );
+    const kyvernoOut = join(dir, "kyverno-report.json");
+    const kyvernoRun =
+      "path" in kyverno
+        ? measure(kyvernoApply(kyverno.path, policy, corpus.files), options, dir, options.runs, kyvernoOut)
         : undefined;
 
     const phaseRun = spawnSync(
@@ -356,6 +387,10 @@ function main(): void {
       "path" in peer
         ? measure([peer.path, "score", "--output-format", "ci", tiny], options, dir, startupRuns)
         : undefined;
+    const startKyverno =
+      "path" in kyverno
+        ? measure(kyvernoApply(kyverno.path, policy, [tiny]), options, dir, startupRuns)
+        : undefined;
 
     const lines: string[] = [];
     lines.push(`## Whole command, ${n.toLocaleString("en")} objects (median of ${String(options.runs)})`, "");
@@ -375,6 +410,17 @@ function main(): void {
       );
       lines.push(
         `| **ratio vakt/kube-score** | time ×${(json.seconds / peerRun.seconds).toFixed(2)} | throughput ×${(peerRun.seconds / json.seconds).toFixed(2)} | CPU ×${(json.cpuSeconds / peerRun.cpuSeconds).toFixed(2)} | RSS ×${(json.rssMb / peerRun.rssMb).toFixed(2)} | |`,
+      );
+    }
+    lines.push(
+      `| vakt check --select pss-restricted -o json | ${s(pss.seconds)} | ${rate(n, pss.seconds)} | ${s(pss.cpuSeconds)} | ${mb(pss.rssMb)} | ${runsOf(pss)} |`,
+    );
+    if (kyvernoRun !== undefined) {
+      lines.push(
+        `| kyverno apply (podSecurity restricted, latest) --policy-report | ${s(kyvernoRun.seconds)} | ${rate(n, kyvernoRun.seconds)} | ${s(kyvernoRun.cpuSeconds)} | ${mb(kyvernoRun.rssMb)} | ${runsOf(kyvernoRun)} |`,
+      );
+      lines.push(
+        `| **ratio vakt pss-restricted/Kyverno** | time ×${(pss.seconds / kyvernoRun.seconds).toFixed(2)} | throughput ×${(kyvernoRun.seconds / pss.seconds).toFixed(2)} | CPU ×${(pss.cpuSeconds / kyvernoRun.cpuSeconds).toFixed(2)} | RSS ×${(pss.rssMb / kyvernoRun.rssMb).toFixed(2)} | |`,
       );
     }
     lines.push("", `## Where vakt's time goes (in-process, one pinned process)`, "");
@@ -406,7 +452,24 @@ function main(): void {
     }
     if (startPeer !== undefined)
       lines.push(`| kube-score score tiny.yaml | ${s(startPeer.seconds, 3)} | ${mb(startPeer.rssMb)} |`);
+    if (startKyverno !== undefined)
+      lines.push(
+        `| kyverno apply (one rule) tiny.yaml | ${s(startKyverno.seconds, 3)} | ${mb(startKyverno.rssMb)} |`,
+      );
     lines.push(`| node -e 0 (floor) | ${s(startNode.seconds, 3)} | ${mb(startNode.rssMb)} |`);
+    if ("path" in kyverno) {
+      const verdicts = compareVerdicts(
+        corpus.workloads,
+        kyvernoVerdicts(kyvernoOut),
+        await vaktVerdicts(vaktPssOut),
+      );
+      lines.push(
+        "",
+        `## Verdicts: Kyverno podSecurity (restricted, latest) vs vakt --select pss-restricted`,
+        "",
+      );
+      lines.push(...verdicts.lines);
+    }
     console.log(lines.join("\n"));
     console.log(
       `\nbenchmark took ${s((performance.now() - began) / 1000, 0)} s; load average after: ${loadavg()
@@ -423,5 +486,5 @@ if (process.argv[2] === "--phases") {
   if (config === undefined) throw new Error("--phases CONFIG FILE...");
   process.stdout.write(JSON.stringify(await phases(config, files)));
 } else {
-  main();
+  await main();
 }

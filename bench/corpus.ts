@@ -34,6 +34,15 @@ export interface Corpus {
   readonly kinds: ReadonlyMap<string, number>;
   /** A vakt.yaml allowing the registries and regions the corpus's good objects use. */
   readonly config: string;
+  /** The objects with a pod template (Pods and pod controllers), in order; names are unique. */
+  readonly workloads: readonly CorpusWorkload[];
+}
+
+export interface CorpusWorkload {
+  readonly kind: string;
+  /** Undefined when the document has none (applied to the namespace of the context). */
+  readonly namespace: string | undefined;
+  readonly name: string;
 }
 
 /** mulberry32: small, fast, and the same everywhere. */
@@ -109,6 +118,8 @@ interface App {
 interface Doc {
   readonly kind: string;
   readonly text: string;
+  /** Set on the documents with a pod template. */
+  readonly workload?: CorpusWorkload;
 }
 
 function indent(text: string, spaces: number): string {
@@ -572,7 +583,7 @@ function application(g: Generator, index: number): Doc[] {
     kind,
     port: g.pick([8080, 8443, 9090, 3000]),
   };
-  const docs: Doc[] = [workload(g, app)];
+  const docs: Doc[] = [{ ...workload(g, app), workload: { kind, namespace: app.namespace, name: app.name } }];
   const longRunning =
     kind === "Deployment" || kind === "StatefulSet" || kind === "DaemonSet" || kind === "Pod";
   if (longRunning && kind !== "DaemonSet") docs.push(service(g, app));
@@ -620,7 +631,8 @@ export function writeCorpus(dir: string, options: CorpusOptions = {}): Corpus {
   }
   const config = join(dir, "vakt.yaml");
   writeFileSync(config, vaktConfig(REGISTRIES, REGIONS));
-  return { files, config, objects: total, bytes, kinds };
+  const workloads = docs.flatMap((doc) => (doc.workload === undefined ? [] : [doc.workload]));
+  return { files, config, objects: total, bytes, kinds, workloads };
 }
 
 function vaktConfig(registries: readonly string[], regions: readonly string[]): string {
