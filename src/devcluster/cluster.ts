@@ -3,6 +3,7 @@ import { request } from "node:https";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { createCertificateAuthority, createKeyPair, issueCertificate } from "./pki.ts";
+import type { IssuedCertificate } from "./pki.ts";
 import { freePort, isOurProcess, portInUse, startDetached, stopProcess, tail } from "./processes.ts";
 import type { StartedProcess } from "./processes.ts";
 import { RUN_NODE_FLAGS } from "../config/runtime.ts";
@@ -127,24 +128,22 @@ function writeState(state: DevClusterState): void {
   writeFileSync(join(state.stateDir, STATE_FILE), JSON.stringify(state, null, 2) + "\n");
 }
 
-/**
- * Starts etcd, kube-apiserver, kube-controller-manager (and kwok with fake nodes) on free
- * 127.0.0.1 ports with freshly generated PKI, waits until the API server is ready, and
- * writes an admin kubeconfig. The processes outlive the caller; `down` stops them.
- */
-export async function up(options: DevClusterOptions): Promise<DevClusterState> {
-  const progress = options.progress ?? (() => undefined);
-  const stateDir = options.stateDir;
-  const nodes = options.nodes ?? 0;
-  const wanted = [
+/** The binaries `up` runs, for the components `options` asks for. */
+function wantedBinaries(options: DevClusterOptions): string[] {
+  return [
     "etcd",
     "kube-apiserver",
     "kubectl",
     ...(options.controllers === false ? [] : ["kube-controller-manager", "kube-scheduler"]),
-    ...(nodes > 0 ? ["kwok"] : []),
+    ...((options.nodes ?? 0) > 0 ? ["kwok"] : []),
   ];
-  requireBinaries(options.binDir, wanted);
+}
 
+/**
+ * Refuses to start over a control plane that runs from `stateDir`; removes the leftovers of one
+ * that did not stop cleanly.
+ */
+async function clearEarlierRun(stateDir: string, progress: (line: string) => void): Promise<void> {
   const previous = readState(stateDir);
   if (previous !== undefined) {
     const alive = previous.components.filter((c) => isOurProcess(c.pid, stateDir));
@@ -159,18 +158,27 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
     );
   }
   await cleanup(stateDir);
+}
 
-  if (
-    options.apiServerPort !== undefined &&
-    options.apiServerPort !== 0 &&
-    (await portInUse(options.apiServerPort))
-  ) {
+/** Refuses an API server port that was asked for and is taken. */
+async function checkApiServerPort(asked: number | undefined): Promise<void> {
+  if (asked !== undefined && asked !== 0 && (await portInUse(asked))) {
     throw new DevClusterError(
-      `port ${options.apiServerPort} on 127.0.0.1 is already in use by another process`,
+      `port ${asked} on 127.0.0.1 is already in use by another process`,
       "choose another port with --port, or leave --port out to let vakt pick a free one",
     );
   }
+}
 
+interface StateDirs {
+  readonly pki: string;
+  readonly logs: string;
+  readonly etcd: string;
+  readonly kcm: string;
+  readonly scheduler: string;
+}
+
+function makeStateDirs(stateDir: string): StateDirs {
   const dirs = {
     pki: join(stateDir, "pki"),
     logs: join(stateDir, "logs"),
@@ -179,8 +187,19 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
     scheduler: join(stateDir, "scheduler"),
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dirs;
+}
 
-  progress("generating certificates");
+/** The certificates of the control plane's users; files in dirs.pki besides. */
+interface Pki {
+  readonly ca: IssuedCertificate;
+  readonly admin: IssuedCertificate;
+  readonly controllerManager: IssuedCertificate;
+  readonly scheduler: IssuedCertificate;
+}
+
+/** A fresh CA, the API server's serving certificate, client certificates and the service-account key pair. */
+async function writePki(dirs: StateDirs): Promise<Pki> {
   const ca = await createCertificateAuthority("vakt-dev-ca", 365);
   const serving = await issueCertificate(ca, {
     commonName: "kube-apiserver",
@@ -212,7 +231,6 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
     validDays: 365,
   });
   const serviceAccount = await createKeyPair();
-  const pki = (name: string): string => join(dirs.pki, name);
   const files: [string, string][] = [
     ["ca.crt", ca.certificatePem],
     ["ca.key", ca.privateKeyPem],
@@ -225,189 +243,260 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
     ["sa.key", serviceAccount.privateKeyPem],
     ["sa.pub", serviceAccount.publicKeyPem],
   ];
-  for (const [name, content] of files) writeFileSync(pki(name), content, { mode: 0o600 });
+  for (const [name, content] of files) writeFileSync(join(dirs.pki, name), content, { mode: 0o600 });
+  return { ca, admin, controllerManager, scheduler };
+}
 
+interface Kubeconfigs {
+  /** The admin's, for people and vakt. */
+  readonly admin: string;
+  readonly controllerManager: string;
+  readonly scheduler: string;
+}
+
+function writeKubeconfigs(stateDir: string, dirs: StateDirs, server: string, pki: Pki): Kubeconfigs {
+  const write = (file: string, user: string, client: IssuedCertificate): string => {
+    writeFileSync(
+      file,
+      kubeconfigYaml(server, user, pki.ca.certificatePem, client.certificatePem, client.privateKeyPem),
+      { mode: 0o600 },
+    );
+    return file;
+  };
+  return {
+    admin: write(join(stateDir, "kubeconfig"), "vakt-admin", pki.admin),
+    controllerManager: write(join(dirs.kcm, "kubeconfig"), "kube-controller-manager", pki.controllerManager),
+    scheduler: write(join(dirs.scheduler, "kubeconfig"), "kube-scheduler", pki.scheduler),
+  };
+}
+
+/** Starts the components, records each in the state file as it starts, and waits for them. */
+class Launcher {
+  readonly components: ComponentState[] = [];
+  readonly #options: DevClusterOptions;
+  readonly #logs: string;
+  readonly #state: Omit<DevClusterState, "components">;
+
+  constructor(options: DevClusterOptions, logs: string, state: Omit<DevClusterState, "components">) {
+    this.#options = options;
+    this.#logs = logs;
+    this.#state = state;
+  }
+
+  get state(): DevClusterState {
+    const { version, stateDir, kubeconfig, server, startedAt, nodes } = this.#state;
+    return { version, stateDir, kubeconfig, server, startedAt, components: this.components, nodes };
+  }
+
+  save(): void {
+    writeState(this.state);
+  }
+
+  launch(name: ComponentName, port: number, args: readonly string[], command?: string): StartedProcess {
+    const log = join(this.#logs, `${name}.log`);
+    const started = startDetached(
+      command ?? join(this.#options.binDir, name),
+      [...args, ...(this.#options.extraArgs?.[name] ?? [])],
+      log,
+    );
+    this.components.push({ name, pid: started.pid, port, log });
+    this.save();
+    return started;
+  }
+
+  ready(name: ComponentName, started: StartedProcess, probe: () => Promise<boolean>): Promise<void> {
+    return waitReady(name, started, this.components, this.#options.readyTimeoutMs ?? 90_000, probe);
+  }
+}
+
+/** Where the started control plane is, for the steps after the API server. */
+interface ControlPlane {
+  readonly dirs: StateDirs;
+  readonly pki: Pki;
+  readonly kubeconfigs: Kubeconfigs;
+  readonly server: string;
+  readonly apiPort: number;
+  readonly progress: (line: string) => void;
+}
+
+async function startEtcd(launcher: Launcher, plane: ControlPlane): Promise<number> {
+  const etcdPort = await freePort();
+  const etcdPeerPort = await freePort();
+  plane.progress(`starting etcd on 127.0.0.1:${etcdPort}`);
+  const etcd = launcher.launch("etcd", etcdPort, [
+    `--name=vakt-dev`,
+    `--data-dir=${plane.dirs.etcd}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=vakt-dev=http://127.0.0.1:${etcdPeerPort}`,
+    "--listen-metrics-urls=",
+    "--unsafe-no-fsync=true",
+    "--quota-backend-bytes=8589934592",
+    "--log-level=warn",
+  ]);
+  await launcher.ready("etcd", etcd, () => getOk(`http://127.0.0.1:${etcdPort}/health`));
+  return etcdPort;
+}
+
+async function startApiServer(launcher: Launcher, plane: ControlPlane, etcdPort: number): Promise<void> {
+  const { dirs, pki, server, apiPort } = plane;
+  const file = (name: string): string => join(dirs.pki, name);
+  plane.progress(`starting kube-apiserver on ${server}`);
+  const apiserver = launcher.launch("kube-apiserver", apiPort, [
+    `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+    `--bind-address=127.0.0.1`,
+    `--advertise-address=127.0.0.1`,
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${dirs.pki}`,
+    `--tls-cert-file=${file("apiserver.crt")}`,
+    `--tls-private-key-file=${file("apiserver.key")}`,
+    `--client-ca-file=${file("ca.crt")}`,
+    `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+    `--service-account-key-file=${file("sa.pub")}`,
+    `--service-account-signing-key-file=${file("sa.key")}`,
+    `--service-cluster-ip-range=10.0.0.0/24`,
+    `--authorization-mode=RBAC`,
+    `--allow-privileged=true`,
+    `--profiling=false`,
+    `--v=1`,
+  ]);
+  await launcher.ready("kube-apiserver", apiserver, () =>
+    getOk(`${server}/readyz`, {
+      ca: pki.ca.certificatePem,
+      cert: pki.admin.certificatePem,
+      key: pki.admin.privateKeyPem,
+    }),
+  );
+}
+
+/** kube-controller-manager and kube-scheduler (not waited for: nothing in `up` needs them yet). */
+async function startControllers(launcher: Launcher, plane: ControlPlane): Promise<void> {
+  const { dirs, kubeconfigs } = plane;
+  const file = (name: string): string => join(dirs.pki, name);
+  const kcmPort = await freePort();
+  plane.progress("starting kube-controller-manager");
+  launcher.launch("kube-controller-manager", kcmPort, [
+    `--kubeconfig=${kubeconfigs.controllerManager}`,
+    `--authentication-kubeconfig=${kubeconfigs.controllerManager}`,
+    `--authorization-kubeconfig=${kubeconfigs.controllerManager}`,
+    `--bind-address=127.0.0.1`,
+    `--secure-port=${kcmPort}`,
+    `--cert-dir=${dirs.kcm}`,
+    `--leader-elect=false`,
+    `--use-service-account-credentials=true`,
+    `--service-account-private-key-file=${file("sa.key")}`,
+    `--root-ca-file=${file("ca.crt")}`,
+    `--cluster-signing-cert-file=${file("ca.crt")}`,
+    `--cluster-signing-key-file=${file("ca.key")}`,
+    `--controllers=*`,
+    `--profiling=false`,
+    `--v=1`,
+  ]);
+  const schedulerPort = await freePort();
+  plane.progress("starting kube-scheduler");
+  launcher.launch("kube-scheduler", schedulerPort, [
+    `--kubeconfig=${kubeconfigs.scheduler}`,
+    `--authentication-kubeconfig=${kubeconfigs.scheduler}`,
+    `--authorization-kubeconfig=${kubeconfigs.scheduler}`,
+    `--bind-address=127.0.0.1`,
+    `--secure-port=${schedulerPort}`,
+    `--leader-elect=false`,
+    `--profiling=false`,
+    `--v=1`,
+  ]);
+}
+
+async function startKwok(
+  launcher: Launcher,
+  plane: ControlPlane,
+  binDir: string,
+  nodes: number,
+): Promise<void> {
+  const kwokPort = await freePort();
+  plane.progress(`starting kwok with ${nodes} fake node(s)`);
+  const kwok = launcher.launch("kwok", kwokPort, [
+    `--kubeconfig=${plane.kubeconfigs.admin}`,
+    `--server-address=127.0.0.1:${kwokPort}`,
+    `--config=${join(binDir, "kwok-stages.yaml")}`,
+    "--manage-all-nodes=false",
+    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+    "--manage-nodes-with-label-selector=",
+    "--cidr=10.0.1.0/24",
+    "--node-ip=10.0.1.1",
+  ]);
+  await launcher.ready("kwok", kwok, () => getOk(`http://127.0.0.1:${kwokPort}/healthz`));
+}
+
+/** `vakt run` as a host process, its webhook registered at 127.0.0.1. */
+async function startVakt(
+  launcher: Launcher,
+  plane: ControlPlane,
+  vakt: NonNullable<DevClusterOptions["vakt"]>,
+): Promise<void> {
+  const vaktPort = await freePort();
+  plane.progress(`starting vakt (admission webhook) on https://127.0.0.1:${vaktPort}`);
+  const started = launcher.launch(
+    "vakt",
+    vaktPort,
+    [
+      ...RUN_NODE_FLAGS,
+      vakt.script,
+      "run",
+      `--kubeconfig=${plane.kubeconfigs.admin}`,
+      "--webhook-host=127.0.0.1",
+      `--webhook-port=${vaktPort}`,
+      `--register-url=https://127.0.0.1:${vaktPort}`,
+      "--install-crds",
+      ...(vakt.args ?? []),
+    ],
+    vakt.command,
+  );
+  await launcher.ready("vakt", started, () => getOk(`https://127.0.0.1:${vaktPort}/readyz`, "insecure"));
+}
+
+/**
+ * Starts etcd, kube-apiserver, kube-controller-manager (and kwok with fake nodes) on free
+ * 127.0.0.1 ports with freshly generated PKI, waits until the API server is ready, and
+ * writes an admin kubeconfig. The processes outlive the caller; `down` stops them.
+ */
+export async function up(options: DevClusterOptions): Promise<DevClusterState> {
+  const progress = options.progress ?? (() => undefined);
+  const stateDir = options.stateDir;
+  const nodes = options.nodes ?? 0;
+  requireBinaries(options.binDir, wantedBinaries(options));
+  await clearEarlierRun(stateDir, progress);
+  await checkApiServerPort(options.apiServerPort);
+  const dirs = makeStateDirs(stateDir);
+
+  progress("generating certificates");
+  const pki = await writePki(dirs);
   const apiPort =
     options.apiServerPort !== undefined && options.apiServerPort !== 0
       ? options.apiServerPort
       : await freePort();
   const server = `https://127.0.0.1:${apiPort}`;
-  const kubeconfig = join(stateDir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    kubeconfigYaml(server, "vakt-admin", ca.certificatePem, admin.certificatePem, admin.privateKeyPem),
-    { mode: 0o600 },
-  );
-  const kcmKubeconfig = join(dirs.kcm, "kubeconfig");
-  writeFileSync(
-    kcmKubeconfig,
-    kubeconfigYaml(
-      server,
-      "kube-controller-manager",
-      ca.certificatePem,
-      controllerManager.certificatePem,
-      controllerManager.privateKeyPem,
-    ),
-    { mode: 0o600 },
-  );
-  const schedulerKubeconfig = join(dirs.scheduler, "kubeconfig");
-  writeFileSync(
-    schedulerKubeconfig,
-    kubeconfigYaml(
-      server,
-      "kube-scheduler",
-      ca.certificatePem,
-      scheduler.certificatePem,
-      scheduler.privateKeyPem,
-    ),
-    { mode: 0o600 },
-  );
-
-  const components: ComponentState[] = [];
-  const startedAt = new Date().toISOString();
-  const save = (): void => {
-    writeState({ version: 1, stateDir, kubeconfig, server, startedAt, components, nodes });
-  };
-  const launch = (
-    name: ComponentName,
-    port: number,
-    args: readonly string[],
-    command?: string,
-  ): StartedProcess => {
-    const log = join(dirs.logs, `${name}.log`);
-    const started = startDetached(
-      command ?? join(options.binDir, name),
-      [...args, ...(options.extraArgs?.[name] ?? [])],
-      log,
-    );
-    components.push({ name, pid: started.pid, port, log });
-    save();
-    return started;
-  };
-  const timeout = options.readyTimeoutMs ?? 90_000;
-
+  const kubeconfigs = writeKubeconfigs(stateDir, dirs, server, pki);
+  const launcher = new Launcher(options, dirs.logs, {
+    version: 1,
+    stateDir,
+    kubeconfig: kubeconfigs.admin,
+    server,
+    startedAt: new Date().toISOString(),
+    nodes,
+  });
+  const plane: ControlPlane = { dirs, pki, kubeconfigs, server, apiPort, progress };
   try {
-    const etcdPort = await freePort();
-    const etcdPeerPort = await freePort();
-    progress(`starting etcd on 127.0.0.1:${etcdPort}`);
-    const etcd = launch("etcd", etcdPort, [
-      `--name=vakt-dev`,
-      `--data-dir=${dirs.etcd}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=vakt-dev=http://127.0.0.1:${etcdPeerPort}`,
-      "--listen-metrics-urls=",
-      "--unsafe-no-fsync=true",
-      "--quota-backend-bytes=8589934592",
-      "--log-level=warn",
-    ]);
-    await waitReady("etcd", etcd, components, timeout, () => getOk(`http://127.0.0.1:${etcdPort}/health`));
-
-    progress(`starting kube-apiserver on ${server}`);
-    const apiserver = launch("kube-apiserver", apiPort, [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      `--bind-address=127.0.0.1`,
-      `--advertise-address=127.0.0.1`,
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${dirs.pki}`,
-      `--tls-cert-file=${pki("apiserver.crt")}`,
-      `--tls-private-key-file=${pki("apiserver.key")}`,
-      `--client-ca-file=${pki("ca.crt")}`,
-      `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
-      `--service-account-key-file=${pki("sa.pub")}`,
-      `--service-account-signing-key-file=${pki("sa.key")}`,
-      `--service-cluster-ip-range=10.0.0.0/24`,
-      `--authorization-mode=RBAC`,
-      `--allow-privileged=true`,
-      `--profiling=false`,
-      `--v=1`,
-    ]);
-    const readyz = (): Promise<boolean> =>
-      getOk(`${server}/readyz`, {
-        ca: ca.certificatePem,
-        cert: admin.certificatePem,
-        key: admin.privateKeyPem,
-      });
-    await waitReady("kube-apiserver", apiserver, components, timeout, readyz);
-
-    if (options.controllers !== false) {
-      const kcmPort = await freePort();
-      progress("starting kube-controller-manager");
-      launch("kube-controller-manager", kcmPort, [
-        `--kubeconfig=${kcmKubeconfig}`,
-        `--authentication-kubeconfig=${kcmKubeconfig}`,
-        `--authorization-kubeconfig=${kcmKubeconfig}`,
-        `--bind-address=127.0.0.1`,
-        `--secure-port=${kcmPort}`,
-        `--cert-dir=${dirs.kcm}`,
-        `--leader-elect=false`,
-        `--use-service-account-credentials=true`,
-        `--service-account-private-key-file=${pki("sa.key")}`,
-        `--root-ca-file=${pki("ca.crt")}`,
-        `--cluster-signing-cert-file=${pki("ca.crt")}`,
-        `--cluster-signing-key-file=${pki("ca.key")}`,
-        `--controllers=*`,
-        `--profiling=false`,
-        `--v=1`,
-      ]);
-      const schedulerPort = await freePort();
-      progress("starting kube-scheduler");
-      launch("kube-scheduler", schedulerPort, [
-        `--kubeconfig=${schedulerKubeconfig}`,
-        `--authentication-kubeconfig=${schedulerKubeconfig}`,
-        `--authorization-kubeconfig=${schedulerKubeconfig}`,
-        `--bind-address=127.0.0.1`,
-        `--secure-port=${schedulerPort}`,
-        `--leader-elect=false`,
-        `--profiling=false`,
-        `--v=1`,
-      ]);
-    }
-
-    if (nodes > 0) {
-      const kwokPort = await freePort();
-      progress(`starting kwok with ${nodes} fake node(s)`);
-      const kwok = launch("kwok", kwokPort, [
-        `--kubeconfig=${kubeconfig}`,
-        `--server-address=127.0.0.1:${kwokPort}`,
-        `--config=${join(options.binDir, "kwok-stages.yaml")}`,
-        "--manage-all-nodes=false",
-        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-        "--manage-nodes-with-label-selector=",
-        "--cidr=10.0.1.0/24",
-        "--node-ip=10.0.1.1",
-      ]);
-      await waitReady("kwok", kwok, components, timeout, () => getOk(`http://127.0.0.1:${kwokPort}/healthz`));
-    }
-    if (options.vakt !== undefined) {
-      const vaktPort = await freePort();
-      progress(`starting vakt (admission webhook) on https://127.0.0.1:${vaktPort}`);
-      const vakt = launch(
-        "vakt",
-        vaktPort,
-        [
-          ...RUN_NODE_FLAGS,
-          options.vakt.script,
-          "run",
-          `--kubeconfig=${kubeconfig}`,
-          "--webhook-host=127.0.0.1",
-          `--webhook-port=${vaktPort}`,
-          `--register-url=https://127.0.0.1:${vaktPort}`,
-          "--install-crds",
-          ...(options.vakt.args ?? []),
-        ],
-        options.vakt.command,
-      );
-      await waitReady("vakt", vakt, components, timeout, () =>
-        getOk(`https://127.0.0.1:${vaktPort}/readyz`, "insecure"),
-      );
-    }
-    save();
-    return { version: 1, stateDir, kubeconfig, server, startedAt, components, nodes };
+    const etcdPort = await startEtcd(launcher, plane);
+    await startApiServer(launcher, plane, etcdPort);
+    if (options.controllers !== false) await startControllers(launcher, plane);
+    if (nodes > 0) await startKwok(launcher, plane, options.binDir, nodes);
+    if (options.vakt !== undefined) await startVakt(launcher, plane, options.vakt);
+    launcher.save();
+    return launcher.state;
   } catch (error) {
-    await stopAll(components, stateDir);
+    await stopAll(launcher.components, stateDir);
     throw error;
   }
 }
