@@ -10,7 +10,7 @@ export const KNOWN_PARTS = [
   },
   {
     name: "controller",
-    description: "the Tenant controller (waits for the Tenant CRD if absent; leader-elected)",
+    description: "the Tenant controller, leader-elected, which waits for the Tenant CRD if absent",
   },
 ] as const;
 
