@@ -4,7 +4,7 @@
  * leader election start at once, in order; the others start when this replica wins the one
  * Lease and stop at once when it loses it (they start again if it wins it back). /healthz,
  * /readyz and /metrics are served by a part with a listener of its own (the webhook's HTTPS
- * port) or else on a plain-HTTP probe port (ADR 0016). stop() stops everything in reverse order.
+ * port) or else on a plain-HTTP probe port (ADR 0017). stop() stops everything in reverse order.
  *
  *   const manager = new Manager({ kubeconfig, parts, lease: { namespace: "vakt-system" } });
  *   await manager.start();
