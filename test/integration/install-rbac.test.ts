@@ -26,6 +26,7 @@ import type { Json } from "../../src/kube/client.ts";
 import { EVENT_NAMESPACE, TENANTS_PATH } from "../../src/controllers/tenant/status.ts";
 import { getOk } from "../../src/devcluster/cluster.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
+import { getText } from "../../src/testing/http.ts";
 import { admissionReview, compliantPod } from "../../src/testing/admission-fixtures.ts";
 import {
   allowed,
@@ -235,6 +236,11 @@ describe("vakt install grants what vakt run needs", () => {
           : undefined;
       });
     const ready = await tenantReady();
+    // One registry: the webhook's port serves the controller's metrics next to its own.
+    const metrics = await getText(`https://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^vakt_admission_requests_total\{/m);
+    assert.match(metrics.body, /^vakt_controller_reconcile_total\{[^}]*controller="tenant"[^}]*\} [1-9]/m);
     const discovery = makeDiscovery(client);
     const children = await expectedChildren(discovery, manifest);
     assert.equal((ready["status"] as { objectCount: number }).objectCount, children.length);
