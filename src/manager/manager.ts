@@ -22,6 +22,7 @@ import { setting } from "../config/settings.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { errorMessage, makeKubeClient } from "../kube/client.ts";
 import { LeaderElector } from "../kube/leader.ts";
+import type { Clock } from "../kube/workqueue.ts";
 import { answerProbe, pathOf, safeReady, send } from "../webhook/http.ts";
 import type { Part, PartContext } from "./part.ts";
 
@@ -40,6 +41,8 @@ export interface LeaseOptions {
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
+  /** Test seam: the election's clock. */
+  readonly clock?: Clock;
 }
 
 export interface ManagerOptions {
@@ -146,6 +149,7 @@ export class Manager {
       ...(lease.leaseDurationMs === undefined ? {} : { leaseDurationMs: lease.leaseDurationMs }),
       ...(lease.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: lease.renewDeadlineMs }),
       ...(lease.retryPeriodMs === undefined ? {} : { retryPeriodMs: lease.retryPeriodMs }),
+      ...(lease.clock === undefined ? {} : { clock: lease.clock }),
       onStartedLeading: () => {
         void this.#leaderTransition(async () => {
           if (this.#stopping) return;
