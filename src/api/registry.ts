@@ -74,6 +74,8 @@ export const TENANT_CHILD_KINDS: readonly ChildKind[] = [
 
 /** A child kind's place in render order; kinds that are not Tenant children sort last. */
 export function childKindRank(apiVersion: string, kind: string): number {
-  const rank = TENANT_CHILD_KINDS.findIndex((child) => child.apiVersion === apiVersion && child.kind === kind);
+  const rank = TENANT_CHILD_KINDS.findIndex(
+    (child) => child.apiVersion === apiVersion && child.kind === kind,
+  );
   return rank === -1 ? TENANT_CHILD_KINDS.length : rank;
 }

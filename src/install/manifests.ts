@@ -1,6 +1,6 @@
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
-import { webhookConfigurations } from "../manager/webhook-config.ts";
+import { webhookConfigurations } from "../webhook/registration.ts";
 import { RUN_NODE_FLAGS } from "../config/runtime.ts";
 import { OWNER_ROLES, TENANT_WRITES, confinementPolicy } from "./confinement.ts";
 import { GROUP, POLICY_EXCEPTION, TENANT, VAKT_CONFIGURATION } from "../api/registry.ts";

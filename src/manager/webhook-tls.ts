@@ -16,7 +16,7 @@ import type { TlsMaterial } from "../webhook/server.ts";
 import { secretCaStore } from "./ca-secret.ts";
 import { SelfSignedServing } from "./certs.ts";
 import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
-import { webhookConfigurations } from "./webhook-config.ts";
+import { webhookConfigurations } from "../webhook/registration.ts";
 
 export interface WebhookTlsOptions {
   readonly webhookHost: string;

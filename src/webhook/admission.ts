@@ -21,7 +21,7 @@ import { planMutations } from "./mutate.ts";
  * - audit findings become audit annotations (keys are rule ids; the API server prefixes them
  *   with the webhook name, so a key must not contain "/");
  * - DELETE, CONNECT and subresources other than ephemeralcontainers and resize are admitted
- *   unjudged (the webhook configuration registers exactly those two, see webhook-config.ts);
+ *   unjudged (the webhook configuration registers exactly those two, see registration.ts);
  *   UPDATE judges the new object (an object already being deleted is admitted, so finalizers
  *   can be removed); dry-run requests are judged the same way (nothing here has side effects).
  *

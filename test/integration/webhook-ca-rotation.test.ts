@@ -23,7 +23,7 @@ import { pino } from "pino";
 import { ALL_RULES } from "../../src/engine/rules/index.ts";
 import { startManager } from "../../src/manager/run.ts";
 import type { RunningManager } from "../../src/manager/run.ts";
-import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
+import { webhookConfigurations } from "../../src/webhook/registration.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 
 const id = randomBytes(3).toString("hex");

@@ -10,7 +10,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { get } from "../../src/engine/workloads.ts";
 import { ALL_RULES } from "../../src/engine/rules/index.ts";
 import type { RunningManager } from "../../src/manager/run.ts";
-import { webhookConfigurations } from "../../src/manager/webhook-config.ts";
+import { webhookConfigurations } from "../../src/webhook/registration.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { startTestWebhook, unregisterTestWebhook, webhookReady } from "../../src/testing/webhook.ts";
 

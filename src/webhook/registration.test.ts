@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ALL_RULES } from "../engine/rules/index.ts";
-import { webhookConfigurations } from "./webhook-config.ts";
+import { webhookConfigurations } from "./registration.ts";
 
 function resourcesOf(object: unknown): string[] {
   const webhooks = (object as { webhooks: { rules: { resources: string[] }[] }[] }).webhooks;

@@ -1,5 +1,5 @@
 import type { KubeObject, Rule } from "../engine/types.ts";
-import { JUDGED_POD_SUBRESOURCES } from "../webhook/admission.ts";
+import { JUDGED_POD_SUBRESOURCES } from "./admission.ts";
 import { GROUP, POLICY_EXCEPTION } from "../api/registry.ts";
 
 /** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
