@@ -32,6 +32,7 @@ import { describeCorpus, writeCorpus } from "./corpus.ts";
 import {
   compareVerdicts,
   findPeer,
+  judgeFixtures,
   KYVERNO_POLICY,
   kyvernoApply,
   kyvernoVerdicts,
@@ -460,8 +461,8 @@ async function main(): Promise<void> {
     if ("path" in kyverno) {
       const verdicts = compareVerdicts(
         corpus.workloads,
-        kyvernoVerdicts(kyvernoOut),
-        await vaktVerdicts(vaktPssOut),
+        kyvernoVerdicts(readFileSync(kyvernoOut, "utf8")),
+        await vaktVerdicts(readFileSync(vaktPssOut, "utf8")),
       );
       lines.push(
         "",
@@ -469,6 +470,8 @@ async function main(): Promise<void> {
         "",
       );
       lines.push(...verdicts.lines);
+      lines.push("", `## The judge: upstream's restricted fixtures`, "");
+      lines.push(...(await judgeFixtures(kyverno.path, policy, vakt, dir)));
     }
     console.log(lines.join("\n"));
     console.log(

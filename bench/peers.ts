@@ -8,7 +8,7 @@
  * must get the same pass/fail from both; a disagreement is a bug on one side.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CorpusWorkload } from "./corpus.ts";
 
@@ -108,17 +108,16 @@ interface KyvernoResult {
  * a ClusterReport as one JSON line, after any warnings). Results other than pass and fail
  * (skip, error, warn) are returned apart, by object.
  */
-export function kyvernoVerdicts(reportFile: string): {
+export function kyvernoVerdicts(text: string): {
   verdicts: Map<string, Verdict>;
   other: Map<string, string>;
 } {
-  const text = readFileSync(reportFile, "utf8");
   const reports = text
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as { kind?: string; results?: readonly KyvernoResult[] });
   if (reports.length === 0) {
-    throw new Error(`no policy report in Kyverno's output (${reportFile}):\n${text.slice(0, 2000)}`);
+    throw new Error(`no policy report in Kyverno's output:\n${text.slice(0, 2000)}`);
   }
   const verdicts = new Map<string, Verdict>();
   const other = new Map<string, string>();
@@ -148,7 +147,7 @@ interface VaktFinding {
  * vakt's verdict per object from `vakt check --select pss-restricted -o json`: fail when an
  * unsuppressed finding names it, with the upstream ids of the checks its rules mirror.
  */
-export async function vaktVerdicts(jsonFile: string): Promise<{
+export async function vaktVerdicts(json: string): Promise<{
   failing: Map<string, Verdict>;
   problems: readonly unknown[];
   /** Baseline check id -> the restricted check that replaces it at the restricted level. */
@@ -165,7 +164,7 @@ export async function vaktVerdicts(jsonFile: string): Promise<{
     const id = upstream.get(rule.id);
     if (by !== undefined && id !== undefined) overridden.set(id, by);
   }
-  const report = JSON.parse(readFileSync(jsonFile, "utf8")) as {
+  const report = JSON.parse(json) as {
     findings: readonly VaktFinding[];
     problems?: readonly unknown[];
   };
@@ -292,4 +291,84 @@ export function compareVerdicts(
     );
   }
   return { lines, compared, disagreements: disagreements.length };
+}
+
+/**
+ * The judge of both: the Kubernetes project's restricted fixtures (k8s.io/pod-security-admission
+ * test/testdata, from the Go module cache, as vakt's conformance test reads them) at their newest
+ * policy version: Kyverno with `policy` (version latest: its podSecurity accepts v1.19 to v1.32
+ * or latest, and applies nothing at all, silently, for another version), vakt at that version.
+ * Every file under pass/ must pass and every one under fail/ must fail; prints each verdict
+ * that does not.
+ */
+export async function judgeFixtures(
+  kyverno: string,
+  policy: string,
+  vakt: readonly string[],
+  cwd: string,
+): Promise<string[]> {
+  const { podSecurityFixturesDir } = await import("../src/devcluster/go-modules.ts");
+  let root: string;
+  try {
+    root = join(await podSecurityFixturesDir(), "restricted");
+  } catch (error) {
+    return [
+      `Upstream's fixtures are not available: ${error instanceof Error ? error.message : String(error)}`,
+    ];
+  }
+  const minor = (dir: string): number => Number(/^v1\.(\d+)$/.exec(dir)?.[1] ?? -1);
+  const version = readdirSync(root)
+    .filter((dir) => minor(dir) >= 0)
+    .sort((a, b) => minor(b) - minor(a))[0];
+  if (version === undefined) return [`No restricted/v1.N fixtures in ${root}`];
+  const wrong: string[] = [];
+  let total = 0;
+  let kyvernoWrong = 0;
+  let vaktWrong = 0;
+  for (const expected of ["pass", "fail"] as const) {
+    const dir = join(root, version, expected);
+    const files = readdirSync(dir)
+      .filter((file) => file.endsWith(".yaml"))
+      .sort()
+      .map((file) => join(dir, file));
+    const run = (argv: readonly string[]): string => {
+      const [command, ...rest] = argv;
+      const child = spawnSync(command ?? "", rest, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      if (child.status !== 0 && child.status !== 1) {
+        throw new Error(
+          `${argv.slice(0, 3).join(" ")} ... exited ${String(child.status)}: ${child.stderr.slice(0, 2000)}`,
+        );
+      }
+      return child.stdout;
+    };
+    const theirs = kyvernoVerdicts(run(kyvernoApply(kyverno, policy, files)));
+    const ours = await vaktVerdicts(
+      run([...vakt, "--select", "pss-restricted", "--pss-version", version, "-o", "json", ...files]),
+    );
+    for (const file of files) {
+      // Each fixture is one Pod named after its file.
+      const name = /([^/]+)\.yaml$/.exec(file)?.[1] ?? file;
+      const id = key("Pod", undefined, name);
+      const k = theirs.verdicts.get(id);
+      const v = ours.failing.get(id) ?? { fail: false, checks: [] };
+      const kOk = k !== undefined && k.fail === (expected === "fail");
+      const vOk = v.fail === (expected === "fail");
+      total++;
+      if (!kOk) kyvernoWrong++;
+      if (!vOk) vaktWrong++;
+      if (!kOk || !vOk) {
+        const kyvernoSays =
+          k === undefined
+            ? (theirs.other.get(id) ?? "nothing")
+            : `${k.fail ? "fail" : "pass"} [${k.checks.join(", ")}]`;
+        wrong.push(
+          `- ${version}/${expected}/${name}.yaml: expected ${expected}; Kyverno ${kyvernoSays}; vakt ${v.fail ? "fail" : "pass"} [${v.checks.join(", ")}]`,
+        );
+      }
+    }
+  }
+  return [
+    `${String(total)} fixtures of ${root}/${version} (pass/ and fail/), Kyverno at latest, vakt at ${version}: Kyverno ${String(kyvernoWrong)} wrong, vakt ${String(vaktWrong)} wrong.`,
+    ...(wrong.length === 0 ? [] : ["", ...wrong]),
+  ];
 }
