@@ -10,6 +10,9 @@ missing=()
 need git || missing+=(git)
 need openssl || missing+=(openssl)
 need npm || missing+=(npm)
+# vakt report -o pdf prints through headless Chromium; its tests read the PDF back with pdftotext.
+need chromium || missing+=(chromium)
+need pdftotext || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
