@@ -4,7 +4,7 @@
  * clients of @kubernetes/client-node hide the HTTP status (201 created vs 200 unchanged), cannot
  * server-side apply a status subresource and give no request count; this one does all three with
  * the kubeconfig's authentication (its TLS material, headers and proxy settings, from
- * client-node). See docs/adr/0017-one-kubernetes-client.md.
+ * client-node). See docs/adr/0020-one-kubernetes-client.md.
  *
  * Requests and watches use node:https with keep-alive connections, not undici or HTTP/2. On the
  * controller's load (thousands of small requests, sixteen long watches) both undici and Node's
