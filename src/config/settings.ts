@@ -47,6 +47,26 @@ export const SETTINGS = {
     description: "pino log level: trace, debug, info, warn, error.",
     default: (): string => "info",
   },
+  evidenceUrl: {
+    name: "evidence-url",
+    env: "VAKT_EVIDENCE_URL",
+    description:
+      "The evidence history: a postgres:// URL, or a directory for the embedded database (PGlite); defaults to <home>/evidence.",
+    default: (): string => join(setting("home"), "evidence"),
+  },
+  clusterName: {
+    name: "cluster-name",
+    env: "VAKT_CLUSTER_NAME",
+    description: "The cluster's name in evidence records and reports.",
+    default: (): string => "default",
+  },
+  testPostgresUrl: {
+    name: "test-postgres-url",
+    env: "VAKT_TEST_POSTGRES_URL",
+    description:
+      "Set by `npm test`: URL of the PostgreSQL server shared by the tests (started once per run).",
+    default: (): string => "",
+  },
   testKubeconfig: {
     name: "test-kubeconfig",
     env: "VAKT_TEST_KUBECONFIG",
