@@ -118,11 +118,14 @@ function readAll(response: IncomingMessage): Promise<string> {
   });
 }
 
-/** What client-node's applyToHTTPSOptions fills in (a subset of https.RequestOptions). */
+/**
+ * What client-node's applyToHTTPSOptions fills in (a subset of https.RequestOptions). PEM comes
+ * as Buffers from kubeconfig files and data, as strings from exec plugins.
+ */
 interface ConnectionOptions {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
   rejectUnauthorized?: boolean;
   servername?: string;
   headers?: Record<string, string>;
@@ -141,8 +144,8 @@ interface Auth {
 }
 
 function sameTls(a: ConnectionOptions, b: ConnectionOptions): boolean {
-  const equal = (x: Buffer | undefined, y: Buffer | undefined): boolean =>
-    x === undefined || y === undefined ? x === y : x.equals(y);
+  const equal = (x: Buffer | string | undefined, y: Buffer | string | undefined): boolean =>
+    x === undefined || y === undefined ? x === y : Buffer.from(x).equals(Buffer.from(y));
   return (
     equal(a.ca, b.ca) &&
     equal(a.cert, b.cert) &&

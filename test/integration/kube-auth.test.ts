@@ -1,11 +1,13 @@
 // kube/client.ts authenticates as the kubeconfig says, on the real API server: the in-cluster
 // service-account token file (as client-node's loadFromCluster describes it) is read again once
-// the credentials are a minute old, so a rotated token is used without a restart.
+// the credentials are a minute old, so a rotated token is used without a restart; exec plugins
+// give tokens or client certificates, and the credentials are read again from them too.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { TestContext } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
@@ -40,6 +42,39 @@ async function whoAmI(client: KubeClient): Promise<string> {
   return (body["status"] as { userInfo: { username: string } }).userInfo.username;
 }
 
+/** A temporary directory, removed when the test ends. */
+function scratch(t: TestContext): string {
+  const directory = mkdtempSync(join(tmpdir(), "vakt-kube-auth-"));
+  t.after(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+  return directory;
+}
+
+/**
+ * A kubeconfig for the test cluster whose user runs an exec plugin (`cat` of an ExecCredential
+ * written to `credentialFile`).
+ */
+function execKubeConfig(credentialFile: string): KubeConfig {
+  const cluster = testKubeConfig().getCurrentCluster();
+  assert.ok(cluster !== null);
+  const config = new KubeConfig();
+  config.loadFromClusterAndUser(cluster, {
+    name: "exec-user",
+    exec: {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: "cat",
+      args: [credentialFile],
+      interactiveMode: "Never",
+    },
+  });
+  return config;
+}
+
+function execCredential(status: Record<string, string>): string {
+  return JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
+}
+
 describe("kube/client.ts authentication", () => {
   it("reads a service-account token file again after a minute and uses the rotated token", async (t) => {
     const namespace = await withNamespace(t, "kube-auth");
@@ -48,11 +83,7 @@ describe("kube/client.ts authentication", () => {
     const first = await tokenFor(admin, namespace, "first");
     const second = await tokenFor(admin, namespace, "second");
 
-    const directory = mkdtempSync(join(tmpdir(), "vakt-kube-auth-"));
-    t.after(() => {
-      rmSync(directory, { recursive: true, force: true });
-    });
-    const tokenFile = join(directory, "token");
+    const tokenFile = join(scratch(t), "token");
     writeFileSync(tokenFile, first);
     const cluster = testKubeConfig().getCurrentCluster();
     assert.ok(cluster !== null);
@@ -77,5 +108,51 @@ describe("kube/client.ts authentication", () => {
     );
     t.mock.timers.tick(31_000);
     assert.equal(await whoAmI(client), `system:serviceaccount:${namespace}:second`);
+  });
+
+  it("authenticates with an exec plugin's token, and runs it again once its credential expires", async (t) => {
+    const namespace = await withNamespace(t, "kube-exec");
+    const admin = makeKubeClient(testKubeConfig(), { maxConnections: 2 });
+    t.after(() => admin.close?.());
+    const first = await tokenFor(admin, namespace, "first");
+    const second = await tokenFor(admin, namespace, "second");
+    const credentialFile = join(scratch(t), "credential.json");
+    t.mock.timers.enable({ apis: ["Date"], now: Date.now() });
+    const expiry = new Date(Date.now() + 45_000).toISOString();
+    writeFileSync(credentialFile, execCredential({ token: first, expirationTimestamp: expiry }));
+    const client = makeKubeClient(execKubeConfig(credentialFile), { maxConnections: 2 });
+    t.after(() => client.close?.());
+    assert.equal(await whoAmI(client), `system:serviceaccount:${namespace}:first`);
+    writeFileSync(credentialFile, execCredential({ token: second }));
+    t.mock.timers.tick(61_000);
+    assert.equal(await whoAmI(client), `system:serviceaccount:${namespace}:second`);
+  });
+
+  it("authenticates with an exec plugin's client certificate, and keeps doing so when it reads it again", async (t) => {
+    const user = testKubeConfig().getCurrentUser();
+    assert.ok(user !== null);
+    const pem = (file: string | undefined, data: string | undefined): string =>
+      file !== undefined && file !== ""
+        ? readFileSync(file, "utf8")
+        : Buffer.from(data ?? "", "base64").toString("utf8");
+    const certificate = pem(user.certFile, user.certData);
+    const key = pem(user.keyFile, user.keyData);
+    assert.match(
+      certificate,
+      /BEGIN CERTIFICATE/,
+      "the test kubeconfig authenticates with a client certificate",
+    );
+    const admin = makeKubeClient(testKubeConfig(), { maxConnections: 2 });
+    t.after(() => admin.close?.());
+    const expected = await whoAmI(admin);
+    const credentialFile = join(scratch(t), "credential.json");
+    writeFileSync(credentialFile, execCredential({ clientCertificateData: certificate, clientKeyData: key }));
+    t.mock.timers.enable({ apis: ["Date"], now: Date.now() });
+    const client = makeKubeClient(execKubeConfig(credentialFile), { maxConnections: 2 });
+    t.after(() => client.close?.());
+    assert.equal(await whoAmI(client), expected);
+    // The second read compares the plugin's PEM (strings) with what the agents were built from.
+    t.mock.timers.tick(61_000);
+    assert.equal(await whoAmI(client), expected);
   });
 });
