@@ -2,7 +2,7 @@
 // object whatever went wrong (bad object, kind not served, refused by the server, no answer).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { APPLY_PATCH, KubeError } from "./client.ts";
+import { APPLY_PATCH, KubeError, METADATA_ONLY } from "./client.ts";
 import type { Json, KubeClient, RequestOptions } from "./client.ts";
 import { ApplyError, FIELD_MANAGER, apply, describeObject } from "./apply.ts";
 
@@ -120,6 +120,16 @@ describe("apply", () => {
       force: "false",
       fieldValidation: "Ignore",
     });
+  });
+
+  it("sends an object serialized by the caller as it is, and asks for the answer it names", async () => {
+    const { client, calls } = recordingClient();
+    const json = JSON.stringify(role("team-a"));
+    await apply(client, role("team-a"), { json, accept: METADATA_ONLY });
+    const patch = calls.find((call) => call.method === "PATCH");
+    assert.equal(patch?.options.json, json);
+    assert.equal(patch.options.body, undefined);
+    assert.equal(patch.options.accept, METADATA_ONLY);
   });
 
   it("refuses an object without apiVersion, kind or name before any request, naming what it has", async () => {

@@ -23,6 +23,10 @@ export interface ApplyOptions {
   readonly force?: boolean;
   /** How the server treats unknown fields (default: the server's, which warns). */
   readonly fieldValidation?: "Ignore" | "Warn" | "Strict";
+  /** The object already serialized as JSON (a caller that hashed it), sent instead of `object`. */
+  readonly json?: string;
+  /** Accept header of the answer, e.g. METADATA_ONLY when only managedFields are read. */
+  readonly accept?: string;
 }
 
 /**
@@ -124,7 +128,8 @@ export async function apply(
           fieldValidation: options.fieldValidation,
         },
         contentType: APPLY_PATCH,
-        body: object,
+        ...(options.json === undefined ? { body: object } : { json: options.json }),
+        ...(options.accept === undefined ? {} : { accept: options.accept }),
       },
     );
   } catch (error) {
