@@ -3,6 +3,52 @@ import eslint from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/**
+ * The layers of src/ (ARCHITECTURE.md), top to bottom. A folder imports only folders of lower
+ * layers; tests (*.test.ts) and src/testing/ may import anything, and nothing else imports
+ * src/testing/. The lint turns this list into no-restricted-imports patterns per folder.
+ */
+const LAYERS = [
+  ["cli"],
+  ["manager", "install"],
+  ["webhook", "controllers", "check", "devcluster"],
+  ["kube", "tenant", "crds"],
+  ["config"],
+  ["outputs"],
+  ["inputs"],
+  ["engine", "catalog"],
+  ["api"],
+];
+
+/** For each folder, a config block that forbids imports of its own layer's siblings, higher layers and testing/. */
+function layerRules() {
+  return LAYERS.flatMap((layer, level) =>
+    layer.map((folder) => {
+      const above = LAYERS.slice(0, level).flat();
+      const siblings = layer.filter((other) => other !== folder);
+      const forbidden = [...above, ...siblings, "testing"];
+      return {
+        files: [`src/${folder}/**/*.ts`],
+        ignores: ["src/**/*.test.ts"],
+        rules: {
+          "no-restricted-imports": [
+            "error",
+            {
+              patterns: [
+                {
+                  // A relative import that climbs out of src/<folder>/ into a forbidden folder.
+                  regex: `^(\\.\\./)+(${forbidden.join("|")})/`,
+                  message: `src/${folder}/ sits below ${forbidden.filter((f) => f !== "testing").join(", ") || "nothing"} and must not import them (ARCHITECTURE.md, the layers); src/testing/ is for tests only. Move the shared piece down a layer, or pass it in.`,
+                },
+              ],
+            },
+          ],
+        },
+      };
+    }),
+  );
+}
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "tools/", "coverage/"] },
   eslint.configs.recommended,
@@ -66,6 +112,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...layerRules(),
   {
     files: ["**/*.js", "**/*.mjs"],
     extends: [tseslint.configs.disableTypeChecked],

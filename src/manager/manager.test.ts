@@ -6,7 +6,7 @@ import { Counter } from "prom-client";
 import type { Json, KubeClient, KubeResponse } from "../kube/client.ts";
 import { KubeError } from "../kube/client.ts";
 import { Manager } from "./manager.ts";
-import type { Part, PartContext } from "./part.ts";
+import type { Part, PartContext } from "../kube/part.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { getText } from "../testing/http.ts";
 

@@ -24,7 +24,7 @@ import { errorMessage, makeKubeClient } from "../kube/client.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import type { Clock } from "../kube/workqueue.ts";
 import { answerProbe, pathOf, safeReady, send } from "../webhook/http.ts";
-import type { Part, PartContext } from "./part.ts";
+import type { Part, PartContext } from "../kube/part.ts";
 
 /** The Lease the Tenant controller has always used: replicas of an older vakt contend for it too. */
 export const DEFAULT_LEASE_NAME = "vakt-tenant-controller";

@@ -14,7 +14,7 @@ import type { AdmissionState } from "../webhook/admission.ts";
 import type { WebhookServer } from "../webhook/server.ts";
 import type { LiveInventory } from "./inventory.ts";
 import { Manager } from "./manager.ts";
-import type { Part } from "./part.ts";
+import type { Part } from "../kube/part.ts";
 import type { PartName } from "./parts.ts";
 import { WebhookPart } from "./webhook-part.ts";
 import type { WebhookPartOptions } from "./webhook-part.ts";

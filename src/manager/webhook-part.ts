@@ -22,7 +22,7 @@ import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
 import { watchCustomResources } from "./informer.ts";
 import type { CustomResourceWatch } from "./informer.ts";
 import { LiveInventory } from "./inventory.ts";
-import type { Part, PartContext } from "./part.ts";
+import type { Part, PartContext } from "../kube/part.ts";
 import { CertificateRotation, register, servingMaterial } from "./webhook-tls.ts";
 import type { RegistrationOptions } from "./webhook-tls.ts";
 

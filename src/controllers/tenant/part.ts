@@ -11,7 +11,7 @@ import type { KubeClient } from "../../kube/client.ts";
 import { errorMessage } from "../../kube/client.ts";
 import { makeDiscovery } from "../../kube/discovery.ts";
 import type { WorkQueueOptions } from "../../kube/workqueue.ts";
-import type { Part, PartContext } from "../../manager/part.ts";
+import type { Part, PartContext } from "../../kube/part.ts";
 import { Controller } from "../controller.ts";
 import { ChildIndex } from "./children.ts";
 import { TenantReconciler } from "./reconciler.ts";

@@ -8,7 +8,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { KubeClient } from "../kube/client.ts";
+import type { KubeClient } from "./client.ts";
 
 export interface PartContext {
   /** The one client of the process (keep-alive, authenticated from the kubeconfig). */
