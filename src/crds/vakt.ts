@@ -116,7 +116,10 @@ const action = { type: "string", enum: ["deny", "warn", "audit", "off"] } as con
 export const VAKT_CONFIGURATION_CRD: KubeObject = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: `${VAKT_CONFIGURATION.plural}.${GROUP}`, labels: { "app.kubernetes.io/part-of": "vakt" } },
+  metadata: {
+    name: `${VAKT_CONFIGURATION.plural}.${GROUP}`,
+    labels: { "app.kubernetes.io/part-of": "vakt" },
+  },
   spec: {
     group: GROUP,
     scope: VAKT_CONFIGURATION.scope,
