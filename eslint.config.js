@@ -12,7 +12,7 @@ const LAYERS = [
   ["cli"],
   ["manager", "install"],
   ["webhook", "controllers", "check", "devcluster"],
-  ["kube", "tenant", "crds"],
+  ["kube", "tenant", "crds", "evidence"],
   ["config"],
   ["outputs"],
   ["inputs"],

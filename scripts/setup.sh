@@ -13,6 +13,8 @@ need npm || missing+=(npm)
 # vakt report -o pdf prints through headless Chromium; its tests read the PDF back with pdftotext.
 need chromium || missing+=(chromium)
 need pdftotext || missing+=(poppler-utils)
+# The evidence store's tests and bench run a real PostgreSQL server (initdb, pg_ctl; not on PATH).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"

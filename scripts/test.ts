@@ -1,12 +1,15 @@
 // The test command (`npm test`): builds or reuses the control-plane binaries, starts ONE real
 // local control plane for the whole run, runs every test file with node's test runner against
 // it, and stops it again, whatever happens. Integration tests find it through
-// VAKT_TEST_KUBECONFIG and each use their own namespace.
+// VAKT_TEST_KUBECONFIG and each use their own namespace. Likewise one PostgreSQL server
+// (Debian's package, as an unprivileged user, on 127.0.0.1): VAKT_TEST_POSTGRES_URL, a database
+// per test.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { down, up } from "../src/devcluster/cluster.ts";
+import { startPostgres, type PostgresServer } from "../src/testing/postgres.ts";
 
 const repo = join(import.meta.dirname, "..");
 const patterns = process.argv.slice(2);
@@ -23,10 +26,18 @@ const binDir = tools.stdout.trim().split("\n").at(-1) ?? "";
 process.stderr.write(tools.stdout);
 
 const stateDir = mkdtempSync(join(tmpdir(), "vakt-test-cluster-"));
+let postgres: PostgresServer | undefined;
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
+  try {
+    postgres?.stop();
+  } catch (error) {
+    process.stderr.write(
+      `test: stopping PostgreSQL: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
   await down(stateDir);
   rmSync(stateDir, { recursive: true, force: true });
 };
@@ -51,11 +62,19 @@ try {
     `test cluster: ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${cluster.server}\n`,
   );
 
+  postgres = await startPostgres();
+  process.stderr.write(`test postgres: ready at ${postgres.url}\n`);
+
   const files = patterns.length > 0 ? patterns : ["src/**/*.test.ts", "test/**/*.test.ts"];
   const child = spawn(process.execPath, ["--test", "--test-reporter=spec", ...files], {
     cwd: repo,
     stdio: "inherit",
-    env: { ...process.env, VAKT_TEST_KUBECONFIG: cluster.kubeconfig, VAKT_TEST_BIN_DIR: binDir },
+    env: {
+      ...process.env,
+      VAKT_TEST_KUBECONFIG: cluster.kubeconfig,
+      VAKT_TEST_BIN_DIR: binDir,
+      VAKT_TEST_POSTGRES_URL: postgres.url,
+    },
   });
   code = await new Promise<number>((resolve) =>
     child.on("exit", (exit) => {

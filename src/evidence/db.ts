@@ -1,0 +1,152 @@
+/**
+ * The two databases behind one small interface: PostgreSQL through node-postgres (a pool, so a
+ * connection lost while the server restarts is replaced on the next query) and PGlite (the same
+ * PostgreSQL, compiled to WebAssembly, in-process, on a directory). The SQL is the same for both.
+ * Each driver is loaded only when used: PGlite's WebAssembly is not small.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { EvidenceError } from "./types.ts";
+
+export interface Sql {
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface Database extends Sql {
+  readonly backend: "pglite" | "postgres";
+  /** The URL without its password, for messages. */
+  readonly where: string;
+  /** Runs `work` in one transaction (BEGIN ... COMMIT, ROLLBACK when it throws). */
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** The URL with its password replaced, fit for logs and error messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  return isPostgresUrl(url) ? openPostgres(url) : openPglite(url);
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const where = redact(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new EvidenceError(
+      `evidence database URL ${where} is not a valid URL`,
+      "write it as postgres://user:password@host:port/database (VAKT_EVIDENCE_URL or --database)",
+    );
+  }
+  if (parsed.hostname === "" && !parsed.searchParams.has("host"))
+    throw new EvidenceError(
+      `evidence database URL ${where} names no host`,
+      "write it as postgres://user:password@host:port/database",
+    );
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 3,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: "vakt-evidence",
+  });
+  // An idle connection the server drops (restart, failover) is reported here; without a
+  // listener it would be an uncaught error. The next query takes a fresh connection.
+  pool.on("error", () => undefined);
+  const run = async <T>(client: { query: typeof pool.query }, text: string, params?: readonly unknown[]) => {
+    const result = await client.query(text, params as unknown[]);
+    return result.rows as T[];
+  };
+  return {
+    backend: "postgres",
+    where,
+    query: async <T>(text: string, params?: readonly unknown[]) => run<T>(pool, text, params),
+    async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      // The server going away mid-transaction is also emitted on the client: the query fails
+      // with it anyway, so the event needs a listener, not handling.
+      const ignore = (): void => undefined;
+      client.on("error", ignore);
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const result = await work({
+          query: async <R>(text: string, params?: readonly unknown[]) => run<R>(client, text, params),
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        // A connection that failed mid-transaction is closed rather than reused.
+        client.off("error", ignore);
+        client.release(broken);
+      }
+    },
+    close: async () => pool.end(),
+  };
+}
+
+async function openPglite(url: string): Promise<Database> {
+  const memory = url === "memory://";
+  const dir = memory ? undefined : resolve(url.replace(/^file:\/\//, ""));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !memory && !url.startsWith("file://"))
+    throw new EvidenceError(
+      `evidence database ${redact(url)}: unknown URL scheme`,
+      "use postgres://user:password@host:port/database for PostgreSQL, or a directory path for the embedded database",
+    );
+  try {
+    if (dir !== undefined) mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new EvidenceError(
+      `cannot create the embedded evidence database directory ${dir ?? ""}: ${(error as Error).message}`,
+      "choose a writable directory (VAKT_EVIDENCE_URL or --database)",
+      { cause: error },
+    );
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
+  } catch (error) {
+    throw new EvidenceError(
+      `cannot open the embedded evidence database in ${dir ?? "memory"}: ${(error as Error).message}`,
+      "is it a PGlite data directory, not used by another process? Point VAKT_EVIDENCE_URL at an empty or PGlite directory",
+      { cause: error },
+    );
+  }
+  return {
+    backend: "pglite",
+    where: dir ?? "memory://",
+    query: async <T>(text: string, params?: readonly unknown[]) =>
+      (await db.query<T>(text, params as unknown[])).rows,
+    transaction: async <T>(work: (sql: Sql) => Promise<T>) =>
+      db.transaction(async (tx) =>
+        work({
+          query: async <R>(text: string, params?: readonly unknown[]) =>
+            (await tx.query<R>(text, params as unknown[])).rows,
+        }),
+      ),
+    close: async () => db.close(),
+  };
+}

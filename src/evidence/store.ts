@@ -1,0 +1,520 @@
+/**
+ * The evidence store (types.ts is its contract). Appends go into an in-memory buffer and one
+ * writer drains it in order, in batches, each batch one transaction that locks the chain's head,
+ * numbers and hashes the records after it, inserts them and moves the head. When the database
+ * is unreachable the writer retries with backoff and the buffer holds the events; at its bound
+ * append refuses (the caller keeps the event) rather than drop anything. docs/adr/0021.
+ */
+import { chain, isoTime, normalise, recordHash } from "./canonical.ts";
+import { openDatabase, type Database, type Sql } from "./db.ts";
+import { migrate } from "./migrations.ts";
+import {
+  EvidenceError,
+  GENESIS_HASH,
+  RECORD_KINDS,
+  type EvidenceEvent,
+  type EvidenceRecord,
+  type EvidenceStore,
+  type OpenOptions,
+  type Problem,
+  type Query,
+  type StoreHealth,
+  type VerifyOptions,
+  type VerifyResult,
+} from "./types.ts";
+
+/** Records per write transaction and per read batch. */
+const WRITE_BATCH = 500;
+const READ_BATCH = 2000;
+const MAX_RETRY_MS = 30_000;
+
+const COLUMNS = [
+  "seq",
+  "time",
+  "kind",
+  "cluster",
+  "tenant",
+  "namespace",
+  "subject_api_version",
+  "subject_kind",
+  "subject_namespace",
+  "subject_name",
+  "subject_uid",
+  "rule",
+  "controls",
+  "severity",
+  "message",
+  "data",
+  "prev_hash",
+  "hash",
+] as const;
+
+type Row = Record<(typeof COLUMNS)[number], unknown>;
+
+function columnValues(record: EvidenceRecord): unknown[] {
+  const subject = "subject" in record ? record.subject : undefined;
+  const loose = record as unknown as Record<string, unknown>;
+  return [
+    record.seq,
+    record.time,
+    record.kind,
+    record.scope.cluster,
+    record.scope.tenant ?? null,
+    record.scope.namespace ?? null,
+    subject?.apiVersion ?? null,
+    subject?.kind ?? null,
+    subject?.namespace ?? null,
+    subject?.name ?? null,
+    subject?.uid ?? null,
+    loose["rule"] ?? null,
+    loose["controls"] ?? null,
+    loose["severity"] ?? null,
+    loose["message"] ?? null,
+    JSON.stringify(record.data),
+    record.prevHash,
+    record.hash,
+  ];
+}
+
+/** A row that cannot be turned back into a record (verify reports it as unreadable). */
+class UnreadableRow extends Error {}
+
+function fromRow(row: Row): EvidenceRecord {
+  const kind = row.kind;
+  if (typeof kind !== "string" || !(RECORD_KINDS as readonly string[]).includes(kind))
+    throw new UnreadableRow(`unknown kind ${JSON.stringify(kind)}`);
+  const data: unknown = typeof row.data === "string" ? JSON.parse(row.data) : row.data;
+  if (data === null || typeof data !== "object" || Array.isArray(data))
+    throw new UnreadableRow("data is not a JSON object");
+  const set = (target: Record<string, unknown>, key: string, value: unknown): void => {
+    if (value !== null && value !== undefined) target[key] = value;
+  };
+  const scope: Record<string, unknown> = { cluster: row.cluster };
+  set(scope, "tenant", row.tenant);
+  set(scope, "namespace", row.namespace);
+  const record: Record<string, unknown> = {
+    kind,
+    time: new Date(row.time as string | Date).toISOString(),
+    scope,
+  };
+  if (row.subject_api_version !== null) {
+    const subject: Record<string, unknown> = {
+      apiVersion: row.subject_api_version,
+      kind: row.subject_kind,
+      name: row.subject_name,
+    };
+    set(subject, "namespace", row.subject_namespace);
+    set(subject, "uid", row.subject_uid);
+    record["subject"] = subject;
+  }
+  set(record, "rule", row.rule);
+  set(record, "controls", row.controls);
+  set(record, "severity", row.severity);
+  set(record, "message", row.message);
+  record["data"] = data;
+  record["seq"] = Number(row.seq);
+  record["prevHash"] = row.prev_hash;
+  record["hash"] = row.hash;
+  return record as unknown as EvidenceRecord;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (error === null || typeof error !== "object") return undefined;
+  if ("code" in error && typeof error.code === "string") return error.code;
+  // Node reports a refused connection to a name with several addresses as an AggregateError.
+  if (error instanceof AggregateError) return errorCode(error.errors[0]);
+  return undefined;
+}
+
+/** A database failure as an EvidenceError that says what and how to fix it. */
+export function describeFailure(error: unknown, where: string): EvidenceError {
+  if (error instanceof EvidenceError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = errorCode(error);
+  const fail = (what: string, hint: string): EvidenceError =>
+    new EvidenceError(`evidence database ${where}: ${what}`, hint, { cause: error });
+  switch (code) {
+    case "ECONNREFUSED":
+      return fail("connection refused", "start PostgreSQL, or fix the host and port in the URL");
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return fail("host not found", "fix the host name in the URL");
+    case "ETIMEDOUT":
+      return fail("no answer (timed out)", "check the host, the port and the network path to the server");
+    case "28P01":
+    case "28000":
+      return fail(`authentication failed (${message})`, "check the user and password in the URL");
+    case "3D000":
+      return fail(message, "create the database (createdb NAME) or fix its name in the URL");
+    default:
+      if (/timeout/i.test(message))
+        return fail("no answer within 5 s", "check the host, the port and the network path to the server");
+      return fail(message, "check the URL and that the server is up");
+  }
+}
+
+interface Pending {
+  readonly event: EvidenceEvent;
+  /** When it was accepted (ms), for the write lag. */
+  readonly at: number;
+}
+
+class Store implements EvidenceStore {
+  readonly #db: Database;
+  readonly #capacity: number;
+  readonly #retryMs: number;
+  readonly #log: OpenOptions["log"];
+  #migrated = false;
+  readonly #buffer: Pending[] = [];
+  #accepted = 0;
+  #written = 0;
+  #failures = 0;
+  #refused = 0;
+  #lastError: string | undefined;
+  /** The last write attempt failed: events wait for the database. */
+  #down = false;
+  #closed = false;
+  #writing = false;
+  #delay: number;
+  #timer: NodeJS.Timeout | undefined;
+  /** The batch whose COMMIT may or may not have landed: its last seq and hash. */
+  #inflight: { readonly seq: number; readonly hash: string } | undefined;
+  #flushWaiters: { readonly upTo: number; resolve(): void; reject(error: Error): void }[] = [];
+  #roomWaiters: (() => void)[] = [];
+
+  constructor(db: Database, options: OpenOptions, migrated: boolean) {
+    this.#db = db;
+    this.#capacity = options.capacity ?? 100_000;
+    this.#retryMs = options.retryMs ?? 500;
+    this.#delay = this.#retryMs;
+    this.#log = options.log;
+    this.#migrated = migrated;
+  }
+
+  append(event: EvidenceEvent): boolean {
+    if (this.#closed) throw new Error("evidence: append after close");
+    const normal = normalise(event);
+    if (this.#buffer.length >= this.#capacity) {
+      this.#refused += 1;
+      return false;
+    }
+    this.#buffer.push({ event: normal, at: Date.now() });
+    this.#accepted += 1;
+    this.#kick();
+    return true;
+  }
+
+  async writable(): Promise<void> {
+    if (this.#buffer.length < this.#capacity || this.#closed) return;
+    await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  async flush(): Promise<void> {
+    if (this.#written >= this.#accepted) return;
+    if (this.#closed) throw new Error("evidence: flush after close");
+    await new Promise<void>((resolve, reject) => {
+      this.#flushWaiters.push({ upTo: this.#accepted, resolve, reject });
+    });
+  }
+
+  health(): StoreHealth {
+    const oldest = this.#buffer[0];
+    const full = this.#buffer.length >= this.#capacity;
+    const state = this.#closed ? "closed" : full ? "full" : this.#down ? "buffering" : "ok";
+    return {
+      state,
+      backend: this.#db.backend,
+      backlog: this.#buffer.length,
+      capacity: this.#capacity,
+      lagMs: oldest === undefined ? 0 : Date.now() - oldest.at,
+      written: this.#written,
+      failures: this.#failures,
+      refused: this.#refused,
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+    };
+  }
+
+  /** Connects and migrates now, in the background, so health() tells at once whether the database is up. */
+  start(): void {
+    this.#kick();
+  }
+
+  /** Starts the writer unless it runs or waits for its retry timer. */
+  #kick(): void {
+    if (this.#writing || this.#timer !== undefined) return;
+    this.#writing = true;
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      if (!this.#migrated) {
+        await migrate(this.#db);
+        this.#migrated = true;
+      }
+      while (this.#buffer.length > 0) {
+        const batch = this.#buffer.slice(0, WRITE_BATCH);
+        await this.#write(batch.map((pending) => pending.event));
+        this.#buffer.splice(0, batch.length);
+        this.#written += batch.length;
+        this.#settle();
+      }
+      if (this.#down)
+        this.#log?.info(
+          { database: this.#db.where },
+          "evidence database reachable again; buffered records written",
+        );
+      this.#down = false;
+      this.#delay = this.#retryMs;
+    } catch (error) {
+      this.#failures += 1;
+      const failure = describeFailure(error, this.#db.where);
+      if (!this.#down || failure.message !== this.#lastError)
+        this.#log?.warn(
+          {
+            database: this.#db.where,
+            backlog: this.#buffer.length,
+            err: failure.message,
+            hint: failure.hint,
+          },
+          "evidence write failed; buffering and retrying",
+        );
+      this.#lastError = failure.message;
+      this.#down = true;
+      if (!this.#closed) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#kick();
+        }, this.#delay);
+        this.#timer.unref();
+        this.#delay = Math.min(this.#delay * 2, MAX_RETRY_MS);
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** One transaction: lock the head, chain the events after it, insert, move the head. */
+  async #write(events: readonly EvidenceEvent[]): Promise<void> {
+    await this.#db.transaction(async (sql: Sql) => {
+      const [head] = await sql.query<{ seq: unknown; hash: string }>(
+        "SELECT seq, hash FROM evidence_head WHERE id = 1 FOR UPDATE",
+      );
+      if (head === undefined)
+        throw new EvidenceError("the evidence head row is missing", "run `vakt report verify`");
+      const at = { seq: Number(head.seq), hash: head.hash };
+      // A COMMIT whose answer was lost may have landed: then the head is this batch's last record.
+      const inflight = this.#inflight;
+      if (inflight !== undefined && at.seq === inflight.seq && at.hash === inflight.hash) return;
+      const records = chain(at, events);
+      const last = records[records.length - 1];
+      if (last === undefined) return;
+      this.#inflight = { seq: last.seq, hash: last.hash };
+      const params: unknown[] = [];
+      const tuples = records.map((record) => {
+        const values = columnValues(record);
+        const base = params.length;
+        params.push(...values);
+        return `(${values.map((_, index) => `$${String(base + index + 1)}`).join(",")})`;
+      });
+      await sql.query(
+        `INSERT INTO evidence_record (${COLUMNS.join(",")}) VALUES ${tuples.join(",")}`,
+        params,
+      );
+      await sql.query("UPDATE evidence_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
+    });
+    this.#inflight = undefined;
+  }
+
+  /** Wakes flush() callers whose events are written and writable() callers when room is back. */
+  #settle(): void {
+    this.#flushWaiters = this.#flushWaiters.filter((waiter) => {
+      if (this.#written < waiter.upTo) return true;
+      waiter.resolve();
+      return false;
+    });
+    if (this.#buffer.length < this.#capacity) {
+      const waiters = this.#roomWaiters;
+      this.#roomWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Queries need the schema: migrate first when the store opened in the background. */
+  async #ready(): Promise<void> {
+    if (this.#migrated) return;
+    try {
+      await migrate(this.#db);
+    } catch (error) {
+      throw describeFailure(error, this.#db.where);
+    }
+    this.#migrated = true;
+  }
+
+  async *query(query: Query = {}): AsyncIterable<EvidenceRecord> {
+    await this.#ready();
+    const where: string[] = ["seq > $1"];
+    const params: unknown[] = [0];
+    const add = (clause: (n: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(clause(`$${String(params.length)}`));
+    };
+    if (query.from !== undefined) add((n) => `time >= ${n}`, isoTime(query.from, "from"));
+    if (query.to !== undefined) add((n) => `time < ${n}`, isoTime(query.to, "to"));
+    const scope = query.scope ?? {};
+    const clusterWide = "(tenant IS NULL AND namespace IS NULL)";
+    if (scope.cluster !== undefined) add((n) => `cluster = ${n}`, scope.cluster);
+    if (scope.tenant !== undefined) add((n) => `(tenant = ${n} OR ${clusterWide})`, scope.tenant);
+    if (scope.namespace !== undefined) add((n) => `(namespace = ${n} OR ${clusterWide})`, scope.namespace);
+    if (query.kinds !== undefined) add((n) => `kind = ANY(${n}::text[])`, query.kinds);
+    const text = `SELECT * FROM evidence_record WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ${String(READ_BATCH)}`;
+    // Keyset pages (seq > last): no cursor held open between batches, so a slow reader holds no transaction.
+    for (;;) {
+      let rows: Row[];
+      try {
+        rows = await this.#db.query<Row>(text, params);
+      } catch (error) {
+        throw describeFailure(error, this.#db.where);
+      }
+      for (const row of rows) yield fromRow(row);
+      const last = rows[rows.length - 1];
+      if (rows.length < READ_BATCH || last === undefined) return;
+      params[0] = Number(last.seq);
+    }
+  }
+
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    await this.#ready();
+    let expected = 1;
+    let prevHash = GENESIS_HASH;
+    let good = 0;
+    const bad = (seq: number, problem: Problem, detail: string): VerifyResult => ({
+      ok: false,
+      records: good,
+      firstBad: { seq, problem, detail },
+    });
+    const read = async <T>(text: string, params: readonly unknown[]): Promise<T[]> => {
+      try {
+        return await this.#db.query<T>(text, params);
+      } catch (error) {
+        throw describeFailure(error, this.#db.where);
+      }
+    };
+    for (;;) {
+      const rows = await read<Row>(
+        `SELECT * FROM evidence_record WHERE seq >= $1 ORDER BY seq LIMIT ${String(READ_BATCH)}`,
+        [expected],
+      );
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        if (seq !== expected)
+          return bad(
+            seq,
+            "gap",
+            seq === expected + 1
+              ? `record ${String(expected)} is missing (deleted)`
+              : `records ${String(expected)} to ${String(seq - 1)} are missing (deleted)`,
+          );
+        let record: EvidenceRecord;
+        try {
+          record = fromRow(row);
+        } catch (error) {
+          if (!(error instanceof UnreadableRow) && !(error instanceof SyntaxError)) throw error;
+          return bad(seq, "unreadable", error.message);
+        }
+        const linked = record.prevHash === prevHash;
+        if (recordHash(record) !== record.hash)
+          return bad(
+            seq,
+            "changed",
+            `its content does not match its hash: it was changed${linked ? "" : `, or moved here (its prevHash is not the hash of record ${String(seq - 1)} either)`}`,
+          );
+        if (!linked)
+          return bad(
+            seq,
+            "broken-link",
+            `its prevHash is not the hash of record ${String(seq - 1)}: a record before it was changed and re-hashed, inserted or moved`,
+          );
+        prevHash = record.hash;
+        expected += 1;
+        good += 1;
+      }
+      if (rows.length < READ_BATCH) break;
+    }
+    // Records deleted from the end leave a valid chain; the head row (and a head kept elsewhere) still tell.
+    const [head] = await read<{ seq: unknown; hash: string }>(
+      "SELECT seq, hash FROM evidence_head WHERE id = 1",
+      [],
+    );
+    const heads = [
+      ...(head === undefined
+        ? []
+        : [{ seq: Number(head.seq), hash: head.hash, source: "the database's head row" }]),
+      ...(options.expectHead === undefined ? [] : [{ ...options.expectHead, source: "the head given" }]),
+    ];
+    for (const known of heads) {
+      if (known.seq > good)
+        return bad(
+          good + 1,
+          "gap",
+          `${known.source} says the chain ends at record ${String(known.seq)}; records ${String(good + 1)} to ${String(known.seq)} are missing (deleted)`,
+        );
+      if (known.seq === good && known.hash !== prevHash)
+        return bad(
+          good,
+          "changed",
+          `its hash differs from ${known.source}: the end of the chain was rewritten`,
+        );
+    }
+    return { ok: true, records: good, head: good === 0 ? null : { seq: good, hash: prevHash } };
+  }
+
+  async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    if (this.#buffer.length > 0 && !this.#down) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flush(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#buffer.length > 0)
+      this.#log?.warn(
+        { database: this.#db.where, unwritten: this.#buffer.length },
+        "evidence store closed with records not written (database unreachable)",
+      );
+    const error = new Error("evidence: store closed before these records were written");
+    for (const waiter of this.#flushWaiters) waiter.reject(error);
+    this.#flushWaiters = [];
+    for (const wake of this.#roomWaiters) wake();
+    this.#roomWaiters = [];
+    // Let a write in progress finish before the connection goes away.
+    while (this.#writing) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.#db.close();
+  }
+}
+
+/** Opens the store at `options.url` (types.ts, OpenOptions). */
+export async function openEvidenceStore(options: OpenOptions): Promise<EvidenceStore> {
+  const db = await openDatabase(options.url);
+  const connect = options.connect ?? "now";
+  if (connect === "background" && db.backend === "postgres") {
+    const store = new Store(db, options, false);
+    store.start();
+    return store;
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw describeFailure(error, db.where);
+  }
+  return new Store(db, options, true);
+}
