@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["cli"],
   ["manager", "install"],
-  ["webhook", "controllers", "check", "devcluster"],
+  ["webhook", "controllers", "check", "devcluster", "report"],
   ["kube", "tenant", "crds", "evidence"],
   ["config"],
   ["outputs"],
