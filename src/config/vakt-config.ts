@@ -1,3 +1,4 @@
+import { API_VERSION, VAKT_CONFIGURATION } from "../api/registry.ts";
 import { DEFAULT_EXCEPTION_POLICY, MAX_EXPIRY_DAYS_LIMIT } from "../engine/exceptions.ts";
 import type { Action, EngineSettings, ExceptionPolicy } from "../engine/types.ts";
 import { ACTIONS } from "../engine/types.ts";
@@ -103,11 +104,11 @@ function validate(
 
   const apiVersion = valueOf(root, "apiVersion");
   const kind = valueOf(root, "kind");
-  if (!isScalar(apiVersion) || apiVersion.value !== "vakt.dev/v1alpha1") {
-    problems.push(`${where(apiVersion ?? root)}: apiVersion must be "vakt.dev/v1alpha1"`);
+  if (!isScalar(apiVersion) || apiVersion.value !== API_VERSION) {
+    problems.push(`${where(apiVersion ?? root)}: apiVersion must be "${API_VERSION}"`);
   }
-  if (!isScalar(kind) || kind.value !== "VaktConfiguration") {
-    problems.push(`${where(kind ?? root)}: kind must be "VaktConfiguration"`);
+  if (!isScalar(kind) || kind.value !== VAKT_CONFIGURATION.kind) {
+    problems.push(`${where(kind ?? root)}: kind must be "${VAKT_CONFIGURATION.kind}"`);
   }
   // Unknown top-level fields are errors too: a misspelled `spec` would otherwise be silently
   // ignored and the defaults used.

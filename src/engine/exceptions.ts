@@ -1,4 +1,4 @@
-import { API_VERSION, POLICY_EXCEPTION } from "../api/registry.ts";
+import { POLICY_EXCEPTION } from "../api/registry.ts";
 import type { ExceptionMatcher } from "./evaluate.ts";
 import { CLUSTER_SCOPED_KINDS } from "./rules/namespaces.ts";
 import { parseLabelSelector, selectorMatches } from "./rules/util/selector.ts";
@@ -26,7 +26,6 @@ import type { ObjectMeta } from "./workloads.ts";
  *   expires: "2027-01-31"                   # date or RFC 3339 timestamp
  */
 export const EXCEPTION_KIND = POLICY_EXCEPTION.kind;
-export const EXCEPTION_API_VERSION = API_VERSION;
 
 export interface PolicyException {
   readonly name: string;

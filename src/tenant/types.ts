@@ -17,11 +17,9 @@ export type TenantSpec = OutputOf<typeof tenantSpecSchema>;
 /** What the controller reports in status. */
 export type TenantStatus = OutputOf<typeof tenantStatusSchema>;
 
-export type TenantOwner = TenantSpec["owners"][number];
 export type TenantNamespace = TenantSpec["namespaces"][number];
 export type TenantFlow = NonNullable<TenantSpec["network"]["flows"]>[number];
 export type TenantNamespaceRef = TenantFlow["from"];
-export type TenantEgress = NonNullable<TenantSpec["network"]["egress"]>[number];
 export type PostgresService = NonNullable<TenantSpec["services"]["postgresql"]>[number];
 export type RabbitmqService = NonNullable<TenantSpec["services"]["rabbitmq"]>[number];
 export type RedisService = NonNullable<TenantSpec["services"]["redis"]>[number];

@@ -4,7 +4,7 @@ import { NO_VIOLATIONS } from "./pod.ts";
 import type { PodView } from "./pod.ts";
 import { pssMinor } from "./version.ts";
 
-export const PSS_REFERENCE = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
+const PSS_REFERENCE = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 
 const BASELINE_SETS: readonly string[] = Object.freeze(["pss-baseline", "pss-restricted"]);
 const RESTRICTED_SETS: readonly string[] = Object.freeze(["pss-restricted"]);

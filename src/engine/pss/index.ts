@@ -15,7 +15,6 @@ import type { PssRule } from "./define.ts";
 import { RESTRICTED_RULES } from "./restricted.ts";
 
 export type { PssRule } from "./define.ts";
-export { PSS_REFERENCE } from "./define.ts";
 export { PSS_LATEST_MINOR, pssMinor } from "./version.ts";
 
 /** Every Pod Security Standards rule: baseline checks first, then restricted-only checks. */

@@ -1,5 +1,4 @@
-import type { FieldPath } from "../../types.ts";
-import { arrayAt, isDict, type Dict, type PodTemplate } from "../../workloads.ts";
+import { arrayAt, isDict, type Dict } from "../../workloads.ts";
 
 /** metadata of an object as a dict ({} when missing or malformed). */
 export function metadataOf(object: unknown): Dict {
@@ -13,10 +12,6 @@ export function stringEntry(map: unknown, key: string): string | undefined {
   if (!isDict(map) || !Object.hasOwn(map, key)) return undefined;
   const value = map[key];
   return typeof value === "string" ? value : undefined;
-}
-
-export function labelOf(object: unknown, key: string): string | undefined {
-  return stringEntry(metadataOf(object)["labels"], key);
 }
 
 export function annotationOf(object: unknown, key: string): string | undefined {
@@ -35,14 +30,6 @@ export function isOwnedBy(object: unknown, kind: string): boolean {
     if (isDict(owner) && owner["kind"] === kind) return true;
   }
   return false;
-}
-
-/** Path to a key of the pod template's metadata.annotations (or labels). */
-export function templateMetadataPath(
-  template: PodTemplate,
-  ...rest: readonly (string | number)[]
-): FieldPath {
-  return [...template.path, "metadata", ...rest];
 }
 
 /** A non-negative integer value, or undefined. */
