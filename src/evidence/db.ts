@@ -4,7 +4,7 @@
  * PostgreSQL, compiled to WebAssembly, in-process, on a directory). The SQL is the same for both.
  * Each driver is loaded only when used: PGlite's WebAssembly is not small.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { EvidenceError } from "./types.ts";
 
@@ -61,6 +61,8 @@ async function openPostgres(url: string): Promise<Database> {
     connectionString: url,
     max: 3,
     connectionTimeoutMillis: 5000,
+    // A server that stops answering (a partition, not a refusal) must not hold the writer forever.
+    query_timeout: 60_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "vakt-evidence",
@@ -124,11 +126,13 @@ async function openPglite(url: string): Promise<Database> {
       { cause: error },
     );
   }
+  const lock = dir === undefined ? undefined : takeLock(dir);
   const { PGlite } = await import("@electric-sql/pglite");
   let db: InstanceType<typeof PGlite>;
   try {
     db = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
   } catch (error) {
+    lock?.release();
     throw new EvidenceError(
       `cannot open the embedded evidence database in ${dir ?? "memory"}: ${(error as Error).message}`,
       "is it a PGlite data directory, not used by another process? Point VAKT_EVIDENCE_URL at an empty or PGlite directory",
@@ -147,6 +151,54 @@ async function openPglite(url: string): Promise<Database> {
             (await tx.query<R>(text, params as unknown[])).rows,
         }),
       ),
-    close: async () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
+}
+
+/**
+ * PGlite is one process's database: two processes on one directory would corrupt it. A lock
+ * file beside the directory (`<dir>.lock`, holding the pid) makes the second opener fail with
+ * who holds it; a lock left by a process that no longer runs is taken over.
+ */
+function takeLock(dir: string): { release(): void } {
+  const path = `${dir}.lock`;
+  for (;;) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx" });
+      return {
+        release: () => {
+          rmSync(path, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new EvidenceError(
+          `cannot lock the embedded evidence database ${dir}: ${(error as Error).message}`,
+          "choose a writable directory (VAKT_EVIDENCE_URL or --database)",
+          { cause: error },
+        );
+    }
+    const holder = Number(readFileSync(path, "utf8").trim());
+    if (Number.isInteger(holder) && holder > 0 && alive(holder))
+      throw new EvidenceError(
+        `the embedded evidence database ${dir} is in use by process ${String(holder)}${holder === process.pid ? " (this one)" : ""}`,
+        "one process at a time opens an embedded database: stop the other (vakt run, npm start), or use PostgreSQL for more than one reader",
+      );
+    rmSync(path, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -2,7 +2,8 @@
 // PostgreSQL server (the one `npm test` starts, or one started for this file). Tampering is done
 // as an attacker with SQL access would: UPDATE, DELETE, renumber, straight on the tables.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -91,22 +92,21 @@ after(() => {
   for (const cleanup of cleanups) cleanup();
 });
 
-const backends: Backend[] = [
-  {
-    name: "PGlite",
-    fresh: () => {
-      const dir = mkdtempSync(join(tmpdir(), "vakt-evidence-"));
-      cleanups.push(() => {
-        rmSync(dir, { recursive: true, force: true });
-      });
-      return Promise.resolve(dir);
-    },
+const pglite: Backend = {
+  name: "PGlite",
+  fresh: () => {
+    const dir = mkdtempSync(join(tmpdir(), "vakt-evidence-"));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return Promise.resolve(dir);
   },
-  {
-    name: "PostgreSQL",
-    fresh: async () => createTestDatabase(await testPostgresUrl()),
-  },
-];
+};
+const postgres: Backend = {
+  name: "PostgreSQL",
+  fresh: async () => createTestDatabase(await testPostgresUrl()),
+};
+const backends = [pglite, postgres];
 
 async function sqlOn(url: string, statements: readonly string[]): Promise<void> {
   const db = await openDatabase(url);
@@ -470,6 +470,30 @@ describe("evidence store while PostgreSQL is down", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("embedded evidence database: one process at a time", () => {
+  test("a second open of the same directory is refused while the first holds it; a stale lock is taken over", async () => {
+    const dir = await pglite.fresh();
+    const store = await openEvidenceStore({ url: dir });
+    try {
+      await assert.rejects(openEvidenceStore({ url: dir }), (error: unknown) => {
+        assert.ok(error instanceof EvidenceError, String(error));
+        assert.match(error.message, new RegExp(`in use by process ${String(process.pid)} \\(this one\\)`));
+        assert.match(error.hint, /one process at a time/);
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
+    // A process that has exited left its lock behind.
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
+    writeFileSync(`${dir}.lock`, String(gone));
+    const again = await openEvidenceStore({ url: dir });
+    assert.equal(readFileSync(`${dir}.lock`, "utf8"), String(process.pid));
+    await again.close();
+    assert.equal(existsSync(`${dir}.lock`), false);
   });
 });
 

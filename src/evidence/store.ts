@@ -178,7 +178,7 @@ class Store implements EvidenceStore {
   #delay: number;
   #timer: NodeJS.Timeout | undefined;
   /** The batch whose COMMIT may or may not have landed: its last seq and hash. */
-  #inflight: { readonly seq: number; readonly hash: string } | undefined;
+  #inflight: { readonly seq: number; readonly hash: string; readonly count: number } | undefined;
   #flushWaiters: { readonly upTo: number; resolve(): void; reject(error: Error): void }[] = [];
   #roomWaiters: (() => void)[] = [];
 
@@ -254,9 +254,9 @@ class Store implements EvidenceStore {
       }
       while (this.#buffer.length > 0) {
         const batch = this.#buffer.slice(0, WRITE_BATCH);
-        await this.#write(batch.map((pending) => pending.event));
-        this.#buffer.splice(0, batch.length);
-        this.#written += batch.length;
+        const count = await this.#write(batch.map((pending) => pending.event));
+        this.#buffer.splice(0, count);
+        this.#written += count;
         this.#settle();
       }
       if (this.#down)
@@ -294,22 +294,27 @@ class Store implements EvidenceStore {
     }
   }
 
-  /** One transaction: lock the head, chain the events after it, insert, move the head. */
-  async #write(events: readonly EvidenceEvent[]): Promise<void> {
-    await this.#db.transaction(async (sql: Sql) => {
+  /**
+   * One transaction: lock the head, chain the events after it, insert, move the head. Returns
+   * how many of `events` (from the first) are now written.
+   */
+  async #write(events: readonly EvidenceEvent[]): Promise<number> {
+    const count = await this.#db.transaction(async (sql: Sql) => {
       const [head] = await sql.query<{ seq: unknown; hash: string }>(
         "SELECT seq, hash FROM evidence_head WHERE id = 1 FOR UPDATE",
       );
       if (head === undefined)
         throw new EvidenceError("the evidence head row is missing", "run `vakt report verify`");
       const at = { seq: Number(head.seq), hash: head.hash };
-      // A COMMIT whose answer was lost may have landed: then the head is this batch's last record.
+      // A COMMIT whose answer was lost may have landed: then the head is that batch's last record
+      // (the buffer then starts with that batch, perhaps followed by events appended since).
       const inflight = this.#inflight;
-      if (inflight !== undefined && at.seq === inflight.seq && at.hash === inflight.hash) return;
+      if (inflight !== undefined && at.seq === inflight.seq && at.hash === inflight.hash)
+        return inflight.count;
       const records = chain(at, events);
       const last = records[records.length - 1];
-      if (last === undefined) return;
-      this.#inflight = { seq: last.seq, hash: last.hash };
+      if (last === undefined) return 0;
+      this.#inflight = { seq: last.seq, hash: last.hash, count: records.length };
       const params: unknown[] = [];
       const tuples = records.map((record) => {
         const values = columnValues(record);
@@ -322,8 +327,10 @@ class Store implements EvidenceStore {
         params,
       );
       await sql.query("UPDATE evidence_head SET seq = $1, hash = $2 WHERE id = 1", [last.seq, last.hash]);
+      return records.length;
     });
     this.#inflight = undefined;
+    return count;
   }
 
   /** Wakes flush() callers whose events are written and writable() callers when room is back. */
@@ -400,52 +407,69 @@ class Store implements EvidenceStore {
         throw describeFailure(error, this.#db.where);
       }
     };
-    for (;;) {
-      const rows = await read<Row>(
-        `SELECT * FROM evidence_record WHERE seq >= $1 ORDER BY seq LIMIT ${String(READ_BATCH)}`,
-        [expected],
-      );
-      for (const row of rows) {
-        const seq = Number(row.seq);
-        if (seq !== expected)
-          return bad(
-            seq,
-            "gap",
-            seq === expected + 1
-              ? `record ${String(expected)} is missing (deleted)`
-              : `records ${String(expected)} to ${String(seq - 1)} are missing (deleted)`,
-          );
-        let record: EvidenceRecord;
-        try {
-          record = fromRow(row);
-        } catch (error) {
-          if (!(error instanceof UnreadableRow) && !(error instanceof SyntaxError)) throw error;
-          return bad(seq, "unreadable", error.message);
+    /** Checks the records from `expected` on, to the last one there is now; the first bad one, if any. */
+    const walk = async (): Promise<VerifyResult | undefined> => {
+      for (;;) {
+        const rows = await read<Row>(
+          `SELECT * FROM evidence_record WHERE seq >= $1 ORDER BY seq LIMIT ${String(READ_BATCH)}`,
+          [expected],
+        );
+        for (const row of rows) {
+          const seq = Number(row.seq);
+          if (seq !== expected)
+            return bad(
+              seq,
+              "gap",
+              seq === expected + 1
+                ? `record ${String(expected)} is missing (deleted)`
+                : `records ${String(expected)} to ${String(seq - 1)} are missing (deleted)`,
+            );
+          let record: EvidenceRecord;
+          try {
+            record = fromRow(row);
+          } catch (error) {
+            if (!(error instanceof UnreadableRow) && !(error instanceof SyntaxError)) throw error;
+            return bad(seq, "unreadable", error.message);
+          }
+          const linked = record.prevHash === prevHash;
+          if (recordHash(record) !== record.hash)
+            return bad(
+              seq,
+              "changed",
+              `its content does not match its hash: it was changed${linked ? "" : `, or moved here (its prevHash is not the hash of record ${String(seq - 1)} either)`}`,
+            );
+          if (!linked)
+            return bad(
+              seq,
+              "broken-link",
+              `its prevHash is not the hash of record ${String(seq - 1)}: a record before it was changed and re-hashed, inserted or moved`,
+            );
+          prevHash = record.hash;
+          expected += 1;
+          good += 1;
         }
-        const linked = record.prevHash === prevHash;
-        if (recordHash(record) !== record.hash)
-          return bad(
-            seq,
-            "changed",
-            `its content does not match its hash: it was changed${linked ? "" : `, or moved here (its prevHash is not the hash of record ${String(seq - 1)} either)`}`,
-          );
-        if (!linked)
-          return bad(
-            seq,
-            "broken-link",
-            `its prevHash is not the hash of record ${String(seq - 1)}: a record before it was changed and re-hashed, inserted or moved`,
-          );
-        prevHash = record.hash;
-        expected += 1;
-        good += 1;
+        if (rows.length < READ_BATCH) return undefined;
       }
-      if (rows.length < READ_BATCH) break;
-    }
+    };
+    const walked = await walk();
+    if (walked !== undefined) return walked;
     // Records deleted from the end leave a valid chain; the head row (and a head kept elsewhere) still tell.
-    const [head] = await read<{ seq: unknown; hash: string }>(
+    let [head] = await read<{ seq: unknown; hash: string }>(
       "SELECT seq, hash FROM evidence_head WHERE id = 1",
       [],
     );
+    // The writer may have appended since the walk ended: a head can only be seen once its
+    // records are committed (one transaction moves both), so walk on to it before judging.
+    while (head !== undefined && Number(head.seq) > good) {
+      const before = good;
+      const more = await walk();
+      if (more !== undefined) return more;
+      if (good === before) break;
+      [head] = await read<{ seq: unknown; hash: string }>(
+        "SELECT seq, hash FROM evidence_head WHERE id = 1",
+        [],
+      );
+    }
     const heads = [
       ...(head === undefined
         ? []

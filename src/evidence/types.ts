@@ -253,6 +253,8 @@ export interface OpenOptions {
   /**
    * `postgres://` or `postgresql://` URL: a PostgreSQL server. Anything else is a directory for
    * PGlite (created when missing); `memory://` keeps PGlite in memory (tests, benchmarks).
+   * A PGlite directory is open in one process at a time (a lock file `<dir>.lock`): a second
+   * open, e.g. `vakt report` on the directory `vakt run` writes, fails with an EvidenceError.
    */
   readonly url: string;
   /**
