@@ -5,6 +5,7 @@ import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
 import { registerInstall } from "./install.ts";
 import { registerRender } from "./render.ts";
+import { registerReport } from "./report.ts";
 import { registerRun } from "./run.ts";
 import { registerControls, registerRules } from "./rules.ts";
 import { UsageError, isHinted } from "./errors.ts";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerRules(program);
   registerControls(program);
   registerRender(program);
+  registerReport(program);
   registerRun(program);
   registerInstall(program);
   registerDev(program);

@@ -20,14 +20,14 @@ body { font: 10.5pt/1.45 system-ui, sans-serif; color: #1b1b1b; margin: 2em auto
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #bbb; }
 h3 { font-size: 1.05em; margin-top: 1.3em; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0; } th, td { border: 1px solid #ccc; padding: 0.25em 0.4em; vertical-align: top; text-align: left; }
-th { background: #f0f0f0; } tr { break-inside: avoid; } td { overflow-wrap: break-word; white-space: pre-wrap; } td.text { overflow-wrap: anywhere; }
+th { background: #f0f0f0; } tr { break-inside: avoid; } td { overflow-wrap: break-word; white-space: pre-wrap; } td.text { overflow-wrap: anywhere; } td.id { white-space: nowrap; } td.seen { min-width: 9em; }
 .posture td:nth-child(1) { width: 6em; } .posture td:nth-child(2) { width: 14em; } .posture td:nth-child(3) { width: 7.5em; } .posture td:nth-child(4) { width: 10em; }
 .satisfied { color: #0b6b2b; font-weight: 600; } .not-satisfied { color: #a40e0e; font-weight: 600; } .not-evidenced { color: #6b5a00; font-weight: 600; }
 .boundary { color: #555; font-size: 0.9em; } .meta td:first-child { width: 12em; font-weight: 600; white-space: normal; }
 .alert { border: 2px solid #a40e0e; padding: 0.5em; color: #a40e0e; font-weight: 600; }
 .more { font-style: italic; color: #555; }
 @page { size: A4; margin: 14mm 12mm; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
+@media print { body { margin: 0; max-width: none; font-size: 9pt; } h2 { break-after: avoid; } }
 `;
 
 export function renderHtml(model: ReportModel): string {
@@ -99,20 +99,16 @@ function object(subject: Subject): string {
 }
 
 function findingRow(finding: FindingEntry, resolved: boolean): string {
-  const cells = [
-    html(finding.severity),
-    html(finding.rule, MAX_NAME),
-    object(finding.subject),
-    finding.tenant === undefined ? "(none)" : html(finding.tenant, MAX_NAME),
-    html(finding.controls.join(", ")),
-    when(finding.firstSeen),
-    resolved
-      ? `${when(finding.resolved?.time ?? "")} (${html(finding.resolved?.reason ?? "")}), after ${duration(Date.parse(finding.resolved?.time ?? "") - Date.parse(finding.firstSeen))}`
-      : when(finding.lastSeen),
-    html(finding.message),
-  ];
-  // Object names and messages are recorded text of any shape: they may break anywhere.
-  return `<tr>${cells.map((cell, i) => (i === 2 || i === 7 ? `<td class="text">${cell}</td>` : `<td>${cell}</td>`)).join("")}</tr>`;
+  const seen = resolved
+    ? `${when(finding.firstSeen)}<br>resolved ${when(finding.resolved?.time ?? "")} (${html(finding.resolved?.reason ?? "")}), after ${duration(Date.parse(finding.resolved?.time ?? "") - Date.parse(finding.firstSeen))}`
+    : `${when(finding.firstSeen)}<br>last ${when(finding.lastSeen)}`;
+  // Rule ids stay whole; object names and messages are recorded text of any shape and may break anywhere.
+  return (
+    `<tr><td>${html(finding.severity)}</td><td class="id">${html(finding.rule, MAX_NAME)}</td>` +
+    `<td class="text">${object(finding.subject)}</td>` +
+    `<td class="text">${finding.tenant === undefined ? "(none)" : html(finding.tenant, MAX_NAME)}</td>` +
+    `<td>${html(finding.controls.join(", "))}</td><td class="seen">${seen}</td><td class="text">${html(finding.message)}</td></tr>`
+  );
 }
 
 function openSection(model: ReportModel): string {
@@ -120,7 +116,7 @@ function openSection(model: ReportModel): string {
   return [
     "<h2>Open findings</h2>",
     `<p>${model.openTotal} findings open at the period's end, most severe first.</p>`,
-    "<table><thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Owner tenant</th><th>Controls</th><th>First seen</th><th>Last seen</th><th>Message</th></tr></thead>",
+    "<table><thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Owner tenant</th><th>Controls</th><th>First seen, last seen</th><th>Message</th></tr></thead>",
     `<tbody>${model.open.map((f) => findingRow(f, false)).join("\n")}</tbody></table>`,
     more(model.openTotal - model.open.length, "open findings"),
   ].join("\n");
@@ -143,7 +139,7 @@ function historySection(model: ReportModel): string {
   if (model.resolved.length > 0)
     parts.push(
       "<h3>Resolved, latest first</h3>",
-      "<table><thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Owner tenant</th><th>Controls</th><th>Opened</th><th>Resolved</th><th>Message</th></tr></thead>",
+      "<table><thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Owner tenant</th><th>Controls</th><th>Opened, resolved</th><th>Message</th></tr></thead>",
       `<tbody>${model.resolved.map((f) => findingRow(f, true)).join("\n")}</tbody></table>`,
       more(model.resolvedTotal - model.resolved.length, "resolved findings"),
     );

@@ -267,7 +267,7 @@ describe("HTML report", () => {
     assert.ok(page.includes(escapeHtml(NO_RULE_BOUNDARY)));
     assert.match(
       page,
-      /<td>high<\/td><td>pss-privileged<\/td><td class="text">Pod shop\/db<\/td><td>acme<\/td>/,
+      /<td>high<\/td><td class="id">pss-privileged<\/td><td class="text">Pod shop\/db<\/td><td class="text">acme<\/td>/,
     );
     assert.match(page, /image-tag<\/td><td>1<\/td><td>1<\/td><td>2 d 0 h<\/td>/);
     assert.ok(page.includes("shop/legacy-host-network"));

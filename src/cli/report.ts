@@ -1,0 +1,193 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { setting } from "../config/settings.ts";
+import type { EvidenceStore } from "../evidence/types.ts";
+import { UsageError, oneOf, wholeNumber } from "./errors.ts";
+
+const FORMATS = ["html", "oscal", "json", "pdf"] as const;
+
+interface ReportOptions {
+  output: string;
+  from?: string;
+  to?: string;
+  period?: string;
+  framework: string[];
+  cluster?: string;
+  tenant?: string;
+  namespace?: string;
+  database?: string;
+  limit: string;
+  chromium?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface OpenedStore {
+  readonly store: EvidenceStore;
+  /** Closes the store and removes the copy of an embedded database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The store at `url`, or exit code 2 saying where it is and what to check. An embedded database
+ * is opened from a copy (report/snapshot.ts): `vakt run` may have it open, and PGlite in two
+ * processes corrupts it.
+ */
+async function openStore(url: string): Promise<OpenedStore> {
+  const { describeSource } = await import("../report/run.ts");
+  const { isPostgresUrl } = await import("../evidence/db.ts");
+  const embedded = !isPostgresUrl(url) && url !== "memory://";
+  // Reading must not create an empty embedded database where none was written.
+  if (embedded && !existsSync(url))
+    throw new UsageError(
+      `no evidence database at ${url}\n  how to fix: the background audit of \`vakt run\` (or \`npm start\`) writes it there; or point --database (VAKT_EVIDENCE_URL) at a postgres:// URL or another directory`,
+    );
+  const { openEvidenceStore } = await import("../evidence/store.ts");
+  const { EvidenceError } = await import("../evidence/types.ts");
+  const { snapshotEmbedded } = await import("../report/snapshot.ts");
+  const snapshot = embedded ? snapshotEmbedded(url) : undefined;
+  try {
+    const store = await openEvidenceStore({ url: snapshot?.dir ?? url, connect: "now" });
+    return {
+      store,
+      close: async () => {
+        try {
+          await store.close();
+        } finally {
+          snapshot?.remove();
+        }
+      },
+    };
+  } catch (error) {
+    snapshot?.remove();
+    if (error instanceof EvidenceError)
+      throw new UsageError(
+        `cannot read the evidence history from ${describeSource(url)}: ${error.message}\n  how to fix: ${error.hint}`,
+      );
+    throw error;
+  }
+}
+
+export function registerReport(program: Command): void {
+  const report = program
+    .command("report")
+    .description(
+      "report compliance over a period from the evidence history: posture per framework and control, findings, history, exceptions; `vakt report verify` checks the history's hash chain",
+    )
+    .option(
+      "-o, --output <format>",
+      `${FORMATS.join(", ")} (pdf: printed by headless Chromium; redirect it to a file)`,
+      "html",
+    )
+    .option("--period <length>", "the period ending at --to (or now): 90d, 12w, 48h (default 90d)")
+    .option("--from <date>", "start of the period: 2026-01-01 or 2026-01-01T00:00:00Z")
+    .option("--to <date>", "end of the period, a date included whole (default: now)")
+    .option(
+      "--framework <ids>",
+      "frameworks, comma-separated or repeated: iso27001, gdpr, nis2, pdl, hipaa (default: all)",
+      collect,
+      [],
+    )
+    .option(
+      "--cluster <name>",
+      "the cluster's name in the evidence (default: setting cluster-name, VAKT_CLUSTER_NAME)",
+    )
+    .option("--tenant <name>", "only this Tenant's namespaces")
+    .option("--namespace <name>", "only this namespace")
+    .option(
+      "--database <url>",
+      "the evidence history: a postgres:// URL, or the embedded database's directory (default: setting evidence-url, VAKT_EVIDENCE_URL, <home>/evidence)",
+    )
+    .option("--limit <n>", "most findings listed per list (counts stay whole)", "1000")
+    .option(
+      "--chromium <path>",
+      "the Chromium binary for -o pdf (default: Debian's /usr/lib/chromium/chromium)",
+    )
+    .action(async (options: ReportOptions) => {
+      const format = oneOf(options.output, "--output", FORMATS);
+      const limit = wholeNumber(options.limit, "--limit", 1, 1_000_000);
+      if (format === "pdf" && process.stdout.isTTY)
+        throw new UsageError(
+          "-o pdf writes a binary document: redirect it to a file (vakt report -o pdf > report.pdf)",
+        );
+      const { parseFrameworks, parsePeriod, ReportInputError } = await import("../report/request.ts");
+      let period: { from: Date; to: Date };
+      let frameworks: string[];
+      try {
+        period = parsePeriod(options, new Date());
+        frameworks = parseFrameworks(options.framework);
+      } catch (error) {
+        if (error instanceof ReportInputError) throw new UsageError(error.message);
+        throw error;
+      }
+      const url = options.database ?? setting("evidenceUrl");
+      const { describeSource, modelFromStore, render } = await import("../report/run.ts");
+      const { ALL_RULES } = await import("../engine/rules/index.ts");
+      const opened = await openStore(url);
+      let document: string | Buffer;
+      try {
+        const model = await modelFromStore(
+          opened.store,
+          {
+            ...period,
+            scope: {
+              cluster: options.cluster ?? setting("clusterName"),
+              ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+              ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+            },
+            frameworks,
+            generatedAt: new Date(),
+            source: describeSource(url),
+            limit,
+          },
+          ALL_RULES,
+        );
+        document = await render(model, format, options.chromium);
+      } finally {
+        await opened.close();
+      }
+      const { writeOutput } = await import("./output.ts");
+      if (typeof document === "string") await writeOutput(process.stdout, [document]);
+      else await writeBytes(document);
+    });
+
+  report
+    .command("verify")
+    .description(
+      "walk the evidence history's hash chain; names the first changed, missing or reordered record (exit 1)",
+    )
+    .option("--database <url>", "the evidence history (default: setting evidence-url, VAKT_EVIDENCE_URL)")
+    .action(async (_options: unknown, command: Command) => {
+      // `report` has --database too, and commander gives it to the parent: read both levels.
+      const { database } = command.optsWithGlobals<{ database?: string }>();
+      const opened = await openStore(database ?? setting("evidenceUrl"));
+      try {
+        const result = await opened.store.verify();
+        if (result.ok) {
+          const head =
+            result.head === null ? "empty" : `head: record ${result.head.seq}, hash ${result.head.hash}`;
+          process.stdout.write(`ok: ${result.records} records, hash chain intact (${head})\n`);
+        } else {
+          const bad = result.firstBad;
+          process.stdout.write(
+            `BAD: record ${bad.seq} is ${bad.problem}: ${bad.detail}\n  ${result.records} records before it are good; records from ${bad.seq} on cannot be trusted.\n`,
+          );
+          process.exitCode = 1;
+        }
+      } finally {
+        await opened.close();
+      }
+    });
+}
+
+/** Bytes to stdout (the PDF), resolved once written. */
+function writeBytes(bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(bytes, (error) => {
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
