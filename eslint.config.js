@@ -11,6 +11,7 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["cli"],
   ["manager", "install"],
+  ["audit"],
   ["webhook", "controllers", "check", "devcluster", "report"],
   ["kube", "tenant", "crds", "evidence"],
   ["config"],

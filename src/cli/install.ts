@@ -42,6 +42,7 @@ export function registerInstall(program: Command): void {
         const { ALL_RULES } = await import("../engine/rules/index.ts");
         const { installManifests } = await import("../install/manifests.ts");
         const { tenantCrd } = await import("../tenant/schema.ts");
+        const { openReportsCrds } = await import("../audit/crds.ts");
         const objects = installManifests({
           namespace: options.namespace,
           image: options.image,
@@ -50,7 +51,8 @@ export function registerInstall(program: Command): void {
           timeoutSeconds,
           tls,
           rules: ALL_RULES,
-          crds: [tenantCrd()],
+          // The audit's reports: OpenReports' own CRDs, read from its Go module.
+          crds: [tenantCrd(), ...(await openReportsCrds())],
         });
         process.stdout.write(yamlStream(objects));
       },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Command } from "commander";
 import { UsageError } from "./errors.ts";
-import { parseParts, registerRun } from "./run.ts";
+import { parseInterval, parseParts, registerRun } from "./run.ts";
 
 describe("vakt run --parts", () => {
   it("takes the known parts in any order, spaced or repeated, and returns them in start order", () => {
@@ -14,10 +14,10 @@ describe("vakt run --parts", () => {
 
   it("refuses an unknown part with a usage error that lists the known ones", () => {
     assert.throws(
-      () => parseParts("webhook,audit"),
+      () => parseParts("webhook,backup"),
       (error: unknown) =>
         error instanceof UsageError &&
-        /--parts: unknown part "audit"; the known parts are: webhook \(.+\); controller \(.+\)/.test(
+        /--parts: unknown part "backup"; the known parts are: webhook \(.+\); controller \(.+\); audit \(.+\)/.test(
           error.message,
         ),
     );
@@ -44,5 +44,22 @@ describe("vakt run --help", () => {
       /\$KUBECONFIG lists, merged; else ~\/\.kube\/config; else the in-cluster service account/,
     );
     assert.match(flat, /--parts <parts> comma-separated parts to run: webhook \(/);
+  });
+});
+
+describe("vakt run --audit-interval", () => {
+  it("reads hours, minutes and seconds", () => {
+    assert.equal(parseInterval("1h", "--audit-interval"), 3_600_000);
+    assert.equal(parseInterval("2h30m", "--audit-interval"), 9_000_000);
+    assert.equal(parseInterval("90s", "--audit-interval"), 90_000);
+  });
+
+  it("refuses what is not a duration, or too short or long, saying how to write one", () => {
+    for (const text of ["", "1d", "5s", "200h", "1.5h", "h"])
+      assert.throws(
+        () => parseInterval(text, "--audit-interval"),
+        (error: unknown) =>
+          error instanceof UsageError && /--audit-interval .* e\.g\. 30m, 1h/.test(error.message),
+      );
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { setting } from "../config/settings.ts";
 import { KNOWN_PARTS, PART_NAMES, parsePartList } from "../manager/parts.ts";
 import type { PartName } from "../manager/parts.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
@@ -18,6 +19,21 @@ interface RunFlags {
   workers: string;
   probeHost: string;
   probePort: string;
+  auditInterval: string;
+  evidenceUrl?: string;
+  evidence: boolean;
+}
+
+/** `--audit-interval`: 90s, 15m, 1h, 2h30m; at least 10 s. */
+export function parseInterval(text: string, flag: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+  const [hours = "0", minutes = "0", seconds = "0"] = match?.slice(1) ?? [];
+  const ms = ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
+  if (match === null || text.trim() === "" || ms < 10_000 || ms > 7 * 86_400_000)
+    throw new UsageError(
+      `${flag} "${text.slice(0, 40)}" is not a duration between 10s and 168h (write e.g. 30m, 1h, 2h30m)`,
+    );
+  return ms;
 }
 
 /** `--parts`: the parts named, in start order, or a UsageError listing the known ones. */
@@ -33,7 +49,7 @@ export function registerRun(program: Command): void {
   program
     .command("run")
     .description(
-      "run vakt's in-cluster manager: the admission webhook with live exceptions and configuration, and the Tenant controller",
+      "run vakt's in-cluster manager: the admission webhook with live exceptions and configuration, the Tenant controller and the background audit",
     )
     .option(
       "--kubeconfig <file>",
@@ -70,11 +86,22 @@ export function registerRun(program: Command): void {
       "127.0.0.1",
     )
     .option("--probe-port <port>", "without the webhook: port of /healthz, /readyz and /metrics", "8081")
+    .option(
+      "--audit-interval <duration>",
+      "audit: full pass interval (changes are judged as they happen in between), e.g. 30m, 1h",
+      "1h",
+    )
+    .option(
+      "--evidence-url <url>",
+      "audit: the evidence history, a postgres:// URL or a directory for the embedded database (default: the setting evidence-url, <home>/evidence)",
+    )
+    .option("--no-evidence", "audit: write reports only, no evidence history")
     .action(async (flags: RunFlags) => {
       const webhookPort = wholeNumber(flags.webhookPort, "--webhook-port", 0, 65_535);
       const probePort = wholeNumber(flags.probePort, "--probe-port", 0, 65_535);
       const timeoutSeconds = wholeNumber(flags.timeout, "--timeout", 1, 30);
       const workers = wholeNumber(flags.workers, "--workers", 1, 64);
+      const auditIntervalMs = parseInterval(flags.auditInterval, "--audit-interval");
       const failurePolicy = oneOf(flags.failurePolicy, "--failure-policy", ["Fail", "Ignore"] as const);
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
@@ -96,6 +123,12 @@ export function registerRun(program: Command): void {
         installCrds: flags.installCrds,
         controller: { leaseNamespace: flags.namespace, workers },
         probes: { host: flags.probeHost, port: probePort },
+        audit: { intervalMs: auditIntervalMs },
+        ...(flags.evidence
+          ? {
+              evidence: { url: flags.evidenceUrl ?? setting("evidenceUrl"), cluster: setting("clusterName") },
+            }
+          : {}),
       });
       if (parts.includes("webhook"))
         process.stderr.write(`vakt run: webhook listening on ${run.webhook.url}\n`);

@@ -5,6 +5,7 @@
  * confines them; the write rules of the ClusterRole are derived from the same table, so a kind
  * vakt may write is never missing from the policy.
  */
+import { REPORTS_GROUP, REPORT_NAME } from "../audit/report.ts";
 import { EVENT_NAMESPACE } from "../controllers/tenant/status.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
@@ -80,6 +81,7 @@ export function confinementPolicy(options: {
     key("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
     key("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
   ];
+  const reportKinds = [key(REPORTS_GROUP, "reports"), key(REPORTS_GROUP, "clusterreports")];
   const clusterKinds = [
     key("", "namespaces"),
     key(GROUP, TENANT.plural),
@@ -140,7 +142,7 @@ export function confinementPolicy(options: {
       ],
       validations: [
         {
-          expression: `variables.target in ${celList([...tenantKinds, ...integrationKinds, ...ownKinds, ...eventKinds, ...webhookKinds, ...clusterKinds])} && request.operation != "CONNECT"`,
+          expression: `variables.target in ${celList([...tenantKinds, ...integrationKinds, ...ownKinds, ...eventKinds, ...webhookKinds, ...clusterKinds, ...reportKinds])} && request.operation != "CONNECT"`,
           reason: "Forbidden",
           messageExpression: `"vakt's ServiceAccount may not " + request.operation + " " + ${where} + ": vakt never writes this kind, so the request is refused (ValidatingAdmissionPolicy ${name})"`,
         },
@@ -163,6 +165,12 @@ export function confinementPolicy(options: {
           expression: `!(variables.target in ${celList(eventKinds)}) || variables.own || variables.managed || variables.targetNamespace == ${JSON.stringify(EVENT_NAMESPACE)}`,
           reason: "Forbidden",
           messageExpression: `"vakt's ServiceAccount may record Events only in ${EVENT_NAMESPACE}, ${namespace} and the Tenant namespaces it manages, not in " + variables.targetNamespace`,
+        },
+        {
+          // The background audit writes one report per namespace, under one name.
+          expression: `!(variables.target in ${celList(reportKinds)}) || variables.targetName == ${JSON.stringify(REPORT_NAME)}`,
+          reason: "Forbidden",
+          messageExpression: `"vakt's ServiceAccount may write only the audit reports named ${REPORT_NAME}; refused " + variables.target + " " + variables.targetName`,
         },
         {
           // Granting a namespace the tenant label would open it to everything above.

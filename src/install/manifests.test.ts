@@ -108,7 +108,7 @@ describe("vakt install", () => {
               );
     });
 
-  it("writes cluster-wide only what the Tenant controller applies, namespaces and events", () => {
+  it("writes cluster-wide only what the Tenant controller applies, namespaces, events and the audit's reports", () => {
     const role = manifests("self").find((o) => o.kind === "ClusterRole");
     const written = (
       (role?.["rules"] ?? []) as { apiGroups: string[]; resources: string[]; verbs: string[] }[]
@@ -127,6 +127,8 @@ describe("vakt install", () => {
       "vakt.dev/tenants/status",
       "admissionregistration.k8s.io/validatingwebhookconfigurations",
       "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+      "openreports.io/reports",
+      "openreports.io/clusterreports",
     ].sort();
     assert.deepEqual(written, expected);
   });

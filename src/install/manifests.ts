@@ -1,3 +1,5 @@
+import { auditedGrants } from "../audit/kinds.ts";
+import { REPORTS_GROUP } from "../audit/report.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { webhookConfigurations } from "../webhook/registration.ts";
@@ -59,7 +61,7 @@ export function installManifests(options: InstallOptions): KubeObject[] {
     },
     // Before the ClusterRole and its binding: the grants never exist unconfined.
     ...confinementPolicy({ name: NAME, namespace: ns, serviceAccount: NAME, labels }),
-    clusterRole(labels),
+    clusterRole(labels, options.rules),
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
@@ -215,7 +217,12 @@ function deployment(
                 ...(tlsFromSecret ? ["--tls-dir=/tls"] : ["--tls=self"]),
               ],
               // Heap sizing for a long-running process (see src/config/runtime.ts).
-              env: [{ name: "NODE_OPTIONS", value: RUN_NODE_FLAGS.join(" ") }],
+              env: [
+                { name: "NODE_OPTIONS", value: RUN_NODE_FLAGS.join(" ") },
+                // The audit's embedded evidence database on a writable volume (the root file system
+                // is read-only); it lives as long as the pod: use PostgreSQL to keep the history.
+                { name: "VAKT_EVIDENCE_URL", value: "/var/lib/vakt/evidence" },
+              ],
               ports: [{ name: "webhook", containerPort: PORT, protocol: "TCP" }],
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "webhook", scheme: "HTTPS" },
@@ -232,14 +239,16 @@ function deployment(
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
               },
-              ...(tlsFromSecret
-                ? { volumeMounts: [{ name: "tls", mountPath: "/tls", readOnly: true }] }
-                : {}),
+              volumeMounts: [
+                { name: "data", mountPath: "/var/lib/vakt" },
+                ...(tlsFromSecret ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
+              ],
             },
           ],
-          ...(tlsFromSecret
-            ? { volumes: [{ name: "tls", secret: { secretName: `${NAME}-webhook-tls` } }] }
-            : {}),
+          volumes: [
+            { name: "data", emptyDir: { sizeLimit: "1Gi" } },
+            ...(tlsFromSecret ? [{ name: "tls", secret: { secretName: `${NAME}-webhook-tls` } }] : []),
+          ],
           terminationGracePeriodSeconds: 30,
         },
       },
@@ -253,7 +262,7 @@ function deployment(
  * webhook's live inventory (INVENTORY_RESOURCES in src/manager/inventory.ts) lists and watches
  * serviceaccounts, horizontalpodautoscalers, poddisruptionbudgets and networkpolicies.
  */
-function clusterRole(labels: Record<string, string>): KubeObject {
+function clusterRole(labels: Record<string, string>, rules: readonly Rule[]): KubeObject {
   const read = ["get", "list", "watch"];
   const write = ["get", "list", "watch", "create", "update", "patch", "delete"];
   return {
@@ -310,6 +319,13 @@ function clusterRole(labels: Record<string, string>): KubeObject {
         verbs: write,
       })),
       { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: read },
+      // The background audit reads every kind the rules judge and writes one report per namespace.
+      ...auditedGrants(rules).map(({ group, resources }) => ({ apiGroups: [group], resources, verbs: read })),
+      {
+        apiGroups: [REPORTS_GROUP],
+        resources: ["reports", "clusterreports"],
+        verbs: ["get", "list", "watch", "create", "update", "patch"],
+      },
     ],
   };
 }

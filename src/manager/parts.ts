@@ -12,6 +12,11 @@ export const KNOWN_PARTS = [
     name: "controller",
     description: "the Tenant controller, leader-elected, which waits for the Tenant CRD if absent",
   },
+  {
+    name: "audit",
+    description:
+      "the background audit, leader-elected: judges live objects, writes one OpenReports report per namespace",
+  },
 ] as const;
 
 export type PartName = (typeof KNOWN_PARTS)[number]["name"];

@@ -5,14 +5,19 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { hostname } from "node:os";
+import { AuditPart } from "../audit/part.ts";
+import type { AuditPartOptions } from "../audit/part.ts";
 import { TenantControllerPart } from "../controllers/tenant/part.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import { apply } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { openReportsCrds } from "../audit/crds.ts";
+import { openEvidenceStore } from "../evidence/store.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { AdmissionState } from "../webhook/admission.ts";
 import type { WebhookServer } from "../webhook/server.ts";
 import type { LiveInventory } from "./inventory.ts";
+import { LiveJudgingInputs } from "./judging-inputs.ts";
 import { Manager } from "./manager.ts";
 import type { Part } from "../kube/part.ts";
 import type { PartName } from "./parts.ts";
@@ -36,16 +41,52 @@ export interface ManagerOptions extends WebhookPartOptions {
   };
   /** Plain-HTTP /healthz, /readyz and /metrics when the webhook does not run (ADR 0017). */
   readonly probes?: { readonly host?: string; readonly port?: number };
+  /** The background audit (with the audit part); it skips the namespaces the webhook excludes. */
+  readonly audit?: Omit<AuditPartOptions, "inputs" | "excludedNamespaces" | "evidence">;
+  /**
+   * The audit's evidence history: a postgres:// URL or a PGlite directory (`memory://` in
+   * tests), and the cluster's name in its records. Without it the audit writes reports only.
+   */
+  readonly evidence?: { readonly url: string; readonly cluster: string };
+}
+
+/** What the parts of one `vakt run` share. */
+interface Shared {
+  readonly identity: string;
+  /** Exceptions, configuration and inventory, watched once for the webhook and the audit. */
+  readonly inputs: LiveJudgingInputs;
 }
 
 /** One entry per known part: how `vakt run` builds it from its options. */
-const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, identity: string) => Part } = {
-  webhook: (options) => new WebhookPart(options),
-  controller: (options, identity) =>
+const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, shared: Shared) => Part } = {
+  webhook: (options, { inputs }) => new WebhookPart(options, inputs),
+  controller: (options, { identity }) =>
     new TenantControllerPart({
       identity,
       ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
     }),
+  audit: (options, { inputs }) => {
+    const evidence = options.evidence;
+    return new AuditPart({
+      ...options.audit,
+      inputs,
+      excludedNamespaces: options.excludedNamespaces,
+      ...(evidence === undefined
+        ? {}
+        : {
+            evidence: {
+              cluster: evidence.cluster,
+              // A database that is down buffers (connect: background); it never stops the audit.
+              open: () =>
+                openEvidenceStore({
+                  url: evidence.url,
+                  connect: "background",
+                  ...(options.logger === undefined ? {} : { log: options.logger }),
+                }),
+            },
+          }),
+    });
+  },
 };
 
 export interface RunningManager {
@@ -57,20 +98,22 @@ export interface RunningManager {
   readonly inventory: LiveInventory;
   /** With the controller part. */
   readonly controller?: TenantControllerPart;
+  /** With the audit part. */
+  readonly audit?: AuditPart;
   close(): Promise<void>;
 }
 
-/** Applies vakt's CRDs (those of the parts that run) and, with the controller, the Lease's namespace. */
+/** Applies vakt's CRDs (those of the parts that run) and, with a leader part, the Lease's namespace. */
 async function installCrds(
   client: KubeClient,
   parts: readonly PartName[],
   leaseNamespace: string,
 ): Promise<void> {
   const crds = [POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD];
-  const controller = parts.includes("controller");
-  if (controller) crds.push(tenantCrd());
+  if (parts.includes("controller")) crds.push(tenantCrd());
+  if (parts.includes("audit")) crds.push(...(await openReportsCrds()));
   for (const crd of crds) await apply(client, crd);
-  if (controller)
+  if (parts.includes("controller") || parts.includes("audit"))
     await apply(client, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
 }
 
@@ -79,7 +122,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const names = options.parts ?? ["webhook"];
   const identity = options.controller?.identity ?? `${hostname()}-${process.pid}`;
   const leaseNamespace = options.controller?.leaseNamespace ?? "vakt-system";
-  const parts = names.map((name) => PART_BUILDERS[name](options, identity));
+  const shared: Shared = { identity, inputs: new LiveJudgingInputs() };
+  const parts = names.map((name) => PART_BUILDERS[name](options, shared));
   const manager = new Manager({
     kubeconfig: options.kubeconfig,
     parts,
@@ -97,6 +141,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   }
   const webhook = parts.find((part) => part instanceof WebhookPart);
   const controller = parts.find((part) => part instanceof TenantControllerPart);
+  const audit = parts.find((part) => part instanceof AuditPart);
   const webhookPart = (): WebhookPart => {
     if (webhook === undefined) throw new Error("vakt run: the webhook part does not run (--parts)");
     return webhook;
@@ -115,6 +160,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       return inventory ?? webhookPart().inventory;
     },
     ...(controller === undefined ? {} : { controller }),
+    ...(audit === undefined ? {} : { audit }),
     close: () => manager.stop(),
   };
 }

@@ -6,22 +6,13 @@
  * needs is re-read from the API server after a restart; nothing is kept only here. Not
  * leader-elected: every replica serves.
  */
-import type { Logger } from "pino";
-import { stringify } from "yaml";
-import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
-import { DEFAULT_CONFIG, parseConfig } from "../config/vakt-config.ts";
-import type { VaktConfig } from "../config/vakt-config.ts";
-import { ALL_RULES } from "../engine/rules/index.ts";
-import type { KubeObject } from "../engine/types.ts";
-import type { KubeClient } from "../kube/client.ts";
-import { AdmissionState } from "../webhook/admission.ts";
+import type { AdmissionState } from "../webhook/admission.ts";
 import { startWebhookServer } from "../webhook/server.ts";
 import type { WebhookServer } from "../webhook/server.ts";
 import { certificateLifetimes } from "./certs.ts";
 import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
-import { watchCustomResources } from "./informer.ts";
-import type { CustomResourceWatch } from "./informer.ts";
-import { LiveInventory } from "./inventory.ts";
+import type { LiveInventory } from "./inventory.ts";
+import { LiveJudgingInputs } from "./judging-inputs.ts";
 import type { Part, PartContext } from "../kube/part.ts";
 import { CertificateRotation, register, servingMaterial } from "./webhook-tls.ts";
 import type { RegistrationOptions } from "./webhook-tls.ts";
@@ -63,8 +54,6 @@ export interface WebhookPartOptions {
 /** What runs while the part runs. */
 interface Running {
   readonly server: WebhookServer;
-  readonly inventory: LiveInventory;
-  readonly watches: readonly CustomResourceWatch[];
   readonly rotation?: CertificateRotation;
 }
 
@@ -72,14 +61,15 @@ export class WebhookPart implements Part {
   readonly name = "webhook";
   readonly leaderElection = false;
   readonly servesProbes = true;
-  /** Every rule runs at admission; relational ones read the live inventory (ADR 0008). */
-  readonly state = new AdmissionState({ rules: ALL_RULES, allRules: ALL_RULES });
+  /** Exceptions, configuration and inventory, live (shared with the audit when both run). */
+  readonly inputs: LiveJudgingInputs;
   readonly #options: WebhookPartOptions;
   readonly #lifetimes: CertificateLifetimes;
   #running: Running | undefined;
 
-  constructor(options: WebhookPartOptions) {
+  constructor(options: WebhookPartOptions, inputs: LiveJudgingInputs = new LiveJudgingInputs()) {
     this.#options = options;
+    this.inputs = inputs;
     // Validated before anything starts; used when vakt makes its own CA (no tlsDir).
     this.#lifetimes = certificateLifetimes(options.selfSigned?.lifetimes);
   }
@@ -90,42 +80,33 @@ export class WebhookPart implements Part {
     return this.#running.server;
   }
 
+  /** Every rule runs at admission; relational ones read the live inventory (ADR 0008). */
+  get state(): AdmissionState {
+    return this.inputs.state;
+  }
+
   /** The objects relational rules look up (NetworkPolicies, PodDisruptionBudgets, ...). */
   get inventory(): LiveInventory {
-    if (this.#running === undefined) throw new Error("the webhook part is not running");
-    return this.#running.inventory;
+    const inventory = this.inputs.inventory;
+    if (this.#running === undefined || inventory === undefined)
+      throw new Error("the webhook part is not running");
+    return inventory;
   }
 
   async start(context: PartContext): Promise<void> {
-    const { client, logger } = context;
-    const inventory = new LiveInventory({
-      client,
-      logger: logger.child({ component: "inventory" }),
-      publish: (current) => {
-        this.state.setInventory(current);
-      },
-    });
-    inventory.start();
-    const watches = this.#watchAdmissionInputs(client, logger);
+    this.inputs.acquire(context.client, context.logger);
     try {
-      await this.#serve(context, inventory, watches);
+      await this.#serve(context);
     } catch (error) {
       // What started is stopped again: a part that fails to start holds nothing.
       if (this.#running !== undefined) await this.stop();
-      else {
-        await Promise.all(watches.map((w) => w.stop()));
-        inventory.stop();
-      }
+      else await this.inputs.release();
       throw error;
     }
   }
 
   /** Starts the HTTPS server, then registers it and renews its certificate when vakt signs it. */
-  async #serve(
-    context: PartContext,
-    inventory: LiveInventory,
-    watches: CustomResourceWatch[],
-  ): Promise<void> {
+  async #serve(context: PartContext): Promise<void> {
     const { client, logger } = context;
     const options = this.#options;
     const { tls, selfSigned } = await servingMaterial(client, {
@@ -148,7 +129,7 @@ export class WebhookPart implements Part {
       registry: context.registry,
       ready: () => context.allReady(),
     });
-    this.#running = { server, inventory, watches };
+    this.#running = { server };
     if (selfSigned === undefined) return;
     const registration = this.#registration();
     const publish = (material: ServingMaterial): Promise<void> =>
@@ -170,8 +151,7 @@ export class WebhookPart implements Part {
 
   /** The first lists of exceptions, configuration and inventory have arrived. */
   ready(): boolean {
-    const running = this.#running;
-    return running !== undefined && running.watches.every((w) => w.synced) && running.inventory.synced;
+    return this.#running !== undefined && this.inputs.synced;
   }
 
   async stop(): Promise<void> {
@@ -180,8 +160,7 @@ export class WebhookPart implements Part {
     if (running === undefined) return;
     await running.rotation?.stop();
     await running.server.close();
-    await Promise.all(running.watches.map((w) => w.stop()));
-    running.inventory.stop();
+    await this.inputs.release();
   }
 
   #registration(): RegistrationOptions {
@@ -194,57 +173,5 @@ export class WebhookPart implements Part {
       ...(options.registerUrl === undefined ? {} : { registerUrl: options.registerUrl }),
       ...(options.namespaceLabels === undefined ? {} : { namespaceLabels: options.namespaceLabels }),
     };
-  }
-
-  /** PolicyExceptions and the VaktConfiguration `default`, fed into the admission state. */
-  #watchAdmissionInputs(client: KubeClient, logger: Logger): CustomResourceWatch[] {
-    const state = this.state;
-    return [
-      watchCustomResources(
-        client,
-        { group: GROUP, version: VERSION, plural: POLICY_EXCEPTION.plural },
-        {
-          onList: (list) => {
-            state.setExceptions(list);
-            logger.info({ exceptions: list.length }, "policy exceptions updated");
-          },
-        },
-        logger,
-      ),
-      watchCustomResources(
-        client,
-        { group: GROUP, version: VERSION, plural: VAKT_CONFIGURATION.plural },
-        {
-          onList: (list) => {
-            const object = list.find((o) => o.metadata?.name === "default") as KubeObject | undefined;
-            try {
-              state.setConfig(configFromObject(object, logger));
-              logger.info({ configured: object !== undefined }, "configuration updated");
-            } catch {
-              // keep the previous configuration; the error is logged
-            }
-          },
-        },
-        logger,
-      ),
-    ];
-  }
-}
-
-function configFromObject(object: KubeObject | undefined, logger: Logger): VaktConfig {
-  if (object === undefined) return DEFAULT_CONFIG;
-  try {
-    // One schema for vakt.yaml and the in-cluster object: validate through the same parser.
-    return parseConfig(
-      stringify({ apiVersion: object.apiVersion, kind: object.kind, spec: object["spec"] }),
-      "VaktConfiguration/default",
-      new Set(ALL_RULES.map((r) => r.id)),
-    );
-  } catch (error) {
-    logger.error(
-      { error: error instanceof Error ? error.message : String(error) },
-      "VaktConfiguration default is invalid; keeping the previous configuration",
-    );
-    throw error;
   }
 }

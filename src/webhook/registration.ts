@@ -23,8 +23,8 @@ export interface WebhookConfigOptions {
   readonly namespaceLabels?: Readonly<Record<string, string>>;
 }
 
-/** Kind -> [API group, resource] for every kind a rule names. */
-const RESOURCES: Readonly<Record<string, readonly [string, string]>> = {
+/** Kind -> [API group, resource] for every kind admission judges (the audit reads more). */
+export const ADMISSION_RESOURCES: Readonly<Record<string, readonly [string, string]>> = {
   Pod: ["", "pods"],
   PodTemplate: ["", "podtemplates"],
   ReplicationController: ["", "replicationcontrollers"],
@@ -72,7 +72,7 @@ export function admissionRules(
   for (const rule of rules) {
     for (const kind of rule.kinds) {
       if (kinds !== undefined && !kinds.has(kind)) continue;
-      const entry = RESOURCES[kind];
+      const entry = ADMISSION_RESOURCES[kind];
       if (entry === undefined) continue;
       const [group, resource] = entry;
       let set = byGroup.get(group);

@@ -1,0 +1,727 @@
+/**
+ * The background audit as a part of `vakt run` (`--parts audit`): every live object of every
+ * kind the rules judge, judged with the same rule set, exceptions and inventory as admission
+ * (the shared judging inputs), and one OpenReports report per namespace (report.ts).
+ *
+ * - A full pass lists every kind through the Reflector (objects created before vakt ran are
+ *   judged there), keeps a small verdict per object (verdict.ts), never the object, and writes
+ *   the reports that changed. It runs at start, every `intervalMs` (default 1 h), and soon after
+ *   exceptions, configuration or the inventory change (at most one pass per ten pass durations).
+ * - Between passes the watches judge each change; a namespace whose verdicts changed is
+ *   reconciled after `debounceMs`, so a burst of changes writes its report once.
+ * - Reports are watched: one that someone edits or deletes is written again; one whose content
+ *   is what vakt would write is left alone, so a restart or a new leader rewrites nothing.
+ * - Leader-only: the manager starts it on the replica holding the Lease; every write checks.
+ */
+import type { Logger } from "pino";
+import { ALL_RULES } from "../engine/rules/index.ts";
+import type { KubeObject, Rule } from "../engine/types.ts";
+import { isDict } from "../engine/workloads.ts";
+import { exportEvidenceMetrics } from "../evidence/metrics.ts";
+import type { EvidenceStore } from "../evidence/types.ts";
+import { TENANT_LABEL } from "../tenant/render.ts";
+import { EvidenceWriter } from "./evidence.ts";
+import { ApplyError, apply } from "../kube/apply.ts";
+import type { ApiResource, Json, KubeClient } from "../kube/client.ts";
+import { KubeError, errorMessage, resourcePath } from "../kube/client.ts";
+import { Reflector } from "../kube/reflector.ts";
+import { Controller, NotLeaderError } from "../controllers/controller.ts";
+import type { Part, PartContext } from "../kube/part.ts";
+import { resolveKinds } from "./kinds.ts";
+import { AuditMetrics } from "./metrics.ts";
+import type { AuditGauges } from "./metrics.ts";
+import {
+  DEFAULT_REPORT_LIMITS,
+  MANAGED_BY_SELECTOR,
+  REPORTS_API_VERSION,
+  REPORT_NAME,
+  buildReport,
+  contentHash,
+} from "./report.ts";
+import type { ReportLimits } from "./report.ts";
+import { judge } from "./verdict.ts";
+import type { Judging, Verdict } from "./verdict.ts";
+
+/** The live judging inputs (manager/judging-inputs.ts), as the audit uses them. */
+export interface JudgingSource {
+  acquire(client: KubeClient, logger: Logger): void;
+  release(): Promise<void>;
+  readonly synced: boolean;
+  readonly state: {
+    snapshot(): Judging & { readonly generation: number };
+    readonly exceptionObjects: readonly KubeObject[];
+  };
+  onChange(listener: (change: string) => void): () => void;
+}
+
+export interface AuditPartOptions {
+  readonly inputs: JudgingSource;
+  /** Full pass interval (default 1 h). */
+  readonly intervalMs?: number;
+  /** A namespace is reconciled this long after the first change in it (default 2 s). */
+  readonly debounceMs?: number;
+  /** Earliest re-judging pass after exceptions, configuration or inventory change (default 5 s). */
+  readonly rejudgeDelayMs?: number;
+  /** Namespaces never judged (as admission: vakt's own, kube-system). */
+  readonly excludedNamespaces?: readonly string[];
+  /** Judge only these namespaces, and no cluster-scoped object (tests, benchmarks; default: all). */
+  readonly namespaces?: readonly string[];
+  readonly limits?: Partial<ReportLimits>;
+  /** Parallel report writes (default 2). */
+  readonly workers?: number;
+  readonly rules?: readonly Rule[];
+  /**
+   * The evidence history (evidence/): opened at every start of the part, closed at its stop.
+   * Without it the audit writes reports only.
+   */
+  readonly evidence?: { readonly open: () => Promise<EvidenceStore>; readonly cluster: string };
+}
+
+const REPORTS: ApiResource = {
+  apiVersion: REPORTS_API_VERSION,
+  kind: "Report",
+  plural: "reports",
+  namespaced: true,
+};
+const CLUSTER_REPORTS: ApiResource = {
+  apiVersion: REPORTS_API_VERSION,
+  kind: "ClusterReport",
+  plural: "clusterreports",
+  namespaced: false,
+};
+
+/** What a pass did, for logs, tests and the bench. */
+export interface PassInfo {
+  readonly full: boolean;
+  readonly durationMs: number;
+  readonly objects: number;
+  readonly unjudgeable: number;
+  readonly namespaces: number;
+}
+
+interface Built {
+  readonly hash: string;
+  readonly bytes: number;
+  readonly notListed: number;
+}
+
+/** One run, from winning the Lease to losing it (or stopping): rebuilt from the API server. */
+class AuditRun {
+  readonly #options: AuditPartOptions;
+  readonly #context: PartContext;
+  readonly #logger: Logger;
+  readonly #metrics: AuditMetrics;
+  readonly #rules: readonly Rule[];
+  readonly #limits: ReportLimits;
+  readonly #excluded: ReadonlySet<string>;
+  readonly #only: ReadonlySet<string> | undefined;
+  readonly controller: Controller;
+  /** namespace ("" for cluster-scoped) -> "Kind/name" -> verdict. */
+  readonly verdicts = new Map<string, Map<string, Verdict>>();
+  /** Content hash of vakt's report per namespace, as the cluster holds it. */
+  readonly #observed = new Map<string, string>();
+  readonly #built = new Map<string, Built>();
+  /** Size budget per namespace, lowered when the API server refuses a report as too large. */
+  readonly #budget = new Map<string, number>();
+  readonly #objectReflectors = new Map<string, Reflector<Verdict>>();
+  readonly #reportReflectors: Reflector<{ namespace: string; hash: string }>[] = [];
+  readonly #unsubscribe: () => void;
+  readonly #evidence: EvidenceWriter | undefined;
+  /** Namespace -> the Tenant that owns it (its label), from the Namespace objects judged. */
+  readonly #tenants = new Map<string, string>();
+  #judging: { at: number; value: Judging & { readonly generation: number } } | undefined;
+  #passTimer: NodeJS.Timeout | undefined;
+  #passAt = Infinity;
+  #passRunning = false;
+  #passAgain = false;
+  #passGeneration = -1;
+  #lastPassMs = 0;
+  /** Namespaces a full pass waits for (each reconciled once, written or not). */
+  #pending: Set<string> | undefined;
+  #pendingDone: (() => void) | undefined;
+  #listing = false;
+  #stopped = false;
+  #loggedKinds = false;
+  readonly passes: PassInfo[] = [];
+
+  constructor(
+    options: AuditPartOptions,
+    context: PartContext,
+    metrics: AuditMetrics,
+    evidence: EvidenceStore | undefined,
+  ) {
+    this.#options = options;
+    this.#context = context;
+    this.#metrics = metrics;
+    this.#rules = options.rules ?? ALL_RULES;
+    this.#limits = { ...DEFAULT_REPORT_LIMITS, ...options.limits };
+    this.#excluded = new Set(options.excludedNamespaces ?? []);
+    this.#only = options.namespaces === undefined ? undefined : new Set(options.namespaces);
+    this.controller = new Controller({
+      name: "audit",
+      keyField: "namespace",
+      reconciler: { reconcile: (key) => this.#reconcile(key) },
+      logger: context.logger,
+      registry: context.registry,
+      workers: options.workers ?? 2,
+    });
+    this.#logger = this.controller.logger;
+    if (evidence !== undefined && options.evidence !== undefined) {
+      this.#evidence = new EvidenceWriter({
+        store: evidence,
+        cluster: options.evidence.cluster,
+        logger: this.#logger,
+        appended: (accepted) => {
+          metrics.evidenceAppended(accepted);
+        },
+      });
+      this.#evidence.setTenants(this.#tenants);
+    }
+    this.#unsubscribe = options.inputs.onChange((change) => {
+      this.#schedule(Math.max(options.rejudgeDelayMs ?? 5_000, this.#lastPassMs * 10), `${change} changed`);
+    });
+  }
+
+  start(): void {
+    this.controller.start();
+    for (const resource of [REPORTS, CLUSTER_REPORTS]) {
+      const reflector = this.#watchReports(resource);
+      this.#reportReflectors.push(reflector);
+      reflector.start();
+    }
+    void this.#firstPass();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe();
+    if (this.#passTimer !== undefined) clearTimeout(this.#passTimer);
+    for (const reflector of this.#objectReflectors.values()) reflector.stop();
+    for (const reflector of this.#reportReflectors) reflector.stop();
+    this.#pendingDone?.();
+    await this.controller.stop();
+  }
+
+  /** Waits until the evidence records queued so far are accepted by the store. */
+  evidenceDrained(): Promise<void> {
+    return this.#evidence?.drained() ?? Promise.resolve();
+  }
+
+  get objects(): number {
+    let count = 0;
+    for (const map of this.verdicts.values()) count += map.size;
+    return count;
+  }
+
+  get unjudgeable(): number {
+    let count = 0;
+    for (const map of this.verdicts.values())
+      for (const verdict of map.values()) if (verdict.unjudgeable !== undefined) count++;
+    return count;
+  }
+
+  /** The state the metrics read. */
+  gauges(): AuditGauges {
+    const verdicts = this.verdicts;
+    const built = this.#built;
+    const sum = (read: (b: Built) => number): number => {
+      let total = 0;
+      for (const b of built.values()) total += read(b);
+      return total;
+    };
+    const objects = (): number => this.objects;
+    const unjudgeable = (): number => this.unjudgeable;
+    return {
+      *findings() {
+        const counts = new Map<string, { rule: string; severity: string; result: string; count: number }>();
+        for (const map of verdicts.values())
+          for (const verdict of map.values())
+            for (const r of verdict.results) {
+              const key = `${r.rule}|${r.severity}|${r.result}`;
+              const entry = counts.get(key);
+              if (entry === undefined)
+                counts.set(key, { rule: r.rule, severity: r.severity, result: r.result, count: 1 });
+              else entry.count++;
+            }
+        yield* counts.values();
+      },
+      get objects() {
+        return objects();
+      },
+      get unjudgeable() {
+        return unjudgeable();
+      },
+      get reportBytes() {
+        return sum((b) => b.bytes);
+      },
+      get largestReportBytes() {
+        let max = 0;
+        for (const b of built.values()) max = Math.max(max, b.bytes);
+        return max;
+      },
+      get resultsNotListed() {
+        return sum((b) => b.notListed);
+      },
+    };
+  }
+
+  /** The judging snapshot, taken at most once a second (settings carry the clock). */
+  #judge(): Judging & { readonly generation: number } {
+    const now = Date.now();
+    const cached = this.#judging;
+    if (cached !== undefined && now - cached.at < 1_000) return cached.value;
+    const value = this.#options.inputs.state.snapshot();
+    this.#judging = { at: now, value };
+    return value;
+  }
+
+  /** Waits for the judging inputs' first lists (exceptions above all) and the reports' list. */
+  async #firstPass(): Promise<void> {
+    const waitUntil = Date.now() + 60_000;
+    while (!this.#stopped && !this.#options.inputs.synced && Date.now() < waitUntil) await sleep(100);
+    // Reports already in the cluster are compared before anything is written (no restart storm).
+    await Promise.all(this.#reportReflectors.map((r) => r.waitForSync(10_000)));
+    if (this.#evidence !== undefined)
+      try {
+        await this.#evidence.load();
+      } catch (error) {
+        this.#logger.warn(
+          { error: errorMessage(error) },
+          "cannot read the open findings back from the evidence history; findings open before this start may be recorded again",
+        );
+      }
+    if (this.#stopped) return;
+    if (!this.#options.inputs.synced)
+      this.#logger.warn("judging inputs not synced after 60 s; auditing with what has arrived");
+    await this.#fullPass();
+  }
+
+  #schedule(delayMs: number, why: string): void {
+    if (this.#stopped) return;
+    const at = Date.now() + delayMs;
+    if (at >= this.#passAt) return;
+    if (this.#passTimer !== undefined) clearTimeout(this.#passTimer);
+    this.#passAt = at;
+    this.#passTimer = setTimeout(() => {
+      this.#passTimer = undefined;
+      this.#passAt = Infinity;
+      // Re-judging is only needed when what judges changed since the last pass began.
+      const rejudge = why === "again" || why.endsWith(" changed");
+      if (rejudge && this.#judge().generation === this.#passGeneration) {
+        this.#schedule(this.#options.intervalMs ?? 3_600_000, "interval");
+        return;
+      }
+      void this.#fullPass();
+    }, delayMs);
+    this.#passTimer.unref();
+  }
+
+  /**
+   * Lists every kind afresh, judges every object, reconciles every namespace; resolves when done.
+   * Never rejects: a pass that fails (the API server unreachable) is logged and tried again soon.
+   */
+  async #fullPass(): Promise<PassInfo | undefined> {
+    if (this.#passRunning) {
+      this.#passAgain = true;
+      return undefined;
+    }
+    this.#passRunning = true;
+    let failed = false;
+    try {
+      return await this.#runPass();
+    } catch (error) {
+      failed = true;
+      this.#logger.error({ error: errorMessage(error) }, "audit pass failed; trying again in 10 s");
+      return undefined;
+    } finally {
+      this.#listing = false;
+      this.#passRunning = false;
+      if (!this.#stopped) {
+        this.#schedule(
+          failed ? 10_000 : (this.#options.intervalMs ?? 3_600_000),
+          failed ? "retry" : "interval",
+        );
+        if (this.#passAgain) {
+          this.#passAgain = false;
+          this.#schedule(Math.max(this.#options.rejudgeDelayMs ?? 5_000, this.#lastPassMs * 10), "again");
+        }
+      }
+    }
+  }
+
+  async #runPass(): Promise<PassInfo | undefined> {
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    this.#judging = undefined;
+    this.#passGeneration = this.#judge().generation;
+    const kinds = await resolveKinds(this.#context.client, this.#rules);
+    if (!this.#loggedKinds) {
+      this.#loggedKinds = true;
+      this.#logger.info(
+        { kinds: kinds.resources.length, notServed: kinds.notServed, unknown: kinds.unknown },
+        "audit judges these kinds",
+      );
+    }
+    this.#listing = true;
+    const reflectors = kinds.resources.map((resource) => this.#watchKind(resource));
+    for (const kind of [...this.#objectReflectors.keys()])
+      if (!kinds.resources.some((r) => r.kind === kind)) this.#dropKind(kind);
+    await Promise.all(reflectors.map((r) => waitSynced(r, () => this.#stopped)));
+    this.#listing = false;
+    if (this.#stopped) return undefined;
+    const namespaces = new Set([...this.verdicts.keys(), ...this.#observed.keys()]);
+    await this.#reconcileAll(namespaces);
+    const durationMs = performance.now() - started;
+    this.#lastPassMs = durationMs;
+    this.#evidence?.passEnded(
+      this.#allVerdicts(),
+      { started: startedAt, durationMs, objects: this.objects, unjudgeable: this.unjudgeable },
+      new Set(this.#rules.map((rule) => rule.id)),
+    );
+    this.#metrics.passFinished(true, durationMs / 1000);
+    const info: PassInfo = {
+      full: true,
+      durationMs,
+      objects: this.objects,
+      unjudgeable: this.unjudgeable,
+      namespaces: namespaces.size,
+    };
+    this.passes.push(info);
+    if (this.passes.length > 20) this.passes.shift();
+    this.#logger.info(
+      { ...info, durationMs: Math.round(durationMs), reportBytes: this.gauges().reportBytes },
+      "audit pass done",
+    );
+    return info;
+  }
+
+  /** Queues each namespace once and waits until each was reconciled (written, unchanged or failed). */
+  #reconcileAll(namespaces: ReadonlySet<string>): Promise<void> {
+    if (namespaces.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#pending = new Set(namespaces);
+      this.#pendingDone = () => {
+        this.#pending = undefined;
+        this.#pendingDone = undefined;
+        resolve();
+      };
+      for (const namespace of namespaces) this.controller.queue.add(namespace);
+    });
+  }
+
+  #settle(namespace: string): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    pending.delete(namespace);
+    if (pending.size === 0) this.#pendingDone?.();
+  }
+
+  /** A fresh list-then-watch of one kind, replacing the previous one; judges as objects arrive. */
+  #watchKind(resource: ApiResource): Reflector<Verdict> {
+    const { kind } = resource;
+    this.#objectReflectors.get(kind)?.stop();
+    const reflector = new Reflector<Verdict>({
+      client: this.#context.client,
+      path: resourcePath(resource),
+      logger: this.#logger.child({ kind }),
+      transform: (object) => this.#judgeObject(object),
+      onList: (items) => {
+        this.#replaceKind(kind, items);
+      },
+      onEvent: (type, verdict) => {
+        this.#changed(type === "DELETED" ? undefined : verdict, verdict);
+      },
+    });
+    this.#objectReflectors.set(kind, reflector);
+    reflector.start();
+    return reflector;
+  }
+
+  #judgeObject(object: Json): Verdict | undefined {
+    const metadata = object["metadata"] as { namespace?: unknown; name?: unknown } | undefined;
+    const namespace = typeof metadata?.namespace === "string" ? metadata.namespace : "";
+    if (!this.#judges(namespace)) return undefined;
+    if (object["kind"] === "Namespace") this.#noteTenant(object);
+    if (
+      object["kind"] === "Namespace" &&
+      typeof metadata?.name === "string" &&
+      this.#excluded.has(metadata.name)
+    )
+      return undefined;
+    // The evaluator never edits what it judges; the object is dropped once judged.
+    const verdict = judge(object, this.#judge());
+    if (verdict !== undefined) this.#metrics.judged(verdict.subject.kind);
+    return verdict;
+  }
+
+  #noteTenant(object: Json): void {
+    const metadata = isDict(object["metadata"]) ? object["metadata"] : {};
+    const labels = isDict(metadata["labels"]) ? metadata["labels"] : {};
+    const name = metadata["name"];
+    const tenant = labels[TENANT_LABEL];
+    if (typeof name !== "string") return;
+    if (typeof tenant === "string") this.#tenants.set(name, tenant);
+    else this.#tenants.delete(name);
+  }
+
+  *#allVerdicts(): Generator<Verdict> {
+    for (const map of this.verdicts.values()) yield* map.values();
+  }
+
+  #record(previous: Verdict | undefined, next: Verdict | undefined): void {
+    const evidence = this.#evidence;
+    if (evidence === undefined) return;
+    const exceptions = this.#options.inputs.state.exceptionObjects;
+    evidence.changed(previous, next, this.#judge().rulesById, (name, namespace) => {
+      const named = exceptions.filter((e) => isDict(e.metadata) && e.metadata["name"] === name);
+      return named.find((e) => isDict(e.metadata) && e.metadata["namespace"] === namespace) ?? named[0];
+    });
+  }
+
+  /** Whether objects of this namespace ("" for cluster-scoped ones) are judged and reported. */
+  #judges(namespace: string): boolean {
+    return !this.#excluded.has(namespace) && (this.#only === undefined || this.#only.has(namespace));
+  }
+
+  #dropKind(kind: string): void {
+    this.#objectReflectors.get(kind)?.stop();
+    this.#objectReflectors.delete(kind);
+    this.#replaceKind(kind, []);
+  }
+
+  /** A (re)list of a kind: its verdicts replace the previous ones. */
+  #replaceKind(kind: string, items: readonly Verdict[]): void {
+    const fresh = new Set<string>();
+    for (const verdict of items) {
+      fresh.add(`${verdict.subject.namespace ?? ""}\u0000${verdict.subject.name}`);
+      this.#put(verdict);
+    }
+    for (const [namespace, map] of this.verdicts) {
+      for (const [key, verdict] of map)
+        if (verdict.subject.kind === kind && !fresh.has(`${namespace}\u0000${verdict.subject.name}`)) {
+          map.delete(key);
+          this.#record(verdict, undefined);
+          this.#dirty(namespace);
+        }
+      if (map.size === 0) this.verdicts.delete(namespace);
+    }
+  }
+
+  /** A watch event: `next` undefined when the object is gone. */
+  #changed(next: Verdict | undefined, seen: Verdict): void {
+    if (next !== undefined) {
+      this.#put(next);
+      return;
+    }
+    const namespace = seen.subject.namespace ?? "";
+    const map = this.verdicts.get(namespace);
+    const key = `${seen.subject.kind}/${seen.subject.name}`;
+    const gone = map?.get(key);
+    if (map !== undefined && gone !== undefined) {
+      map.delete(key);
+      this.#record(gone, undefined);
+      if (map.size === 0) this.verdicts.delete(namespace);
+      this.#dirty(namespace);
+    }
+  }
+
+  #put(verdict: Verdict): void {
+    const namespace = verdict.subject.namespace ?? "";
+    let map = this.verdicts.get(namespace);
+    if (map === undefined) this.verdicts.set(namespace, (map = new Map<string, Verdict>()));
+    const key = `${verdict.subject.kind}/${verdict.subject.name}`;
+    const previous = map.get(key);
+    map.set(key, verdict);
+    if (previous?.hash === verdict.hash) return;
+    this.#record(previous, verdict);
+    this.#dirty(namespace);
+  }
+
+  /** A namespace's verdicts changed: reconcile it after the debounce (a pass reconciles all anyway). */
+  #dirty(namespace: string): void {
+    if (this.#listing || this.#stopped) return;
+    this.controller.queue.addAfter(namespace, this.#options.debounceMs ?? 2_000);
+  }
+
+  #watchReports(resource: ApiResource): Reflector<{ namespace: string; hash: string }> {
+    const clusterScoped = !resource.namespaced;
+    let missing = false;
+    return new Reflector<{ namespace: string; hash: string }>({
+      client: this.#context.client,
+      path: resourcePath(resource),
+      labelSelector: MANAGED_BY_SELECTOR,
+      logger: this.#logger.child({ resource: resource.plural }),
+      transform: (object) => {
+        const metadata = (object["metadata"] ?? {}) as { name?: unknown; namespace?: unknown };
+        if (metadata.name !== REPORT_NAME) return undefined;
+        const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
+        return { namespace, hash: contentHash(object) };
+      },
+      onList: (items) => {
+        missing = false;
+        for (const namespace of [...this.#observed.keys()])
+          if ((namespace === "") === clusterScoped) this.#observed.delete(namespace);
+        for (const item of items) this.#observed.set(item.namespace, item.hash);
+        // Reports that differ from what was last written (edited while the watch was down).
+        for (const [namespace, built] of this.#built)
+          if ((namespace === "") === clusterScoped && this.#observed.get(namespace) !== built.hash)
+            this.controller.queue.add(namespace);
+      },
+      onEvent: (type, item) => {
+        if (type === "DELETED") this.#observed.delete(item.namespace);
+        else this.#observed.set(item.namespace, item.hash);
+        const built = this.#built.get(item.namespace);
+        if (built !== undefined && built.hash !== this.#observed.get(item.namespace)) {
+          this.#logger.info(
+            { namespace: item.namespace, event: type },
+            "report changed by someone else; writing it again",
+          );
+          this.controller.queue.add(item.namespace);
+        }
+      },
+      onListError: (error) => {
+        if (!(error instanceof KubeError && error.code === 404) || missing) return;
+        missing = true;
+        this.#logger.warn(
+          { resource: `${resource.plural}.openreports.io` },
+          "OpenReports CRDs not installed (vakt install, or vakt run --install-crds, installs them); retrying",
+        );
+      },
+    });
+  }
+
+  async #reconcile(namespace: string): Promise<{ requeueAfterMs?: number }> {
+    try {
+      return await this.#writeReport(namespace);
+    } finally {
+      this.#settle(namespace);
+    }
+  }
+
+  async #writeReport(namespace: string): Promise<{ requeueAfterMs?: number }> {
+    if (!this.#judges(namespace)) return {};
+    const map = this.verdicts.get(namespace);
+    const verdicts = map === undefined ? [] : [...map.values()];
+    if (verdicts.length === 0 && !this.#observed.has(namespace)) {
+      this.#built.delete(namespace);
+      return {};
+    }
+    const limits = { ...this.#limits, maxBytes: this.#budget.get(namespace) ?? this.#limits.maxBytes };
+    const report = buildReport(namespace, verdicts, this.#judge().rulesById, limits);
+    this.#built.set(namespace, { hash: report.hash, bytes: report.bytes, notListed: report.notListed });
+    if (this.#observed.get(namespace) === report.hash) {
+      this.#metrics.reportWrite("unchanged");
+      return {};
+    }
+    if (this.#stopped || !this.#context.isLeader()) throw new NotLeaderError();
+    try {
+      await apply(this.#context.client, report.object, {
+        resource: namespace === "" ? CLUSTER_REPORTS : REPORTS,
+      });
+    } catch (error) {
+      if (error instanceof ApplyError && tooLarge(error)) {
+        // Never the same request again: the next attempt is cut to half the size.
+        this.#budget.set(namespace, Math.max(4_096, Math.floor(report.bytes / 2)));
+        this.#metrics.reportWrite("too_large");
+        this.#logger.warn(
+          { bytes: report.bytes, error: error.message },
+          "report refused as too large; cutting it",
+        );
+        throw error;
+      }
+      if (error instanceof ApplyError && error.code === 403 && /being terminated/.test(error.message)) {
+        this.#logger.debug("namespace is being deleted; its report goes with it");
+        return {};
+      }
+      this.#metrics.reportWrite("failed");
+      throw error;
+    }
+    this.#observed.set(namespace, report.hash);
+    this.#metrics.reportWrite("written");
+    this.#logger.debug(
+      { bytes: report.bytes, results: report.listed, notListed: report.notListed, summary: report.summary },
+      "report written",
+    );
+    return {};
+  }
+}
+
+/** 413 from the API server, or etcd's "request is too large" passed on as a 500 or 422. */
+function tooLarge(error: KubeError): boolean {
+  return error.code === 413 || /too large|too long|exceeds the maximum/i.test(error.message);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitSynced(
+  reflector: { readonly synced: boolean; waitForSync(ms: number): Promise<void> },
+  stopped: () => boolean,
+): Promise<void> {
+  while (!reflector.synced && !stopped()) await reflector.waitForSync(1_000);
+}
+
+export class AuditPart implements Part {
+  readonly name = "audit";
+  readonly leaderElection = true;
+  readonly #options: AuditPartOptions;
+  #run: AuditRun | undefined;
+  #metrics: AuditMetrics | undefined;
+  #store: EvidenceStore | undefined;
+
+  constructor(options: AuditPartOptions) {
+    this.#options = options;
+  }
+
+  /** The passes of the current run (newest last), for tests and the bench. */
+  get passes(): readonly PassInfo[] {
+    return this.#run?.passes ?? [];
+  }
+
+  /** The evidence store while the part runs with one. */
+  get evidence(): EvidenceStore | undefined {
+    return this.#store;
+  }
+
+  /** Objects the current run holds a verdict for. */
+  get objects(): number {
+    return this.#run?.objects ?? 0;
+  }
+
+  async start(context: PartContext): Promise<void> {
+    if (this.#run !== undefined) throw new Error("the audit is already running");
+    this.#metrics ??= new AuditMetrics(context.registry);
+    const evidence = this.#options.evidence;
+    if (evidence !== undefined) {
+      // With connect "background" a database that is down buffers; it does not stop the audit.
+      const store = await evidence.open();
+      this.#store = store;
+      exportEvidenceMetrics(context.registry, () => store.health());
+    }
+    this.#options.inputs.acquire(context.client, context.logger);
+    const run = new AuditRun(this.#options, context, this.#metrics, this.#store);
+    this.#run = run;
+    this.#metrics.running(run.gauges());
+    run.start();
+  }
+
+  ready(): boolean {
+    return this.#run !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    const run = this.#run;
+    this.#run = undefined;
+    if (run === undefined) return;
+    this.#metrics?.running(undefined);
+    await run.stop();
+    await this.#options.inputs.release();
+    const store = this.#store;
+    this.#store = undefined;
+    if (store !== undefined) {
+      await run.evidenceDrained();
+      await store.close();
+    }
+  }
+}
