@@ -11,7 +11,7 @@ import { createTestDatabase, startPostgres, testPostgresUrl } from "../testing/p
 import { recordHash } from "./canonical.ts";
 import { openDatabase } from "./db.ts";
 import { MIGRATIONS, SCHEMA_TABLE } from "./migrations.ts";
-import { openEvidenceStore } from "./store.ts";
+import { READ_BATCH, openEvidenceStore } from "./store.ts";
 import {
   EvidenceError,
   MAX_MESSAGE,
@@ -240,16 +240,17 @@ for (const backend of backends) {
       const url = await backend.fresh();
       const store = await openEvidenceStore({ url });
       try {
-        for (let i = 0; i < 4500; i += 1) store.append(opened(i, `ns-${String(i % 7)}`, `pod-${String(i)}`));
+        for (let i = 0; i < READ_BATCH + 500; i += 1)
+          store.append(opened(i, `ns-${String(i % 7)}`, `pod-${String(i)}`));
         await store.flush();
         let expected = 1;
         for await (const record of store.query({ scope: { cluster: "c1" } })) {
           assert.equal(record.seq, expected);
           expected += 1;
         }
-        assert.equal(expected, 4501);
+        assert.equal(expected, READ_BATCH + 501);
         const result = await store.verify();
-        assert.equal(result.ok && result.records, 4500);
+        assert.equal(result.ok && result.records, READ_BATCH + 500);
       } finally {
         await store.close();
       }
