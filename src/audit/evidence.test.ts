@@ -16,10 +16,14 @@ const ruleIds = new Set(rulesById.keys());
 const logger = pino({ level: "silent" });
 const noException = (): undefined => undefined;
 
-function verdict(image: string, state = new AdmissionState()): Verdict {
+function verdict(image: string, state = new AdmissionState(), name = "web", owner?: string): Verdict {
   const pod = compliantPod({ image }) as KubeObject & { metadata: Record<string, unknown> };
+  const ownerReferences =
+    owner === undefined
+      ? []
+      : [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: owner, uid: "u", controller: true }];
   const judged = judge(
-    { ...pod, metadata: { ...pod.metadata, name: "web", namespace: "team-a" } },
+    { ...pod, metadata: { ...pod.metadata, name, namespace: "team-a", ownerReferences } },
     state.snapshot(),
   );
   assert.ok(judged !== undefined);
@@ -97,17 +101,23 @@ describe("audit evidence", () => {
     await before.drained();
     const openedBefore = (await records(store)).filter((r) => r.kind === "finding.opened").length;
 
+    // A restart that finds the pod failing still opens nothing new.
     const after = writer(store);
     await after.load();
     assert.equal(after.openFindings, openedBefore);
     after.changed(undefined, untagged, rulesById, noException);
-    // The pod was deleted while vakt was down: the pass ends without it.
-    after.passEnded(
+    await after.drained();
+    assert.equal((await records(store)).filter((r) => r.kind === "finding.opened").length, openedBefore);
+
+    // Another restart: the pod was deleted while vakt was down, so the pass ends without it.
+    const later = writer(store);
+    await later.load();
+    later.passEnded(
       [],
       { started: new Date().toISOString(), durationMs: 5, objects: 0, unjudgeable: 0 },
       ruleIds,
     );
-    await after.drained();
+    await later.drained();
     const all = await records(store);
     assert.equal(all.filter((r) => r.kind === "finding.opened").length, openedBefore);
     const resolved = all.filter((r) => r.kind === "finding.resolved");
@@ -150,5 +160,42 @@ describe("audit evidence", () => {
       justification: "legacy image, replaced next sprint",
       expires,
     });
+  });
+
+  it("keeps one finding per owner for its replicas, resolved when the last replica is fixed", async (t) => {
+    const store = await openEvidenceStore({ url: "memory://" });
+    t.after(() => store.close());
+    const audit = writer(store);
+    const state = new AdmissionState();
+    const [a, b] = ["web-5d8f-a", "web-5d8f-b"].map((name) =>
+      verdict("registry.example.com/acme/app", state, name, "web-5d8f"),
+    );
+    const [fixedA, fixedB] = ["web-5d8f-a", "web-5d8f-b"].map((name) =>
+      verdict("registry.example.com/acme/app:1.2.3", state, name, "web-5d8f"),
+    );
+    assert.ok(a !== undefined && b !== undefined && fixedA !== undefined && fixedB !== undefined);
+    audit.changed(undefined, a, rulesById, noException);
+    audit.changed(undefined, b, rulesById, noException);
+    audit.changed(a, fixedA, rulesById, noException);
+    await audit.drained();
+    let all = await records(store);
+    const tag = all.filter((r) => r.kind !== "audit.pass" && "rule" in r && r.rule === "image-tag");
+    assert.deepEqual(
+      tag.map((r) => r.kind),
+      ["finding.opened"],
+    );
+    assert.deepEqual(tag[0] !== undefined && "subject" in tag[0] ? tag[0].subject : undefined, {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      namespace: "team-a",
+      name: "web-5d8f",
+    });
+    audit.changed(b, fixedB, rulesById, noException);
+    await audit.drained();
+    all = await records(store);
+    assert.deepEqual(
+      all.filter((r) => "rule" in r && r.rule === "image-tag").map((r) => r.kind),
+      ["finding.opened", "finding.resolved"],
+    );
   });
 });

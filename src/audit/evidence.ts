@@ -14,7 +14,7 @@ import type { Rule } from "../engine/types.ts";
 import { isDict } from "../engine/workloads.ts";
 import { errorMessage } from "../kube/client.ts";
 import type { EvidenceEvent, EvidenceStore, Scope, Subject } from "../evidence/types.ts";
-import type { Verdict } from "./verdict.ts";
+import type { Verdict, VerdictResult } from "./verdict.ts";
 
 interface Open {
   readonly since: string;
@@ -25,6 +25,8 @@ interface Open {
   readonly subject: Subject;
   readonly rule: string;
   readonly scope: Scope;
+  /** Objects failing the rule behind the subject now (0 for one read back, until seen). */
+  objects: number;
 }
 
 export interface EvidenceWriterOptions {
@@ -43,6 +45,14 @@ export type ExceptionLookup = (
 
 function subjectOf(verdict: Verdict): Subject {
   const s = verdict.subject;
+  return s.namespace === undefined
+    ? { apiVersion: s.apiVersion, kind: s.kind, name: s.name }
+    : { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name };
+}
+
+/** Whom a finding names: the object, or for a replica its controlling owner. */
+function namedOf(verdict: Verdict): Subject {
+  const s = verdict.owner ?? verdict.subject;
   return s.namespace === undefined
     ? { apiVersion: s.apiVersion, kind: s.kind, name: s.name }
     : { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name };
@@ -101,6 +111,7 @@ export class EvidenceWriter {
           subject: record.subject,
           rule: record.rule,
           scope: record.scope,
+          objects: 0,
         });
     }
   }
@@ -113,9 +124,18 @@ export class EvidenceWriter {
       : { cluster: this.#options.cluster, tenant, namespace };
   }
 
+  /** The rules failing on a verdict, each with its first message. */
+  static #failing(verdict: Verdict | undefined): Map<string, VerdictResult> {
+    const failing = new Map<string, VerdictResult>();
+    for (const r of verdict?.results ?? []) if (!failing.has(r.rule)) failing.set(r.rule, r);
+    return failing;
+  }
+
   /**
-   * An object judged again (`previous` undefined: first seen) or gone (`next` undefined): opens,
-   * resolves and records applied exceptions accordingly.
+   * An object judged again (`previous` undefined: first seen) or gone (`next` undefined). A
+   * finding's subject is the object, or for a replica its controlling owner (as in reports): it
+   * opens when the first object behind it fails the rule and resolves when the last one stops
+   * (fixed, excepted, deleted). Also records the exceptions that newly apply.
    */
   changed(
     previous: Verdict | undefined,
@@ -126,55 +146,27 @@ export class EvidenceWriter {
     const now = new Date().toISOString();
     const seen = next ?? previous;
     if (seen === undefined) return;
+    const before = EvidenceWriter.#failing(previous);
+    const after = EvidenceWriter.#failing(next);
+    const beforeBase = previous === undefined ? "" : objectKey(namedOf(previous));
+    const afterBase = next === undefined ? "" : objectKey(namedOf(next));
+    for (const [rule, result] of after) {
+      if (next === undefined || (beforeBase === afterBase && before.has(rule))) continue;
+      this.#count(`${afterBase}\u0000${rule}`, namedOf(next), rule, result, rulesById, now);
+    }
+    const excepted = new Set((next?.excepted ?? []).map((e) => e.rule));
+    for (const rule of before.keys()) {
+      if (previous === undefined || (beforeBase === afterBase && after.has(rule))) continue;
+      const reason = next === undefined ? "deleted" : excepted.has(rule) ? "excepted" : "fixed";
+      this.#uncount(`${beforeBase}\u0000${rule}`, now, reason);
+    }
+    if (next !== undefined)
+      for (const rule of after.keys()) {
+        const open = this.#open.get(`${afterBase}\u0000${rule}`);
+        if (open !== undefined) open.lastSeen = now;
+      }
     const subject = subjectOf(seen);
     const base = objectKey(subject);
-    const failing = new Map<string, string>();
-    for (const r of next?.results ?? []) if (!failing.has(r.rule)) failing.set(r.rule, r.message);
-    const excepted = new Set((next?.excepted ?? []).map((e) => e.rule));
-    for (const [rule, message] of failing) {
-      const key = `${base}\u0000${rule}`;
-      const open = this.#open.get(key);
-      if (open !== undefined) {
-        open.lastSeen = now;
-        continue;
-      }
-      const known = rulesById.get(rule);
-      const result = next?.results.find((r) => r.rule === rule)?.result;
-      const scope = this.#scope(subject.namespace);
-      const entry: Open = {
-        since: now,
-        lastSeen: now,
-        severity: known?.severity ?? "high",
-        controls: known?.controls ?? [],
-        message,
-        subject,
-        rule,
-        scope,
-      };
-      this.#open.set(key, entry);
-      this.opened++;
-      this.#append({
-        kind: "finding.opened",
-        time: now,
-        scope,
-        subject,
-        rule,
-        controls: entry.controls,
-        severity: entry.severity,
-        message,
-        data: { action: result === "fail" ? "deny" : "warn" },
-      });
-    }
-    // Open findings of this object that no longer fail.
-    if (previous !== undefined || next === undefined)
-      for (const r of previous?.results ?? []) {
-        if (failing.has(r.rule)) continue;
-        this.#resolve(
-          `${base}\u0000${r.rule}`,
-          now,
-          next === undefined ? "deleted" : excepted.has(r.rule) ? "excepted" : "fixed",
-        );
-      }
     for (const e of next?.excepted ?? []) {
       const key = `${e.exception}\u0000${base}\u0000${e.rule}`;
       if (this.#applied.has(key)) continue;
@@ -200,6 +192,56 @@ export class EvidenceWriter {
         },
       });
     }
+  }
+
+  /** One more object fails `rule` behind `subject`; the first opens the finding. */
+  #count(
+    key: string,
+    subject: Subject,
+    rule: string,
+    result: VerdictResult,
+    rulesById: ReadonlyMap<string, Rule>,
+    now: string,
+  ): void {
+    const open = this.#open.get(key);
+    if (open !== undefined) {
+      open.objects++;
+      return;
+    }
+    const known = rulesById.get(rule);
+    const scope = this.#scope(subject.namespace);
+    const entry: Open = {
+      since: now,
+      lastSeen: now,
+      severity: known?.severity ?? result.severity,
+      controls: known?.controls ?? [],
+      message: result.message,
+      subject,
+      rule,
+      scope,
+      objects: 1,
+    };
+    this.#open.set(key, entry);
+    this.opened++;
+    this.#append({
+      kind: "finding.opened",
+      time: now,
+      scope,
+      subject,
+      rule,
+      controls: entry.controls,
+      severity: entry.severity,
+      message: entry.message,
+      data: { action: result.result === "fail" ? "deny" : "warn" },
+    });
+  }
+
+  /** One object fewer fails it; the last one resolves the finding. */
+  #uncount(key: string, now: string, reason: "fixed" | "deleted" | "excepted"): void {
+    const open = this.#open.get(key);
+    if (open === undefined) return;
+    open.objects = Math.max(0, open.objects - 1);
+    if (open.objects === 0) this.#resolve(key, now, reason);
   }
 
   #resolve(key: string, now: string, reason: "fixed" | "deleted" | "excepted" | "rule-removed"): void {
@@ -230,15 +272,10 @@ export class EvidenceWriter {
     knownRules: ReadonlySet<string>,
   ): void {
     const now = new Date().toISOString();
-    const failing = new Set<string>();
     const present = new Set<string>();
-    for (const verdict of verdicts) {
-      const base = objectKey(subjectOf(verdict));
-      present.add(base);
-      for (const r of verdict.results) failing.add(`${base}\u0000${r.rule}`);
-    }
+    for (const verdict of verdicts) present.add(objectKey(namedOf(verdict)));
     for (const [key, open] of [...this.#open]) {
-      if (failing.has(key)) {
+      if (open.objects > 0) {
         open.lastSeen = now;
         continue;
       }

@@ -77,6 +77,9 @@ export interface AuditPartOptions {
   readonly evidence?: { readonly open: () => Promise<EvidenceStore>; readonly cluster: string };
 }
 
+/** Kinds listed at once in a full pass. */
+const LIST_CONCURRENCY = 3;
+
 const REPORTS: ApiResource = {
   apiVersion: REPORTS_API_VERSION,
   kind: "Report",
@@ -143,6 +146,15 @@ class AuditRun {
   #stopped = false;
   #loggedKinds = false;
   readonly passes: PassInfo[] = [];
+  /** One copy of each message (replicas say the same); cleared when it grows past its bound. */
+  readonly #messages = new Map<string, string>();
+  readonly #intern = (text: string): string => {
+    const known = this.#messages.get(text);
+    if (known !== undefined) return known;
+    if (this.#messages.size >= 50_000) this.#messages.clear();
+    this.#messages.set(text, text);
+    return text;
+  };
 
   constructor(
     options: AuditPartOptions,
@@ -363,10 +375,16 @@ class AuditRun {
       );
     }
     this.#listing = true;
-    const reflectors = kinds.resources.map((resource) => this.#watchKind(resource));
     for (const kind of [...this.#objectReflectors.keys()])
       if (!kinds.resources.some((r) => r.kind === kind)) this.#dropKind(kind);
-    await Promise.all(reflectors.map((r) => waitSynced(r, () => this.#stopped)));
+    // A few kinds at a time: each list holds a page of whole objects while it is judged, and
+    // thirty lists at once would hold thirty (the audit's peak memory, not its speed).
+    let next = 0;
+    const lister = async (): Promise<void> => {
+      for (let resource = kinds.resources[next++]; resource !== undefined; resource = kinds.resources[next++])
+        if (!this.#stopped) await waitSynced(this.#watchKind(resource), () => this.#stopped);
+    };
+    await Promise.all(Array.from({ length: LIST_CONCURRENCY }, lister));
     this.#listing = false;
     if (this.#stopped) return undefined;
     const namespaces = new Set([...this.verdicts.keys(), ...this.#observed.keys()]);
@@ -449,7 +467,7 @@ class AuditRun {
     )
       return undefined;
     // The evaluator never edits what it judges; the object is dropped once judged.
-    const verdict = judge(object, this.#judge());
+    const verdict = judge(object, this.#judge(), this.#intern);
     if (verdict !== undefined) this.#metrics.judged(verdict.subject.kind);
     return verdict;
   }

@@ -54,6 +54,9 @@ export interface Verdict {
   readonly hash: number;
 }
 
+/** Shared by every verdict without excepted findings (most): one empty list, not one each. */
+const NONE: Verdict["excepted"] = [];
+
 /** Longest message kept per result (rule messages are a line; a hostile object's value is not). */
 export const MAX_MESSAGE_CHARS = 500;
 
@@ -103,15 +106,20 @@ export function fnv1a(text: string, seed = 0x811c9dc5): number {
 /**
  * Judges one live object with the same rule set, exceptions and inventory as admission. Never
  * throws: an object the evaluator cannot judge gets a verdict saying why. Undefined for an
- * object without a name, kind or apiVersion (nothing a report could name).
+ * object without a name, kind or apiVersion (nothing a report could name). `intern` may return
+ * one copy of equal messages (replicas repeat each other's), so verdicts share them.
  */
-export function judge(object: KubeObject, judging: Judging): Verdict | undefined {
+export function judge(
+  object: KubeObject,
+  judging: Judging,
+  intern: (text: string) => string = (text) => text,
+): Verdict | undefined {
   const metadata = isDict(object.metadata) ? object.metadata : {};
   const subject = refOf(object.apiVersion, object.kind, metadata["name"], metadata["namespace"]);
   if (subject === undefined) return undefined;
   const owner = controllerOf(metadata, metadata["namespace"]);
   const results: VerdictResult[] = [];
-  const excepted: { rule: string; exception: string; message: string }[] = [];
+  let excepted: { rule: string; exception: string; message: string }[] | undefined;
   let unjudgeable: string | undefined;
   const failing = new Set<string>();
   let applicable = 0;
@@ -124,9 +132,9 @@ export function judge(object: KubeObject, judging: Judging): Verdict | undefined
         unjudgeable = cut(finding.message, MAX_MESSAGE_CHARS);
         continue;
       }
-      const message = cut(asOwner(finding.message, subject, owner), MAX_MESSAGE_CHARS);
+      const message = intern(cut(asOwner(finding.message, subject, owner), MAX_MESSAGE_CHARS));
       if (finding.suppressedBy !== undefined) {
-        excepted.push({ rule: finding.rule, exception: finding.suppressedBy, message });
+        (excepted ??= []).push({ rule: finding.rule, exception: finding.suppressedBy, message });
         continue;
       }
       results.push({
@@ -143,13 +151,13 @@ export function judge(object: KubeObject, judging: Judging): Verdict | undefined
   const passed = unjudgeable === undefined ? Math.max(0, applicable - failing.size) : 0;
   let hash = fnv1a(`${owner?.kind ?? ""}/${owner?.name ?? ""}|${passed}|${unjudgeable ?? ""}`);
   for (const r of results) hash = fnv1a(`${r.rule}|${r.result}|${r.severity}|${r.message}`, hash);
-  for (const e of excepted) hash = fnv1a(`${e.rule}|${e.exception}|${e.message}`, hash);
+  for (const e of excepted ?? []) hash = fnv1a(`${e.rule}|${e.exception}|${e.message}`, hash);
   return {
     subject,
     ...(owner === undefined ? {} : { owner }),
     results,
     passed,
-    excepted,
+    excepted: excepted ?? NONE,
     ...(unjudgeable === undefined ? {} : { unjudgeable }),
     hash,
   };

@@ -83,6 +83,13 @@ describe("background audit (real control plane)", () => {
   it("reports pods created before it ran, clears fixed ones, rewrites deleted reports, caps large ones, survives hostile pods", async (t) => {
     const ns = await withNamespace(t, "audit");
     const crowded = await withNamespace(t, "audit-cap");
+    // Pods need their namespace's default ServiceAccount, which kube-controller-manager creates.
+    for (const namespace of [ns, crowded])
+      await eventually(`the default ServiceAccount of ${namespace}`, 30_000, () =>
+        client
+          .request("GET", `/api/v1/namespaces/${namespace}/serviceaccounts/default`)
+          .then(() => true as const),
+      );
     // Before vakt runs: one untagged image, one compliant pod, one hostile pod.
     const containers = Array.from({ length: 300 }, (_, i) => ({
       name: `c${i}`,
