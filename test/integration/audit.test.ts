@@ -1,8 +1,9 @@
 // The background audit on the real control plane: pods created before it starts are judged and
-// appear in their namespace's OpenReports Report; fixing one clears its result; a deleted report
-// comes back; a namespace with more problems than the cap gets a capped report that says how
-// many it left out; a hostile pod (hundreds of containers, a huge annotation) is reported as
-// unjudgeable without stopping the pass; a restart rewrites no report whose content is unchanged.
+// appear in their namespace's OpenReports Report; fixing one clears its result (and the evidence
+// history has it opened and resolved); a deleted report comes back and an edited one is written
+// again; a namespace with more problems than the cap gets a capped report that says how many it
+// left out; a hostile pod (hundreds of containers, a huge annotation) is reported as unjudgeable
+// without stopping the pass; a restart rewrites no report whose content is unchanged.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
@@ -168,6 +169,23 @@ describe("background audit (real control plane)", () => {
     await kubectl(["-n", ns, "delete", "reports.openreports.io", REPORT_NAME]);
     const back = await eventually(`the report of ${ns} written again`, 30_000, () => report(ns));
     assert.equal(back.summary.error, 1);
+
+    // A report someone edits is written again.
+    await kubectl([
+      "-n",
+      ns,
+      "patch",
+      "reports.openreports.io",
+      REPORT_NAME,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ summary: { error: 0 }, results: [] }),
+    ]);
+    const restored = await eventually(`the edited report of ${ns} written again`, 30_000, async () => {
+      const current = await report(ns);
+      return current?.summary.error === 1 ? current : undefined;
+    });
+    assert.deepEqual(names(restored.results, "unjudgeable"), ["Pod/hostile"]);
 
     // The metrics say what the audit did.
     const probeUrl = run.manager.probeUrl;
