@@ -46,7 +46,7 @@ export interface CorpusWorkload {
 }
 
 /** mulberry32: small, fast, and the same everywhere. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
