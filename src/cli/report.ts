@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
-import type { EvidenceStore } from "../evidence/types.ts";
+import type { Database, Sql } from "../evidence/db.ts";
+import type { EvidenceStore, VerifyResult } from "../evidence/types.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 const FORMATS = ["html", "oscal", "json", "pdf"] as const;
@@ -18,24 +19,27 @@ interface ReportOptions {
   database?: string;
   limit: string;
   chromium?: string;
+  verify: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-interface OpenedStore {
-  readonly store: EvidenceStore;
-  /** Closes the store and removes the copy of an embedded database. */
-  close(): Promise<void>;
+/** Where the history is read: the URL, or for an embedded database a copy of it. */
+interface Source {
+  readonly url: string;
+  /** The database as the report names it (never the copy). */
+  readonly described: string;
+  remove(): void;
 }
 
 /**
- * The store at `url`, or exit code 2 saying where it is and what to check. An embedded database
- * is opened from a copy (report/snapshot.ts): `vakt run` may have it open, and PGlite in two
- * processes corrupts it.
+ * The database at `url`, or exit code 2 saying where it is and what to check. An embedded
+ * database is read from a copy (report/snapshot.ts): `vakt run` may have it open, and PGlite in
+ * two processes corrupts it.
  */
-async function openStore(url: string): Promise<OpenedStore> {
+async function source(url: string): Promise<Source> {
   const { describeSource } = await import("../report/run.ts");
   const { isPostgresUrl } = await import("../evidence/db.ts");
   const embedded = !isPostgresUrl(url) && url !== "memory://";
@@ -44,30 +48,51 @@ async function openStore(url: string): Promise<OpenedStore> {
     throw new UsageError(
       `no evidence database at ${url}\n  how to fix: the background audit of \`vakt run\` (or \`npm start\`) writes it there; or point --database (VAKT_EVIDENCE_URL) at a postgres:// URL or another directory`,
     );
-  const { openEvidenceStore } = await import("../evidence/store.ts");
-  const { EvidenceError } = await import("../evidence/types.ts");
   const { snapshotEmbedded } = await import("../report/snapshot.ts");
   const snapshot = embedded ? snapshotEmbedded(url) : undefined;
+  return { url: snapshot?.dir ?? url, described: describeSource(url), remove: () => snapshot?.remove() };
+}
+
+/** A failure to reach or read the database as exit code 2, naming it and how to fix it. */
+async function unreadable(error: unknown, from: Source): Promise<unknown> {
+  const { describeFailure } = await import("../evidence/store.ts");
+  const failure = describeFailure(error, from.described);
+  return new UsageError(
+    `cannot read the evidence history from ${from.described}: ${failure.message}\n  how to fix: ${failure.hint}`,
+  );
+}
+
+/** `work` with what `open` opens on `from`, closed afterwards; a database failure becomes exit code 2. */
+async function withOpened<H extends { close(): Promise<void> }, T>(
+  from: Source,
+  open: (url: string) => Promise<H>,
+  work: (handle: H) => Promise<T>,
+): Promise<T> {
+  let handle: H;
   try {
-    const store = await openEvidenceStore({ url: snapshot?.dir ?? url, connect: "now" });
-    return {
-      store,
-      close: async () => {
-        try {
-          await store.close();
-        } finally {
-          snapshot?.remove();
-        }
-      },
-    };
+    handle = await open(from.url);
   } catch (error) {
-    snapshot?.remove();
-    if (error instanceof EvidenceError)
-      throw new UsageError(
-        `cannot read the evidence history from ${describeSource(url)}: ${error.message}\n  how to fix: ${error.hint}`,
-      );
-    throw error;
+    throw await unreadable(error, from);
   }
+  try {
+    return await work(handle);
+  } catch (error) {
+    throw await unreadable(error, from);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `work` with the evidence store (migrations run, verify available). */
+async function withStore<T>(from: Source, work: (store: EvidenceStore) => Promise<T>): Promise<T> {
+  const { openEvidenceStore } = await import("../evidence/store.ts");
+  return withOpened(from, (url) => openEvidenceStore({ url, connect: "now" }), work);
+}
+
+/** `work` with the database itself (the report's SQL digest). */
+async function withDatabase<T>(from: Source, work: (db: Sql) => Promise<T>): Promise<T> {
+  const { openDatabase } = await import("../evidence/db.ts");
+  return withOpened<Database, T>(from, openDatabase, work);
 }
 
 export function registerReport(program: Command): void {
@@ -105,6 +130,7 @@ export function registerReport(program: Command): void {
       "--chromium <path>",
       "the Chromium binary for -o pdf (default: Debian's /usr/lib/chromium/chromium)",
     )
+    .option("--no-verify", "skip walking the evidence chain (the report then says it was not verified)")
     .action(async (options: ReportOptions) => {
       const format = oneOf(options.output, "--output", FORMATS);
       const limit = wholeNumber(options.limit, "--limit", 1, 1_000_000);
@@ -123,30 +149,38 @@ export function registerReport(program: Command): void {
         throw error;
       }
       const url = options.database ?? setting("evidenceUrl");
-      const { describeSource, modelFromStore, render } = await import("../report/run.ts");
+      const { modelFromDatabase, render } = await import("../report/run.ts");
       const { ALL_RULES } = await import("../engine/rules/index.ts");
-      const opened = await openStore(url);
+      const from = await source(url);
       let document: string | Buffer;
       try {
-        const model = await modelFromStore(
-          opened.store,
-          {
-            ...period,
-            scope: {
-              cluster: options.cluster ?? setting("clusterName"),
-              ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-              ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+        // The chain first, through the store (which also brings an older schema up to date);
+        // then the report's digest, computed by the database.
+        const chain: VerifyResult | undefined = options.verify
+          ? await withStore(from, (store) => store.verify())
+          : undefined;
+        const model = await withDatabase(from, (db) =>
+          modelFromDatabase(
+            db,
+            {
+              ...period,
+              scope: {
+                cluster: options.cluster ?? setting("clusterName"),
+                ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+                ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+              },
+              frameworks,
+              generatedAt: new Date(),
+              source: from.described,
+              limit,
             },
-            frameworks,
-            generatedAt: new Date(),
-            source: describeSource(url),
-            limit,
-          },
-          ALL_RULES,
+            ALL_RULES,
+            chain,
+          ),
         );
         document = await render(model, format, options.chromium);
       } finally {
-        await opened.close();
+        from.remove();
       }
       const { writeOutput } = await import("./output.ts");
       if (typeof document === "string") await writeOutput(process.stdout, [document]);
@@ -162,9 +196,9 @@ export function registerReport(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       // `report` has --database too, and commander gives it to the parent: read both levels.
       const { database } = command.optsWithGlobals<{ database?: string }>();
-      const opened = await openStore(database ?? setting("evidenceUrl"));
+      const from = await source(database ?? setting("evidenceUrl"));
       try {
-        const result = await opened.store.verify();
+        const result = await withStore(from, (store) => store.verify());
         if (result.ok) {
           const head =
             result.head === null ? "empty" : `head: record ${result.head.seq}, hash ${result.head.hash}`;
@@ -177,7 +211,7 @@ export function registerReport(program: Command): void {
           process.exitCode = 1;
         }
       } finally {
-        await opened.close();
+        from.remove();
       }
     });
 }

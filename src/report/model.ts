@@ -112,6 +112,49 @@ export interface PassSummary {
   readonly unjudgeable: number;
 }
 
+/**
+ * What the model needs from a history, computed by the database (sql.ts) instead of folded from
+ * every record: the same model, without shipping a 90-day history row by row. Lists are limited
+ * to the controls of the asked frameworks, like the records `add` keeps.
+ */
+export interface Digest {
+  /** Findings open at the period's end (lastSeen is set by the builder from the passes). */
+  readonly open: readonly FindingEntry[];
+  /** Findings opened and resolved in the period, per rule and set of controls. */
+  readonly counts: readonly {
+    readonly rule: string;
+    readonly controls: readonly string[];
+    readonly opened: number;
+    readonly resolved: number;
+  }[];
+  /** Time to resolve of the findings resolved in the period, per rule (median: the lower one). */
+  readonly resolveTimes: readonly {
+    readonly rule: string;
+    readonly count: number;
+    readonly medianMs: number;
+    readonly maxMs: number;
+  }[];
+  /** Resolved in the period, latest first, at most `limit`. */
+  readonly resolvedLatest: readonly FindingEntry[];
+  /** Every exception.applied before the period's end, in sequence order. */
+  readonly exceptions: readonly ExceptionRecord[];
+  readonly passes: PassSummary & { readonly lastFull: string | null };
+}
+
+/** What an exception.applied record says, as the builder reads it. */
+export interface ExceptionRecord {
+  readonly time: string;
+  readonly subject: Subject;
+  readonly rule: string;
+  readonly controls: readonly string[];
+  readonly data: {
+    readonly exception: string;
+    readonly approver: string;
+    readonly justification: string;
+    readonly expires: string | null;
+  };
+}
+
 export interface ReportModel {
   readonly request: {
     readonly from: string;
@@ -177,6 +220,8 @@ export class ModelBuilder {
   private readonly resolvedByControl = new Map<string, number>();
   private readonly openedByRule = new Map<string, number>();
   private readonly resolveTimes = new Map<string, number[]>();
+  /** Per-rule resolve times already summarised (a digest). */
+  private readonly resolveStats = new Map<string, { count: number; medianMs: number; maxMs: number }>();
   private readonly exceptions = new Map<string, ExceptionState>();
   private fullPasses = 0;
   private partialPasses = 0;
@@ -260,35 +305,9 @@ export class ModelBuilder {
           this.resolvedLatest = this.resolvedLatest.slice(-this.request.limit);
         return;
       }
-      case "exception.applied": {
-        const wanted = record.controls.filter((c) => this.wantedControls.has(c));
-        if (wanted.length === 0) return;
-        const data = record.data;
-        let state = this.exceptions.get(data.exception);
-        if (state === undefined) {
-          state = {
-            name: data.exception,
-            approver: data.approver,
-            justification: data.justification,
-            expires: data.expires,
-            firstApplied: record.time,
-            rules: new Set(),
-            controls: new Set(),
-            subjects: [],
-            subjectCount: 0,
-          };
-          this.exceptions.set(data.exception, state);
-        }
-        // The latest record says what the exception is now (it may have been renewed or re-justified).
-        state.approver = data.approver;
-        state.justification = data.justification;
-        state.expires = data.expires;
-        state.rules.add(record.rule);
-        for (const control of wanted) state.controls.add(control);
-        state.subjectCount++;
-        if (state.subjects.length < this.request.limit) state.subjects.push(record.subject);
+      case "exception.applied":
+        this.exception(record);
         return;
-      }
       case "audit.pass": {
         if (!inPeriod) return;
         if (this.firstPass === null) this.firstPass = record.time;
@@ -306,6 +325,73 @@ export class ModelBuilder {
       default:
         return;
     }
+  }
+
+  private exception(record: ExceptionRecord): void {
+    const wanted = record.controls.filter((c) => this.wantedControls.has(c));
+    if (wanted.length === 0) return;
+    const data = record.data;
+    let state = this.exceptions.get(data.exception);
+    if (state === undefined) {
+      state = {
+        name: data.exception,
+        approver: data.approver,
+        justification: data.justification,
+        expires: data.expires,
+        firstApplied: record.time,
+        rules: new Set(),
+        controls: new Set(),
+        subjects: [],
+        subjectCount: 0,
+      };
+      this.exceptions.set(data.exception, state);
+    }
+    // The latest record says what the exception is now (it may have been renewed or re-justified).
+    state.approver = data.approver;
+    state.justification = data.justification;
+    state.expires = data.expires;
+    state.rules.add(record.rule);
+    for (const control of wanted) state.controls.add(control);
+    state.subjectCount++;
+    if (state.subjects.length < this.request.limit) state.subjects.push(record.subject);
+  }
+
+  /** A history already summarised by the database, instead of its records (see Digest). */
+  addDigest(digest: Digest): void {
+    for (const entry of digest.open) {
+      const wanted = entry.controls.filter((c) => this.wantedControls.has(c));
+      if (wanted.length === 0) continue;
+      this.openFindings.set(
+        findingKey({ scope: { cluster: entry.cluster }, subject: entry.subject, rule: entry.rule }),
+        {
+          wanted,
+          entry,
+        },
+      );
+    }
+    for (const count of digest.counts) {
+      const wanted = count.controls.filter((c) => this.wantedControls.has(c));
+      if (wanted.length === 0) continue;
+      this.openedTotal += count.opened;
+      this.resolvedTotal += count.resolved;
+      if (count.opened > 0)
+        this.openedByRule.set(count.rule, (this.openedByRule.get(count.rule) ?? 0) + count.opened);
+      for (const control of wanted) {
+        this.openedByControl.set(control, (this.openedByControl.get(control) ?? 0) + count.opened);
+        this.resolvedByControl.set(control, (this.resolvedByControl.get(control) ?? 0) + count.resolved);
+      }
+    }
+    for (const times of digest.resolveTimes) this.resolveStats.set(times.rule, times);
+    this.resolvedLatest = [...digest.resolvedLatest].reverse();
+    for (const exception of digest.exceptions) this.exception(exception);
+    const passes = digest.passes;
+    this.fullPasses = passes.full;
+    this.partialPasses = passes.partial;
+    this.firstPass = passes.first;
+    this.lastPass = passes.last;
+    this.lastFullPass = passes.lastFull;
+    this.passObjects = passes.objects;
+    this.passUnjudgeable = passes.unjudgeable;
   }
 
   finish(chain?: VerifyResult): ReportModel {
@@ -381,9 +467,20 @@ export class ModelBuilder {
       .sort(bySeverityThenObject)
       .slice(0, this.request.limit);
 
-    const history = [...new Set([...this.openedByRule.keys(), ...this.resolveTimes.keys()])]
+    const history = [
+      ...new Set([...this.openedByRule.keys(), ...this.resolveTimes.keys(), ...this.resolveStats.keys()]),
+    ]
       .sort()
       .map((rule): RuleHistory => {
+        const stats = this.resolveStats.get(rule);
+        if (stats !== undefined)
+          return {
+            rule,
+            opened: this.openedByRule.get(rule) ?? 0,
+            resolved: stats.count,
+            medianResolveMs: stats.medianMs,
+            maxResolveMs: stats.maxMs,
+          };
         const times = (this.resolveTimes.get(rule) ?? []).sort((a, b) => a - b);
         return {
           rule,

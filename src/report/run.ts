@@ -3,6 +3,7 @@
  * chain, render, write. Everything between reading and writing is pure (model.ts, oscal.ts,
  * html.ts).
  */
+import type { Sql } from "../evidence/db.ts";
 import type { EvidenceRecord, EvidenceStore, Query, RecordKind, VerifyResult } from "../evidence/types.ts";
 import { ModelBuilder } from "./model.ts";
 import type { ReportModel, ReportRequest, RuleInfo } from "./model.ts";
@@ -35,6 +36,19 @@ export async function modelFromStore(
   for await (const record of store.query({ from: request.from, to: request.to, scope }))
     if (inScope(record, request.scope)) builder.add(record);
   const chain: VerifyResult = await store.verify();
+  return builder.finish(chain);
+}
+
+/** The model of `request` from the database's digest of the history (sql.ts): the fast path of `vakt report`. */
+export async function modelFromDatabase(
+  sql: Sql,
+  request: ReportRequest,
+  rules: readonly RuleInfo[],
+  chain?: VerifyResult,
+): Promise<ReportModel> {
+  const { digestFromDatabase } = await import("./sql.ts");
+  const builder = new ModelBuilder(request, rules);
+  builder.addDigest(await digestFromDatabase(sql, request));
   return builder.finish(chain);
 }
 
