@@ -1,43 +1,14 @@
 /**
- * `vakt report`'s I/O: open the evidence store, stream the records into the model, verify the
- * chain, render, write. Everything between reading and writing is pure (model.ts, oscal.ts,
- * html.ts).
+ * `vakt report`'s I/O: the model from the database's digest (sql.ts), the document for a format.
+ * Everything between reading and writing is pure (model.ts, oscal.ts, html.ts).
  */
 import type { Sql } from "../evidence/db.ts";
-import type { EvidenceRecord, EvidenceStore, Query, RecordKind, VerifyResult } from "../evidence/types.ts";
+import type { VerifyResult } from "../evidence/types.ts";
 import { ModelBuilder } from "./model.ts";
 import type { ReportModel, ReportRequest, RuleInfo } from "./model.ts";
 
 export const REPORT_FORMATS = ["html", "oscal", "json", "pdf"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-/** Kinds that carry state across the period's start: what was open, which exceptions applied. */
-const STATE_KINDS: readonly RecordKind[] = ["finding.opened", "finding.resolved", "exception.applied"];
-
-/** Whether a record belongs to the asked scope (the store also returns cluster-wide records to any scope). */
-function inScope(record: EvidenceRecord, scope: ReportRequest["scope"]): boolean {
-  if (record.kind === "audit.pass") return true;
-  if (scope.namespace !== undefined && record.scope.namespace !== scope.namespace) return false;
-  if (scope.tenant !== undefined && record.scope.tenant !== scope.tenant) return false;
-  return true;
-}
-
-/** The model of `request` from the records of `store`, with the chain as verify finds it. */
-export async function modelFromStore(
-  store: EvidenceStore,
-  request: ReportRequest,
-  rules: readonly RuleInfo[],
-): Promise<ReportModel> {
-  const builder = new ModelBuilder(request, rules);
-  const scope: Query["scope"] = request.scope;
-  // Before the period only what carries state; in the period everything.
-  for await (const record of store.query({ to: request.from, scope, kinds: STATE_KINDS }))
-    if (inScope(record, request.scope)) builder.add(record);
-  for await (const record of store.query({ from: request.from, to: request.to, scope }))
-    if (inScope(record, request.scope)) builder.add(record);
-  const chain: VerifyResult = await store.verify();
-  return builder.finish(chain);
-}
 
 /** The model of `request` from the database's digest of the history (sql.ts): the fast path of `vakt report`. */
 export async function modelFromDatabase(
