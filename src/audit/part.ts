@@ -21,24 +21,17 @@ import { exportEvidenceMetrics } from "../evidence/metrics.ts";
 import type { EvidenceStore } from "../evidence/types.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
 import { EvidenceWriter } from "./evidence.ts";
-import { ApplyError, apply } from "../kube/apply.ts";
 import type { ApiResource, Json, KubeClient } from "../kube/client.ts";
-import { KubeError, errorMessage, resourcePath } from "../kube/client.ts";
+import { errorMessage, resourcePath } from "../kube/client.ts";
 import { Reflector } from "../kube/reflector.ts";
-import { Controller, NotLeaderError } from "../controllers/controller.ts";
+import { Controller } from "../controllers/controller.ts";
 import type { Part, PartContext } from "../kube/part.ts";
 import { resolveKinds } from "./kinds.ts";
 import { AuditMetrics } from "./metrics.ts";
 import type { AuditGauges } from "./metrics.ts";
-import {
-  DEFAULT_REPORT_LIMITS,
-  MANAGED_BY_SELECTOR,
-  REPORTS_API_VERSION,
-  REPORT_NAME,
-  buildReport,
-  contentHash,
-} from "./report.ts";
+import { DEFAULT_REPORT_LIMITS } from "./report.ts";
 import type { ReportLimits } from "./report.ts";
+import { ReportSync } from "./reports.ts";
 import { judge } from "./verdict.ts";
 import type { Judging, Verdict } from "./verdict.ts";
 
@@ -80,19 +73,6 @@ export interface AuditPartOptions {
 /** Kinds listed at once in a full pass. */
 const LIST_CONCURRENCY = 3;
 
-const REPORTS: ApiResource = {
-  apiVersion: REPORTS_API_VERSION,
-  kind: "Report",
-  plural: "reports",
-  namespaced: true,
-};
-const CLUSTER_REPORTS: ApiResource = {
-  apiVersion: REPORTS_API_VERSION,
-  kind: "ClusterReport",
-  plural: "clusterreports",
-  namespaced: false,
-};
-
 /** What a pass did, for logs, tests and the bench. */
 export interface PassInfo {
   readonly full: boolean;
@@ -102,12 +82,6 @@ export interface PassInfo {
   readonly namespaces: number;
 }
 
-interface Built {
-  readonly hash: string;
-  readonly bytes: number;
-  readonly notListed: number;
-}
-
 /** One run, from winning the Lease to losing it (or stopping): rebuilt from the API server. */
 class AuditRun {
   readonly #options: AuditPartOptions;
@@ -115,19 +89,13 @@ class AuditRun {
   readonly #logger: Logger;
   readonly #metrics: AuditMetrics;
   readonly #rules: readonly Rule[];
-  readonly #limits: ReportLimits;
   readonly #excluded: ReadonlySet<string>;
   readonly #only: ReadonlySet<string> | undefined;
   readonly controller: Controller;
   /** namespace ("" for cluster-scoped) -> "Kind/name" -> verdict. */
   readonly verdicts = new Map<string, Map<string, Verdict>>();
-  /** Content hash of vakt's report per namespace, as the cluster holds it. */
-  readonly #observed = new Map<string, string>();
-  readonly #built = new Map<string, Built>();
-  /** Size budget per namespace, lowered when the API server refuses a report as too large. */
-  readonly #budget = new Map<string, number>();
+  readonly #reports: ReportSync;
   readonly #objectReflectors = new Map<string, Reflector<Verdict>>();
-  readonly #reportReflectors: Reflector<{ namespace: string; hash: string }>[] = [];
   readonly #unsubscribe: () => void;
   readonly #evidence: EvidenceWriter | undefined;
   /** Namespace -> the Tenant that owns it (its label), from the Namespace objects judged. */
@@ -166,7 +134,6 @@ class AuditRun {
     this.#context = context;
     this.#metrics = metrics;
     this.#rules = options.rules ?? ALL_RULES;
-    this.#limits = { ...DEFAULT_REPORT_LIMITS, ...options.limits };
     this.#excluded = new Set(options.excludedNamespaces ?? []);
     this.#only = options.namespaces === undefined ? undefined : new Set(options.namespaces);
     this.controller = new Controller({
@@ -178,6 +145,16 @@ class AuditRun {
       workers: options.workers ?? 2,
     });
     this.#logger = this.controller.logger;
+    this.#reports = new ReportSync({
+      client: context.client,
+      logger: this.#logger,
+      metrics,
+      limits: { ...DEFAULT_REPORT_LIMITS, ...options.limits },
+      enqueue: (namespace) => {
+        this.controller.queue.add(namespace);
+      },
+      mayWrite: () => !this.#stopped && context.isLeader(),
+    });
     if (evidence !== undefined && options.evidence !== undefined) {
       this.#evidence = new EvidenceWriter({
         store: evidence,
@@ -196,11 +173,7 @@ class AuditRun {
 
   start(): void {
     this.controller.start();
-    for (const resource of [REPORTS, CLUSTER_REPORTS]) {
-      const reflector = this.#watchReports(resource);
-      this.#reportReflectors.push(reflector);
-      reflector.start();
-    }
+    this.#reports.start();
     void this.#firstPass();
   }
 
@@ -209,7 +182,7 @@ class AuditRun {
     this.#unsubscribe();
     if (this.#passTimer !== undefined) clearTimeout(this.#passTimer);
     for (const reflector of this.#objectReflectors.values()) reflector.stop();
-    for (const reflector of this.#reportReflectors) reflector.stop();
+    this.#reports.stop();
     this.#pendingDone?.();
     await this.controller.stop();
   }
@@ -235,12 +208,7 @@ class AuditRun {
   /** The state the metrics read. */
   gauges(): AuditGauges {
     const verdicts = this.verdicts;
-    const built = this.#built;
-    const sum = (read: (b: Built) => number): number => {
-      let total = 0;
-      for (const b of built.values()) total += read(b);
-      return total;
-    };
+    const reports = this.#reports;
     const objects = (): number => this.objects;
     const unjudgeable = (): number => this.unjudgeable;
     return {
@@ -264,15 +232,13 @@ class AuditRun {
         return unjudgeable();
       },
       get reportBytes() {
-        return sum((b) => b.bytes);
+        return reports.stats().bytes;
       },
       get largestReportBytes() {
-        let max = 0;
-        for (const b of built.values()) max = Math.max(max, b.bytes);
-        return max;
+        return reports.stats().largest;
       },
       get resultsNotListed() {
-        return sum((b) => b.notListed);
+        return reports.stats().notListed;
       },
     };
   }
@@ -292,7 +258,7 @@ class AuditRun {
     const waitUntil = Date.now() + 60_000;
     while (!this.#stopped && !this.#options.inputs.synced && Date.now() < waitUntil) await sleep(100);
     // Reports already in the cluster are compared before anything is written (no restart storm).
-    await Promise.all(this.#reportReflectors.map((r) => r.waitForSync(10_000)));
+    await this.#reports.waitForSync(10_000);
     if (this.#evidence !== undefined)
       try {
         await this.#evidence.load();
@@ -387,7 +353,7 @@ class AuditRun {
     await Promise.all(Array.from({ length: LIST_CONCURRENCY }, lister));
     this.#listing = false;
     if (this.#stopped) return undefined;
-    const namespaces = new Set([...this.verdicts.keys(), ...this.#observed.keys()]);
+    const namespaces = new Set([...this.verdicts.keys(), ...this.#reports.namespaces()]);
     await this.#reconcileAll(namespaces);
     const durationMs = performance.now() - started;
     this.#lastPassMs = durationMs;
@@ -561,53 +527,6 @@ class AuditRun {
     this.controller.queue.addAfter(namespace, this.#options.debounceMs ?? 2_000);
   }
 
-  #watchReports(resource: ApiResource): Reflector<{ namespace: string; hash: string }> {
-    const clusterScoped = !resource.namespaced;
-    let missing = false;
-    return new Reflector<{ namespace: string; hash: string }>({
-      client: this.#context.client,
-      path: resourcePath(resource),
-      labelSelector: MANAGED_BY_SELECTOR,
-      logger: this.#logger.child({ resource: resource.plural }),
-      transform: (object) => {
-        const metadata = (object["metadata"] ?? {}) as { name?: unknown; namespace?: unknown };
-        if (metadata.name !== REPORT_NAME) return undefined;
-        const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
-        return { namespace, hash: contentHash(object) };
-      },
-      onList: (items) => {
-        missing = false;
-        for (const namespace of [...this.#observed.keys()])
-          if ((namespace === "") === clusterScoped) this.#observed.delete(namespace);
-        for (const item of items) this.#observed.set(item.namespace, item.hash);
-        // Reports that differ from what was last written (edited while the watch was down).
-        for (const [namespace, built] of this.#built)
-          if ((namespace === "") === clusterScoped && this.#observed.get(namespace) !== built.hash)
-            this.controller.queue.add(namespace);
-      },
-      onEvent: (type, item) => {
-        if (type === "DELETED") this.#observed.delete(item.namespace);
-        else this.#observed.set(item.namespace, item.hash);
-        const built = this.#built.get(item.namespace);
-        if (built !== undefined && built.hash !== this.#observed.get(item.namespace)) {
-          this.#logger.info(
-            { namespace: item.namespace, event: type },
-            "report changed by someone else; writing it again",
-          );
-          this.controller.queue.add(item.namespace);
-        }
-      },
-      onListError: (error) => {
-        if (!(error instanceof KubeError && error.code === 404) || missing) return;
-        missing = true;
-        this.#logger.warn(
-          { resource: `${resource.plural}.openreports.io` },
-          "OpenReports CRDs not installed (vakt install, or vakt run --install-crds, installs them); retrying",
-        );
-      },
-    });
-  }
-
   async #reconcile(namespace: string): Promise<{ requeueAfterMs?: number }> {
     try {
       return await this.#writeReport(namespace);
@@ -619,54 +538,19 @@ class AuditRun {
   async #writeReport(namespace: string): Promise<{ requeueAfterMs?: number }> {
     if (!this.#judges(namespace)) return {};
     const map = this.verdicts.get(namespace);
-    const verdicts = map === undefined ? [] : [...map.values()];
-    if (verdicts.length === 0 && !this.#observed.has(namespace)) {
-      this.#built.delete(namespace);
-      return {};
-    }
-    const limits = { ...this.#limits, maxBytes: this.#budget.get(namespace) ?? this.#limits.maxBytes };
-    const report = buildReport(namespace, verdicts, this.#judge().rulesById, limits);
-    this.#built.set(namespace, { hash: report.hash, bytes: report.bytes, notListed: report.notListed });
-    if (this.#observed.get(namespace) === report.hash) {
-      this.#metrics.reportWrite("unchanged");
-      return {};
-    }
-    if (this.#stopped || !this.#context.isLeader()) throw new NotLeaderError();
-    try {
-      await apply(this.#context.client, report.object, {
-        resource: namespace === "" ? CLUSTER_REPORTS : REPORTS,
-      });
-    } catch (error) {
-      if (error instanceof ApplyError && tooLarge(error)) {
-        // Never the same request again: the next attempt is cut to half the size.
-        this.#budget.set(namespace, Math.max(4_096, Math.floor(report.bytes / 2)));
-        this.#metrics.reportWrite("too_large");
-        this.#logger.warn(
-          { bytes: report.bytes, error: error.message },
-          "report refused as too large; cutting it",
-        );
-        throw error;
-      }
-      if (error instanceof ApplyError && error.code === 403 && /being terminated/.test(error.message)) {
-        this.#logger.debug("namespace is being deleted; its report goes with it");
-        return {};
-      }
-      this.#metrics.reportWrite("failed");
-      throw error;
-    }
-    this.#observed.set(namespace, report.hash);
-    this.#metrics.reportWrite("written");
-    this.#logger.debug(
-      { bytes: report.bytes, results: report.listed, notListed: report.notListed, summary: report.summary },
-      "report written",
-    );
+    await this.#reports.write(namespace, map === undefined ? [] : [...map.values()], this.#judge().rulesById);
     return {};
   }
 }
 
-/** 413 from the API server, or etcd's "request is too large" passed on as a 500 or 422. */
-function tooLarge(error: KubeError): boolean {
-  return error.code === 413 || /too large|too long|exceeds the maximum/i.test(error.message);
+/** Resolves when `promise` settles or after `ms`, whichever comes first; leaves no timer behind. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -712,10 +596,18 @@ export class AuditPart implements Part {
     this.#metrics ??= new AuditMetrics(context.registry);
     const evidence = this.#options.evidence;
     if (evidence !== undefined) {
-      // With connect "background" a database that is down buffers; it does not stop the audit.
-      const store = await evidence.open();
-      this.#store = store;
-      exportEvidenceMetrics(context.registry, () => store.health());
+      // With connect "background" a database that is down buffers; one that cannot be opened at
+      // all (a PGlite directory another process holds) leaves the audit writing reports only.
+      try {
+        const store = await evidence.open();
+        this.#store = store;
+        exportEvidenceMetrics(context.registry, () => store.health());
+      } catch (error) {
+        context.logger.error(
+          { error: errorMessage(error) },
+          "cannot open the evidence history; the audit writes reports only until it starts again",
+        );
+      }
     }
     this.#options.inputs.acquire(context.client, context.logger);
     const run = new AuditRun(this.#options, context, this.#metrics, this.#store);
@@ -738,7 +630,8 @@ export class AuditPart implements Part {
     const store = this.#store;
     this.#store = undefined;
     if (store !== undefined) {
-      await run.evidenceDrained();
+      // Records still waiting for room in a full buffer are given a few seconds, not forever.
+      await within(run.evidenceDrained(), 5_000);
       await store.close();
     }
   }
