@@ -2,7 +2,8 @@
 // created before the audit ran opens a finding, fixing it resolves it, and the report shows both
 // times; a PolicyException covering another pod shows as a risk in OSCAL (valid against NIST's
 // schema, which lives only in ../shared/schemas/oscal/) and in the HTML with its justification
-// and expiry. The history is an embedded database (PGlite) on a directory, read by the real CLI.
+// and expiry. The history is an embedded database (PGlite) on a directory, read by the real CLI,
+// once while vakt run still holds it (the report reads a copy) and then after it stopped.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -133,6 +134,25 @@ describe("vakt report over the audit's history (real control plane)", () => {
           return true;
       return undefined;
     });
+    // While vakt run holds the embedded database, the report reads a copy of it.
+    const live = await runVakt(
+      [
+        "report",
+        "-o",
+        "json",
+        "--database",
+        database,
+        "--cluster",
+        "report-it",
+        "--namespace",
+        ns,
+        "--period",
+        "1d",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(live.code, 0, live.stderr);
+    assert.ok((JSON.parse(live.stdout) as { passes: { full: number } }).passes.full >= 1);
     running = false;
     await run.close();
 
