@@ -283,6 +283,21 @@ for (const backend of backends) {
       assert.equal(badOf(result).records, 4);
     });
 
+    test("a record of an unknown kind is named as unreadable", async () => {
+      const url = await backend.fresh();
+      await written(url, ten);
+      await sqlOn(url, ["UPDATE evidence_record SET kind = 'finding.forgotten' WHERE seq = 2"]);
+      const bad = badOf(await verifyAfter(url));
+      assert.deepEqual([bad.seq, bad.problem, bad.records], [2, "unreadable", 1]);
+      assert.match(bad.detail, /unknown kind "finding.forgotten"/);
+      const store = await openEvidenceStore({ url });
+      try {
+        await assert.rejects(all(store), /evidence record 2 cannot be read: unknown kind/);
+      } finally {
+        await store.close();
+      }
+    });
+
     test("a deleted record is named as missing", async () => {
       const url = await backend.fresh();
       await written(url, ten);

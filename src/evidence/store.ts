@@ -127,6 +127,20 @@ function fromRow(row: Row): EvidenceRecord {
   return record as unknown as EvidenceRecord;
 }
 
+/** fromRow for readers: a record changed beyond reading is the history's problem, said as such. */
+function readable(row: Row): EvidenceRecord {
+  try {
+    return fromRow(row);
+  } catch (error) {
+    if (!(error instanceof UnreadableRow)) throw error;
+    throw new EvidenceError(
+      `evidence record ${String(row[0])} cannot be read: ${error.message}`,
+      "it was changed outside vakt: `vakt report verify` names the first bad record",
+      { cause: error },
+    );
+  }
+}
+
 function errorCode(error: unknown): string | undefined {
   if (error === null || typeof error !== "object") return undefined;
   if ("code" in error && typeof error.code === "string") return error.code;
@@ -422,7 +436,7 @@ class Store implements EvidenceStore {
     // Keyset pages (seq > last): no cursor held open between batches, so a slow reader holds no transaction.
     for (;;) {
       const rows = (await read<{ r: string }>(text, params)).map(toRow);
-      for (const row of rows) yield fromRow(row);
+      for (const row of rows) yield readable(row);
       const last = rows[rows.length - 1];
       if (rows.length < READ_BATCH || last === undefined) return;
       params[0] = Number(last[0]);
