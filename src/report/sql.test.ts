@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { openDatabase } from "../evidence/db.ts";
 import type { Database } from "../evidence/db.ts";
 import { openEvidenceStore } from "../evidence/store.ts";
+import { createTestDatabase, testPostgresUrl } from "../testing/postgres.ts";
 import type { EvidenceEvent, EvidenceRecord } from "../evidence/types.ts";
 import { HOSTILE, history, request, RULES, stored } from "./fixture.test.ts";
 import type { ReportRequest } from "./model.ts";
@@ -15,21 +16,17 @@ import { modelFromDatabase } from "./run.ts";
 
 /**
  * The digest the database computes gives the same model as folding every record: the fixture
- * history and variations of it, written through the store into an embedded database.
+ * history and variations of it, written through the store into an embedded database and into a
+ * real PostgreSQL server (the one `npm test` starts, or one of this file's own).
  */
 let root: string;
-let db: Database;
-let records: EvidenceRecord[];
 
 function events(list: readonly EvidenceRecord[]): EvidenceEvent[] {
   return list.map(({ seq: _seq, prevHash: _prev, hash: _hash, ...event }) => event);
 }
 
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), "vakt-report-sql-"));
-  const dir = join(root, "evidence");
-  // The fixture twice over (the second with hostile text, in another cluster), and more findings
-  // of one rule so the median is a real one.
+/** The fixture twice over (the second with hostile text, in another cluster), and more findings so medians are real ones. */
+function fixture(): EvidenceEvent[] {
   const extra = history()
     .filter((r) => r.kind === "finding.opened" || r.kind === "finding.resolved")
     .map((r, i) => ({
@@ -39,27 +36,34 @@ before(async () => {
         name: `extra-${String(i % 2)}`,
       },
     }));
-  const all = [
+  return [
     ...events(history()),
     ...events(history(HOSTILE)).map((e) => ({ ...e, scope: { ...e.scope, cluster: "staging" } })),
     ...events(stored(extra)),
   ];
-  const store = await openEvidenceStore({ url: dir });
-  for (const event of all) assert.equal(store.append(event), true);
+}
+
+/** Writes the fixture at `url` through the store; the records as stored, and the database opened for the digest. */
+async function load(url: string): Promise<{ records: EvidenceRecord[]; db: Database }> {
+  const store = await openEvidenceStore({ url });
+  for (const event of fixture()) assert.equal(store.append(event), true);
   await store.flush();
-  records = [];
+  const records: EvidenceRecord[] = [];
   for await (const record of store.query()) records.push(record);
   await store.close();
-  db = await openDatabase(dir);
+  return { records, db: await openDatabase(url) };
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "vakt-report-sql-"));
 });
 
 after(async () => {
-  await db.close();
   await rm(root, { recursive: true, force: true });
 });
 
 /** The records of a request's scope, as run.ts's streaming path keeps them. */
-function scoped(r: ReportRequest): EvidenceRecord[] {
+function scoped(records: readonly EvidenceRecord[], r: ReportRequest): EvidenceRecord[] {
   return records.filter((record) => {
     if (r.scope.cluster !== undefined && record.scope.cluster !== r.scope.cluster) return false;
     if (record.kind === "audit.pass") return true;
@@ -69,31 +73,52 @@ function scoped(r: ReportRequest): EvidenceRecord[] {
   });
 }
 
-describe("the database's digest", () => {
-  const requests: [string, ReportRequest][] = [
-    ["cluster prod, iso27001", request()],
-    ["cluster prod, every framework", request({ frameworks: ["iso27001", "gdpr", "nis2", "pdl", "hipaa"] })],
-    ["cluster staging (hostile text)", request({ scope: { cluster: "staging" } })],
-    ["tenant acme", request({ scope: { cluster: "prod", tenant: "acme" } })],
-    ["another namespace", request({ scope: { cluster: "prod", namespace: "elsewhere" } })],
-    ["a period ending mid-history", request({ to: new Date("2026-03-06T00:00:00Z") })],
-    [
-      "a period after it all",
-      request({ from: new Date("2026-05-01T00:00:00Z"), to: new Date("2026-06-01T00:00:00Z") }),
-    ],
-    ["lists limited to 1", request({ limit: 1 })],
-  ];
-  for (const [name, r] of requests) {
-    it(`gives the model folding the records gives: ${name}`, async () => {
-      assert.deepEqual(await modelFromDatabase(db, r, RULES), buildModel(r, RULES, scoped(r)));
-    });
-  }
+const BACKENDS: [string, () => Promise<string>][] = [
+  ["PGlite", () => Promise.resolve(join(root, "evidence"))],
+  ["PostgreSQL", async () => createTestDatabase(await testPostgresUrl())],
+];
 
-  it("finds what the fixture holds (the comparison is not between two empty models)", async () => {
-    const model = await modelFromDatabase(db, request(), RULES);
-    assert.ok(model.openTotal >= 1);
-    assert.ok(model.resolvedTotal >= 2);
-    assert.equal(model.exceptions.length, 1);
-    assert.equal(model.passes.full, 3);
+for (const [backend, url] of BACKENDS) {
+  describe(`the database's digest (${backend})`, () => {
+    let loaded: { records: EvidenceRecord[]; db: Database };
+    before(async () => {
+      loaded = await load(await url());
+    });
+    after(async () => {
+      await loaded.db.close();
+    });
+
+    const requests: [string, ReportRequest][] = [
+      ["cluster prod, iso27001", request()],
+      [
+        "cluster prod, every framework",
+        request({ frameworks: ["iso27001", "gdpr", "nis2", "pdl", "hipaa"] }),
+      ],
+      ["cluster staging (hostile text)", request({ scope: { cluster: "staging" } })],
+      ["tenant acme", request({ scope: { cluster: "prod", tenant: "acme" } })],
+      ["another namespace", request({ scope: { cluster: "prod", namespace: "elsewhere" } })],
+      ["a period ending mid-history", request({ to: new Date("2026-03-06T00:00:00Z") })],
+      [
+        "a period after it all",
+        request({ from: new Date("2026-05-01T00:00:00Z"), to: new Date("2026-06-01T00:00:00Z") }),
+      ],
+      ["lists limited to 1", request({ limit: 1 })],
+    ];
+    for (const [name, r] of requests) {
+      it(`gives the model folding the records gives: ${name}`, async () => {
+        assert.deepEqual(
+          await modelFromDatabase(loaded.db, r, RULES),
+          buildModel(r, RULES, scoped(loaded.records, r)),
+        );
+      });
+    }
+
+    it("finds what the fixture holds (the comparison is not between two empty models)", async () => {
+      const model = await modelFromDatabase(loaded.db, request(), RULES);
+      assert.ok(model.openTotal >= 1);
+      assert.ok(model.resolvedTotal >= 2);
+      assert.equal(model.exceptions.length, 1);
+      assert.equal(model.passes.full, 3);
+    });
   });
-});
+}
