@@ -3,7 +3,7 @@
 // as an attacker with SQL access would: UPDATE, DELETE, renumber, straight on the tables.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -92,14 +92,26 @@ after(() => {
   for (const cleanup of cleanups) cleanup();
 });
 
+/** An initialised, empty PGlite directory, made once: each test copies it (initdb takes seconds). */
+let template: Promise<string> | undefined;
 const pglite: Backend = {
   name: "PGlite",
-  fresh: () => {
+  fresh: async () => {
+    template ??= (async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), "vakt-evidence-")), "template");
+      cleanups.push(() => {
+        rmSync(join(dir, ".."), { recursive: true, force: true });
+      });
+      await (await openDatabase(dir)).close();
+      return dir;
+    })();
+    const from = await template;
     const dir = mkdtempSync(join(tmpdir(), "vakt-evidence-"));
     cleanups.push(() => {
       rmSync(dir, { recursive: true, force: true });
     });
-    return Promise.resolve(dir);
+    cpSync(from, dir, { recursive: true });
+    return dir;
   },
 };
 const postgres: Backend = {
