@@ -16,6 +16,7 @@ import addFormatsModule from "ajv-formats";
 
 import { openDatabase } from "../../src/evidence/db.ts";
 import { openEvidenceStore } from "../../src/evidence/store.ts";
+import { createTestDatabase, testPostgresUrl } from "../../src/testing/postgres.ts";
 import type { EvidenceEvent, EvidenceRecord } from "../../src/evidence/types.ts";
 import { HOSTILE, history } from "../../src/report/fixture.test.ts";
 import { REPO_ROOT, runVakt } from "./helpers.ts";
@@ -179,6 +180,21 @@ describe("vakt report", () => {
       assert.match(result.stderr, message);
       assert.equal(result.stdout, "");
     }
+  });
+});
+
+describe("vakt report on PostgreSQL", () => {
+  it("reads a real server's history by URL, and verifies its chain", async () => {
+    const url = await createTestDatabase(await testPostgresUrl());
+    await seed(url, events(history()));
+    const result = await runVakt(["report", "-o", "json", "--database", url, ...PERIOD]);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { openTotal: number; request: { source: string } };
+    assert.equal(report.openTotal, 1);
+    assert.match(report.request.source, /^PostgreSQL at 127\.0\.0\.1:\d+, database vakt_/);
+    const verify = await runVakt(["report", "verify", "--database", url]);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /^ok: 7 records/);
   });
 });
 
