@@ -501,6 +501,41 @@ describe("evidence store while PostgreSQL is down", () => {
   });
 });
 
+describe("two writers on one PostgreSQL database (a Lease handover)", () => {
+  test("their records interleave into one chain, none lost, none forked", async () => {
+    const url = await postgres.fresh();
+    const [a, b] = await Promise.all([openEvidenceStore({ url }), openEvidenceStore({ url })]);
+    try {
+      for (let i = 0; i < 1200; i += 1) {
+        a.append(opened(i, "a", `pod-${String(i)}`));
+        b.append(opened(i, "b", `pod-${String(i)}`));
+      }
+      await Promise.all([a.flush(), b.flush()]);
+      const records = await all(a);
+      assert.equal(records.length, 2400);
+      assert.deepEqual(
+        records.map((r) => r.seq),
+        records.map((_, i) => i + 1),
+      );
+      const names = (ns: string): string[] =>
+        records.filter((r) => r.scope.namespace === ns).map((r) => ("subject" in r ? r.subject.name : ""));
+      // Each writer's records keep their own order.
+      assert.deepEqual(
+        names("a"),
+        Array.from({ length: 1200 }, (_, i) => `pod-${String(i)}`),
+      );
+      assert.deepEqual(
+        names("b"),
+        Array.from({ length: 1200 }, (_, i) => `pod-${String(i)}`),
+      );
+      const result = await b.verify();
+      assert.equal(result.ok && result.records, 2400);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
 describe("embedded evidence database: one process at a time", () => {
   test("a second open of the same directory is refused while the first holds it; a stale lock is taken over", async () => {
     const dir = await pglite.fresh();
