@@ -77,7 +77,12 @@ async function withOpened<H extends { close(): Promise<void> }, T>(
   try {
     return await work(handle);
   } catch (error) {
-    throw await unreadable(error, from);
+    // Database failures (they carry a code, or are the store's EvidenceError) are the user's to
+    // fix; anything else is a bug and keeps its stack.
+    const { EvidenceError } = await import("../evidence/types.ts");
+    if (error instanceof EvidenceError || (error instanceof Error && "code" in error))
+      throw await unreadable(error, from);
+    throw error;
   } finally {
     await handle.close();
   }
