@@ -198,15 +198,32 @@ export function registerReport(program: Command): void {
       "walk the evidence history's hash chain; names the first changed, missing or reordered record (exit 1)",
     )
     .option("--database <url>", "the evidence history (default: setting evidence-url, VAKT_EVIDENCE_URL)")
-    .action(async (_options: unknown, command: Command) => {
+    .option(
+      "--expect-head <seq:hash>",
+      "the head an earlier verify printed: records deleted from the end leave a valid chain, only a head kept elsewhere shows it",
+    )
+    .action(async (options: { expectHead?: string }, command: Command) => {
       // `report` has --database too, and commander gives it to the parent: read both levels.
       const { database } = command.optsWithGlobals<{ database?: string }>();
+      let expectHead: { seq: number; hash: string } | undefined;
+      if (options.expectHead !== undefined) {
+        const match = /^([1-9]\d*):([0-9a-f]{64})$/.exec(options.expectHead.trim());
+        if (match === null)
+          throw new UsageError(
+            `--expect-head "${options.expectHead}" is not a record number and a sha256 hash: write it as verify printed it, e.g. 42:${"0".repeat(64)}`,
+          );
+        expectHead = { seq: Number(match[1]), hash: match[2] ?? "" };
+      }
       const from = await source(database ?? setting("evidenceUrl"));
       try {
-        const result = await withStore(from, (store) => store.verify());
+        const result = await withStore(from, (store) =>
+          store.verify(expectHead === undefined ? {} : { expectHead }),
+        );
         if (result.ok) {
           const head =
-            result.head === null ? "empty" : `head: record ${result.head.seq}, hash ${result.head.hash}`;
+            result.head === null
+              ? "empty"
+              : `head ${result.head.seq}:${result.head.hash}; keep it, and check it later with --expect-head`;
           process.stdout.write(`ok: ${result.records} records, hash chain intact (${head})\n`);
         } else {
           const bad = result.firstBad;

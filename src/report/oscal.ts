@@ -292,7 +292,8 @@ export function scopeWords(scope: ReportModel["request"]["scope"]): string {
 export function chainWords(model: ReportModel): string {
   const chain = model.chain;
   if (chain === undefined) return "not verified";
-  if (chain.ok) return `verified: ${chain.records} records, hash chain intact`;
+  if (chain.ok)
+    return `verified: ${chain.records} records, hash chain intact${chain.head === null ? "" : ` (head ${chain.head.seq}:${chain.head.hash})`}`;
   return `BROKEN at record ${chain.firstBad.seq} (${chain.firstBad.problem}: ${chain.firstBad.detail}); ${chain.records} records before it are good`;
 }
 

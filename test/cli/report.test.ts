@@ -204,15 +204,31 @@ describe("vakt report verify", () => {
     await seed(dir, events(history()));
     const good = await runVakt(["report", "verify", "--database", dir]);
     assert.equal(good.code, 0, good.stderr);
-    assert.match(good.stdout, /^ok: 7 records, hash chain intact/);
+    assert.match(good.stdout, /^ok: 7 records, hash chain intact \(head 7:[0-9a-f]{64}; keep it/);
+    const head = /head (7:[0-9a-f]{64})/.exec(good.stdout)?.[1] ?? "";
+    assert.equal((await runVakt(["report", "verify", "--database", dir, "--expect-head", head])).code, 0);
+    const bad = await runVakt(["report", "verify", "--database", dir, "--expect-head", "nonsense"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--expect-head "nonsense" is not a record number and a sha256 hash/);
+
+    // The last record deleted: the chain left is valid, the head kept elsewhere shows the loss.
+    const cut = await openDatabase(dir);
+    await cut.query("DELETE FROM evidence_record WHERE seq = 7");
+    await cut.query(
+      "UPDATE evidence_head SET seq = 6, hash = (SELECT hash FROM evidence_record WHERE seq = 6)",
+    );
+    await cut.close();
+    const shortened = await runVakt(["report", "verify", "--database", dir, "--expect-head", head]);
+    assert.equal(shortened.code, 1, shortened.stdout);
+    assert.match(shortened.stdout, /^BAD: record 7 is /);
 
     const db = await openDatabase(dir);
     await db.query("UPDATE evidence_record SET message = 'nothing to see' WHERE seq = 4");
     await db.close();
 
-    const bad = await runVakt(["report", "verify", "--database", dir]);
-    assert.equal(bad.code, 1, bad.stderr);
-    assert.match(bad.stdout, /^BAD: record 4 is changed: /);
+    const changed = await runVakt(["report", "verify", "--database", dir]);
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(changed.stdout, /^BAD: record 4 is changed: /);
     const page = await runVakt(["report", "--database", dir, ...PERIOD]);
     assert.equal(page.code, 0, page.stderr);
     assert.match(
