@@ -33,5 +33,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+# NIST's OSCAL JSON schema (the report tests validate against it) has no package to fetch it from;
+# its one copy is the shared folder beside this clone. Keep it in the cache so a clone elsewhere
+# on this machine finds it too (src/testing/oscal.ts looks in ../shared first, then here).
+oscal_src="../shared/schemas/oscal"
+oscal_cache="${VAKT_OSCAL_SCHEMA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vakt/schemas/oscal}"
+if [ -d "$oscal_src" ]; then
+  mkdir -p "$oscal_cache"
+  cp "$oscal_src"/*.json "$oscal_cache"/
+fi
 bash scripts/build-tools.sh >/dev/null
 npm run --silent build

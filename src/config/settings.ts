@@ -60,6 +60,13 @@ export const SETTINGS = {
     description: "The cluster's name in evidence records and reports.",
     default: (): string => "default",
   },
+  oscalSchemaDir: {
+    name: "oscal-schema-dir",
+    env: "VAKT_OSCAL_SCHEMA_DIR",
+    description:
+      "Tests: the directory holding NIST's OSCAL JSON schema (it has no package to fetch it from); scripts/setup.sh copies it here from ../shared/schemas/oscal/ when that folder is beside the clone.",
+    default: (): string => join(cacheHome(), "vakt", "schemas", "oscal"),
+  },
   testPostgresUrl: {
     name: "test-postgres-url",
     env: "VAKT_TEST_POSTGRES_URL",

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { Ajv } from "ajv";
-import addFormatsModule from "ajv-formats";
 
 import { FROM, HOSTILE, history, request, RULES, stored } from "./fixture.test.ts";
 import { duration, renderHtml } from "./html.ts";
@@ -13,30 +9,9 @@ import { buildModel, NO_PASS_BOUNDARY, NO_RULE_BOUNDARY } from "./model.ts";
 import type { ControlPosture, ReportModel } from "./model.ts";
 import { controlToken, toOscal, uuid5 } from "./oscal.ts";
 import { clean, cleanLine, escapeHtml, MAX_TEXT } from "./text.ts";
+import { oscalValidator } from "../testing/oscal.ts";
 
-/**
- * NIST's OSCAL 1.1.3 schema lives only in the shared folder beside the repository
- * (../shared/schemas/oscal/, see its README): it is not copied into vakt, so without that folder
- * this test cannot validate and fails saying so.
- */
-const SCHEMA_PATH = fileURLToPath(
-  new URL("../../../shared/schemas/oscal/oscal_complete_schema-1-1-3.json", import.meta.url),
-);
-
-function validator(): (document: unknown) => string[] {
-  assert.ok(
-    existsSync(SCHEMA_PATH),
-    `the OSCAL schema is missing at ${SCHEMA_PATH}: it has no other home than the shared folder beside the repository (../shared/schemas/oscal/); put that folder back to run this test`,
-  );
-  const schema = JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as Record<string, unknown>;
-  assert.equal(schema["$id"], "http://csrc.nist.gov/ns/oscal/1.0/1.1.3/oscal-complete-schema.json");
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormatsModule.default(ajv);
-  const validate = ajv.compile(schema);
-  return (document) =>
-    validate(document) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
-}
-const oscalErrors = validator();
+const oscalErrors = oscalValidator();
 
 function defined<T>(value: T | undefined): T {
   assert.ok(value !== undefined);
