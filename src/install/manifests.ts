@@ -215,14 +215,13 @@ function deployment(
                 `--webhook-port=${PORT}`,
                 `--namespace=${options.namespace}`,
                 ...(tlsFromSecret ? ["--tls-dir=/tls"] : ["--tls=self"]),
+                // The audit writes its reports; its evidence history wants PostgreSQL in a cluster:
+                // the embedded database (PGlite) peaks near 1 GB when it opens (ADR 22), past this
+                // container's limit, and would live only as long as the pod.
+                "--no-evidence",
               ],
               // Heap sizing for a long-running process (see src/config/runtime.ts).
-              env: [
-                { name: "NODE_OPTIONS", value: RUN_NODE_FLAGS.join(" ") },
-                // The audit's embedded evidence database on a writable volume (the root file system
-                // is read-only); it lives as long as the pod: use PostgreSQL to keep the history.
-                { name: "VAKT_EVIDENCE_URL", value: "/var/lib/vakt/evidence" },
-              ],
+              env: [{ name: "NODE_OPTIONS", value: RUN_NODE_FLAGS.join(" ") }],
               ports: [{ name: "webhook", containerPort: PORT, protocol: "TCP" }],
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "webhook", scheme: "HTTPS" },
@@ -239,16 +238,14 @@ function deployment(
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
               },
-              volumeMounts: [
-                { name: "data", mountPath: "/var/lib/vakt" },
-                ...(tlsFromSecret ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
-              ],
+              ...(tlsFromSecret
+                ? { volumeMounts: [{ name: "tls", mountPath: "/tls", readOnly: true }] }
+                : {}),
             },
           ],
-          volumes: [
-            { name: "data", emptyDir: { sizeLimit: "1Gi" } },
-            ...(tlsFromSecret ? [{ name: "tls", secret: { secretName: `${NAME}-webhook-tls` } }] : []),
-          ],
+          ...(tlsFromSecret
+            ? { volumes: [{ name: "tls", secret: { secretName: `${NAME}-webhook-tls` } }] }
+            : {}),
           terminationGracePeriodSeconds: 30,
         },
       },
