@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-
 import { FROM, HOSTILE, history, request, RULES, stored } from "./fixture.test.ts";
 import { duration, renderHtml } from "./html.ts";
 import { renderJson } from "./json.ts";

@@ -14,7 +14,6 @@ import type { Probes } from "./http.ts";
 import { LargeReviewLane, ReviewBudget, readBody } from "./intake.ts";
 import { KindLabels, createMetrics } from "./review-metrics.ts";
 
-
 /**
  * The admission webhook server: HTTPS, AdmissionReview v1 on POST /validate and /mutate,
  * GET /healthz, /readyz and /metrics (Prometheus text). Malformed requests get a 4xx with a
