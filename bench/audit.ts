@@ -5,8 +5,8 @@
 //
 // Starts its own control plane in a temp dir, creates N pods owned by Deployments (pods created
 // directly with ownerReferences to their Deployment, as a ReplicaSet would; `--kwok` also starts
-// kube-controller-manager, kube-scheduler and two kwok nodes, so the pods are bound and "run",
-// which costs the shared machine much more), then runs `vakt run --parts audit` as it ships
+// kube-controller-manager, kube-scheduler and a kwok node per 100 pods, and waits until every
+// pod is bound and Running, which costs the shared machine much more), then runs `vakt run --parts audit` as it ships
 // (the manager, the OpenReports CRDs installed, vakt's Node flags) in a CHILD process so its
 // memory is its own, and prints: the first full pass (list, judge, write every report), the
 // audit's peak RSS (the kernel's high-water mark), and the reports as the API server stores
@@ -21,7 +21,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
 import { down, up } from "../src/devcluster/cluster.ts";
-import { KubeError, makeKubeClient } from "../src/kube/client.ts";
+import { createFakeNodes } from "../src/devcluster/nodes.ts";
+import { KubeError, METADATA_LIST_ONLY, makeKubeClient } from "../src/kube/client.ts";
 import type { Json, KubeClient } from "../src/kube/client.ts";
 import { startManager } from "../src/manager/run.ts";
 
@@ -134,6 +135,7 @@ async function createWorkloads(
   namespaces: number,
   deployments: number,
   pods: number,
+  controllers: boolean,
 ): Promise<void> {
   const perDeployment = Math.ceil(pods / (namespaces * deployments));
   const nsNames = Array.from({ length: namespaces }, (_, i) => `team-${String(i).padStart(3, "0")}`);
@@ -158,7 +160,8 @@ async function createWorkloads(
       body: {
         metadata: { name: app, labels },
         spec: {
-          replicas: perDeployment,
+          // With kube-controller-manager running, its ReplicaSets would add pods of their own.
+          replicas: controllers ? 0 : perDeployment,
           selector: { matchLabels: labels },
           template: { metadata: { labels }, spec: podSpec(app) },
         },
@@ -199,17 +202,51 @@ async function main(): Promise<void> {
   try {
     // Without --kwok, no controllers either: nothing else in the cluster competes for the CPU
     // (and no garbage collector looks at the owner references).
-    const cluster = await up({ stateDir, binDir, nodes: kwok ? 2 : 0, controllers: kwok });
+    // A timeout or Ctrl-C still stops the control plane.
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      process.once(signal, () => {
+        void down(stateDir).finally(() => {
+          rmSync(stateDir, { recursive: true, force: true });
+          process.exit(130);
+        });
+      });
+    // kwok's nodes take 110 pods each.
+    const nodes = kwok ? Math.ceil(pods / 100) : 0;
+    const cluster = await up({ stateDir, binDir, nodes, controllers: kwok });
     log(`control plane state in ${stateDir}`);
+    if (nodes > 0) await createFakeNodes(cluster.kubeconfig, nodes);
     const config = new KubeConfig();
     config.loadFromFile(cluster.kubeconfig);
     const client = makeKubeClient(config);
     await client.request("POST", "/api/v1/namespaces", { body: { metadata: { name: INFRA } } });
     const createStart = Date.now();
-    await createWorkloads(client, namespaces, deployments, pods);
+    await createWorkloads(client, namespaces, deployments, pods, kwok);
     log(
       `created ${pods} pods of ${namespaces * deployments} Deployments in ${namespaces} namespaces in ${((Date.now() - createStart) / 1000).toFixed(0)} s`,
     );
+    if (kwok) {
+      // On kwok nodes: the scheduler binds the pods and kwok reports them Running.
+      const waitStart = Date.now();
+      for (;;) {
+        // Counted page by page: a list with a field selector gives no remainingItemCount.
+        let running = 0;
+        let next: string | undefined;
+        do {
+          const { body } = await client.request("GET", "/api/v1/pods", {
+            query: { fieldSelector: "status.phase=Running", limit: "1000", continue: next },
+            accept: METADATA_LIST_ONLY,
+          });
+          running += (body["items"] as unknown[] | null)?.length ?? 0;
+          const token = (body["metadata"] as { continue?: string }).continue;
+          next = token === "" ? undefined : token;
+        } while (next !== undefined);
+        if (running >= pods) break;
+        if (Date.now() - waitStart > 15 * 60_000)
+          throw new Error(`only ${running} of ${pods} pods Running after 15 min`);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+      log(`all ${pods} pods Running on kwok nodes after ${((Date.now() - waitStart) / 1000).toFixed(0)} s`);
+    }
     const loadBefore = loadavg()
       .map((l) => l.toFixed(2))
       .join(", ");
