@@ -18,6 +18,8 @@ export interface ReflectorOptions<T> {
   /** Collection path, e.g. /apis/networking.k8s.io/v1/networkpolicies (all namespaces). */
   readonly path: string;
   readonly labelSelector?: string;
+  /** Objects per list page (default 500); a page of whole objects is held while it is transformed. */
+  readonly pageSize?: number;
   /**
    * Metadata only (PartialObjectMetadata): no spec or status is sent or parsed. Such objects do
    * not say what they are, so `type` fills in apiVersion and kind.
@@ -95,13 +97,13 @@ export class Reflector<T> {
   }
 
   async #list(): Promise<void> {
-    const { client, path, labelSelector, transform, metadataOnly } = this.#options;
+    const { client, path, labelSelector, transform, metadataOnly, pageSize = 500 } = this.#options;
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const { body } = await client.request("GET", path, {
-        query: { labelSelector, limit: "500", continue: continueToken },
+        query: { labelSelector, limit: String(pageSize), continue: continueToken },
         ...(metadataOnly === undefined ? {} : { accept: METADATA_LIST_ONLY }),
       });
       const listMeta = (body["metadata"] ?? {}) as { resourceVersion?: string; continue?: string };
