@@ -25,9 +25,14 @@ export async function openReportsCrds(): Promise<KubeObject[]> {
   try {
     dir = await goModuleDir(OPENREPORTS_MODULE, OPENREPORTS_VERSION);
   } catch (error) {
-    throw new Error(
-      `cannot read the OpenReports CRDs (${OPENREPORTS_MODULE}@${OPENREPORTS_VERSION}, needed by the audit): ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
+    throw Object.assign(
+      new Error(
+        `cannot read the OpenReports CRDs (${OPENREPORTS_MODULE}@${OPENREPORTS_VERSION}, needed by the audit): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      ),
+      {
+        hint: `vakt reads them from the Go module cache: put Go >= 1.26 on PATH with access to the module proxy (or run \`go mod download ${OPENREPORTS_MODULE}@${OPENREPORTS_VERSION}\` once where it has), then run this again`,
+      },
     );
   }
   const crds: KubeObject[] = [];

@@ -12,7 +12,12 @@ describe("vakt install on a real API server", () => {
     const crds = documents.filter((d) => /^kind: CustomResourceDefinition$/m.test(d));
     const rest = documents.filter((d) => !/^kind: CustomResourceDefinition$/m.test(d));
     assert.ok(crds.length >= 3, "PolicyException, VaktConfiguration and Tenant CRDs");
-    await kubectl(["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"], crds.join("---\n"));
+    // Other tests on the shared control plane may have installed these CRDs as vakt (vakt run
+    // --install-crds): take them over, as an upgrade by `kubectl apply --server-side` would.
+    await kubectl(
+      ["apply", "--server-side", "--force-conflicts", "--field-manager=vakt-test", "-f", "-"],
+      crds.join("---\n"),
+    );
     await kubectl([
       "wait",
       "--for=condition=Established",
