@@ -45,9 +45,17 @@ export const AUDITED_RESOURCES: Readonly<Record<string, readonly [string, string
   ScaledObject: ["keda.sh", "scaledobjects"],
 };
 
-/** The kinds some rule applies to, in a stable order. */
+/**
+ * Kinds the background audit does not read although a rule names them. Secret: listing Secrets
+ * would put every credential of the cluster in vakt's memory and need a cluster-wide grant to read
+ * them; the only rules that name Secrets judge where they are placed, which admission already
+ * judges when they are written. A least-privilege choice (ADR 22).
+ */
+export const NOT_AUDITED: ReadonlySet<string> = new Set(["Secret"]);
+
+/** The kinds some rule applies to and the audit reads, in a stable order. */
 export function ruleKinds(rules: readonly Rule[]): string[] {
-  return [...new Set(rules.flatMap((rule) => rule.kinds))].sort();
+  return [...new Set(rules.flatMap((rule) => rule.kinds))].filter((kind) => !NOT_AUDITED.has(kind)).sort();
 }
 
 /** [group, resources] pairs the audit reads (for `vakt install`'s ClusterRole). */

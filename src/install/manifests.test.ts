@@ -108,6 +108,17 @@ describe("vakt install", () => {
               );
     });
 
+  it("reads no Secret cluster-wide: only vakt's own namespace, for its CA", () => {
+    const rules = (kind: string) =>
+      manifests("self")
+        .filter((o) => o.kind === kind)
+        .flatMap((o) => (o["rules"] ?? []) as { apiGroups: string[]; resources: string[] }[]);
+    const namesSecrets = (rule: { apiGroups: string[]; resources: string[] }) =>
+      rule.apiGroups.includes("") && rule.resources.some((r) => r === "secrets" || r === "*");
+    assert.deepEqual(rules("ClusterRole").filter(namesSecrets), []);
+    assert.equal(rules("Role").filter(namesSecrets).length, 1);
+  });
+
   it("writes cluster-wide only what the Tenant controller applies, namespaces, events and the audit's reports", () => {
     const role = manifests("self").find((o) => o.kind === "ClusterRole");
     const written = (
