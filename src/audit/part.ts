@@ -575,6 +575,7 @@ export class AuditPart implements Part {
   #run: AuditRun | undefined;
   #metrics: AuditMetrics | undefined;
   #store: EvidenceStore | undefined;
+  #evidenceError: string | undefined;
 
   constructor(options: AuditPartOptions) {
     this.#options = options;
@@ -599,6 +600,7 @@ export class AuditPart implements Part {
     if (this.#run !== undefined) throw new Error("the audit is already running");
     this.#metrics ??= new AuditMetrics(context.registry);
     const evidence = this.#options.evidence;
+    this.#evidenceError = undefined;
     if (evidence !== undefined) {
       // With connect "background" a database that is down buffers; one that cannot be opened at
       // all (a PGlite directory another process holds) leaves the audit writing reports only.
@@ -607,8 +609,9 @@ export class AuditPart implements Part {
         this.#store = store;
         exportEvidenceMetrics(context.registry, () => store.health());
       } catch (error) {
+        this.#evidenceError = errorMessage(error);
         context.logger.error(
-          { error: errorMessage(error) },
+          { error: this.#evidenceError },
           "cannot open the evidence history; the audit writes reports only until it starts again",
         );
       }
@@ -622,6 +625,18 @@ export class AuditPart implements Part {
 
   ready(): boolean {
     return this.#run !== undefined;
+  }
+
+  /** The evidence history when it is not writing: /readyz says so, the audit stays ready. */
+  conditions(): string[] {
+    if (this.#run === undefined) return [];
+    if (this.#evidenceError !== undefined)
+      return [`evidence history unavailable, writing reports only: ${this.#evidenceError}`];
+    const health = this.#store?.health();
+    if (health === undefined || health.state === "ok") return [];
+    const waiting = `${health.backlog} of ${health.capacity} records waiting, oldest ${Math.round(health.lagMs / 1000)} s`;
+    const error = health.lastError === undefined ? "" : `; last error: ${health.lastError}`;
+    return [`evidence history ${health.state} (${health.backend}): ${waiting}${error}`];
   }
 
   async stop(): Promise<void> {

@@ -28,6 +28,8 @@ export interface PartContext {
    * the probes on a listener of its own (`servesProbes`) answers /readyz with it.
    */
   allReady(): boolean;
+  /** What started parts report without being unready (see `Part.conditions`), each prefixed with its part's name. */
+  allConditions(): readonly string[];
 }
 
 export interface Part {
@@ -41,6 +43,12 @@ export interface Part {
    * such a part the manager serves them on a plain-HTTP probe port.
    */
   readonly servesProbes?: boolean;
+  /**
+   * Conditions worth saying on /readyz that do not make the part unready, e.g. "evidence
+   * buffering: 120 records waiting". A degraded audit must not take the webhook out of its
+   * Service, so these are reported, not failed on.
+   */
+  conditions?(): readonly string[];
   /**
    * Resolves once the part runs (not when it ends); rejects if it cannot start. A leader part is
    * started again when this replica wins the Lease back after losing it: metrics are registered

@@ -44,6 +44,7 @@ class TestPart implements Part {
   readonly name: string;
   readonly leaderElection: boolean;
   isReady = true;
+  notes: string[] = [];
   context: PartContext | undefined;
   constructor(name: string, leaderElection: boolean, events: string[]) {
     this.name = name;
@@ -57,6 +58,9 @@ class TestPart implements Part {
   }
   ready(): boolean {
     return this.isReady;
+  }
+  conditions(): readonly string[] {
+    return this.notes;
   }
   stop(options: { readonly crash?: boolean } = {}): Promise<void> {
     this.events.push(`stop ${this.name}${options.crash === true ? " (crash)" : ""}`);
@@ -105,6 +109,24 @@ describe("Manager", () => {
     assert.equal((await getText(`${url}/nowhere`)).status, 404);
     await m.stop();
     assert.deepEqual(events, ["start slow", "stop slow"]);
+  });
+
+  it("says on /readyz what a degraded part reports, without failing it", async () => {
+    const part = new TestPart("audit", false, []);
+    const m = manager([part, new TestPart("quiet", false, [])]);
+    await m.start();
+    const url = m.probeUrl ?? assert.fail("no probe port");
+    assert.deepEqual(await getText(`${url}/readyz`), { status: 200, body: "ok\n" });
+    part.notes = ["evidence history buffering (postgres): 12 of 100000 records waiting, oldest 3 s"];
+    assert.deepEqual(await getText(`${url}/readyz`), {
+      status: 200,
+      body: "ok\naudit: evidence history buffering (postgres): 12 of 100000 records waiting, oldest 3 s\n",
+    });
+    assert.deepEqual(part.context?.allConditions(), [`audit: ${part.notes[0] ?? ""}`]);
+    part.isReady = false;
+    part.notes = ["line\nbreak"];
+    assert.deepEqual(await getText(`${url}/readyz`), { status: 503, body: "not ready\naudit: line break\n" });
+    await m.stop();
   });
 
   it("serves the metrics parts register, with the process metrics", async () => {

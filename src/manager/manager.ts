@@ -122,6 +122,18 @@ export class Manager {
     return this.#running.every(({ part, started }) => !started || safeReady(() => part.ready()));
   }
 
+  /** The conditions started parts report (`Part.conditions`), as "<part>: <condition>". */
+  conditions(): string[] {
+    return this.#running.flatMap(({ part, started }) => {
+      if (!started || part.conditions === undefined) return [];
+      try {
+        return part.conditions().map((condition) => `${part.name}: ${condition}`);
+      } catch (error) {
+        return [`${part.name}: conditions unavailable: ${errorMessage(error)}`];
+      }
+    });
+  }
+
   /**
    * Starts the probe port (when no part serves the probes), the parts without leader election in
    * order, then the leader election. Rejects, with what started stopped again, when a part
@@ -221,6 +233,7 @@ export class Manager {
       registry: this.registry,
       isLeader: () => !this.#stopping && this.isLeader(),
       allReady: () => this.ready(),
+      allConditions: () => this.conditions(),
     };
   }
 
@@ -253,6 +266,7 @@ export class Manager {
     const host = this.#options.probes?.host ?? DEFAULT_PROBE_HOST;
     const probes = {
       ready: () => this.ready(),
+      conditions: () => this.conditions(),
       registry: this.registry,
       closing: () => this.#stopping,
     };

@@ -128,6 +128,7 @@ export class WebhookPart implements Part {
       logger: logger.child({ component: "webhook" }),
       registry: context.registry,
       ready: () => context.allReady(),
+      conditions: () => context.allConditions(),
     });
     this.#running = { server };
     if (selfSigned === undefined) return;

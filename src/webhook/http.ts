@@ -53,6 +53,8 @@ export const PROBE_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", 
 export interface Probes {
   /** Whether every part is ready (a throwing check counts as not ready). */
   readonly ready: () => boolean;
+  /** Lines /readyz adds to its answer, ready or not (degraded parts; see kube/part.ts). */
+  readonly conditions?: () => readonly string[];
   readonly registry: Registry;
   /** Shutting down: /readyz answers 503 and every answer closes its connection. */
   readonly closing: () => boolean;
@@ -73,9 +75,10 @@ export function answerProbe(req: IncomingMessage, res: ServerResponse, probes: P
   };
   if (path === "/healthz") text(200, "ok\n");
   else if (path === "/readyz") {
+    const notes = conditionLines(probes);
     if (closing) text(503, "shutting down\n");
-    else if (!safeReady(probes.ready)) text(503, "not ready\n");
-    else text(200, "ok\n");
+    else if (!safeReady(probes.ready)) text(503, `not ready\n${notes}`);
+    else text(200, `ok\n${notes}`);
   } else
     probes.registry.metrics().then(
       (metrics) => {
@@ -86,6 +89,28 @@ export function answerProbe(req: IncomingMessage, res: ServerResponse, probes: P
       },
     );
   return true;
+}
+
+/** The conditions as lines, one each, bounded (a /readyz answer stays small). */
+function conditionLines(probes: Probes): string {
+  let conditions: readonly string[];
+  try {
+    conditions = probes.conditions?.() ?? [];
+  } catch {
+    conditions = ["conditions unavailable"];
+  }
+  return conditions
+    .slice(0, 20)
+    .map((condition) => `${oneLine(condition.slice(0, 300))}\n`)
+    .join("");
+}
+
+/** Control characters (line breaks included) as spaces: one condition, one line. */
+function oneLine(text: string): string {
+  return Array.from(text, (char) => {
+    const code = char.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? " " : char;
+  }).join("");
 }
 
 /** A readiness check; one that throws counts as not ready. */

@@ -59,6 +59,8 @@ export interface WebhookServerOptions {
   readonly logger?: Logger;
   /** Readiness beyond the server's own: rules loaded, exception informer synced (default: ready). */
   readonly ready?: () => boolean;
+  /** Lines /readyz adds to its answer (conditions of degraded parts; default none). */
+  readonly conditions?: () => readonly string[];
   readonly maxBodyBytes?: number;
   /** How long close() waits for requests in flight by default. */
   readonly drainTimeoutMs?: number;
@@ -269,7 +271,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const requests = new Requests();
   const closing = (): boolean => requests.closing;
   const answers: AnswerContext = { state: options.state, metrics, kinds: new KindLabels(), logger, closing };
-  const probes: Probes = { ready: options.ready ?? ((): boolean => true), registry, closing };
+  const probes: Probes = {
+    ready: options.ready ?? ((): boolean => true),
+    ...(options.conditions === undefined ? {} : { conditions: options.conditions }),
+    registry,
+    closing,
+  };
   const receive = (exchange: Exchange): void => {
     receiveReview(exchange, budget, large);
   };

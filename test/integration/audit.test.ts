@@ -62,7 +62,11 @@ function names(results: readonly Result[] | undefined, rule: string): string[] {
     .sort();
 }
 
-async function startAudit(namespaces: string[], lease: string): Promise<RunningManager> {
+async function startAudit(
+  namespaces: string[],
+  lease: string,
+  evidenceUrl = "memory://",
+): Promise<RunningManager> {
   return startManager({
     kubeconfig: testKubeConfig(),
     parts: ["audit"],
@@ -76,7 +80,7 @@ async function startAudit(namespaces: string[], lease: string): Promise<RunningM
     probes: { host: "127.0.0.1", port: 0 },
     logger: pino({ level: "warn" }),
     audit: { namespaces, debounceMs: 200, limits: { maxResults: 5 } },
-    evidence: { url: "memory://", cluster: "audit-test" },
+    evidence: { url: evidenceUrl, cluster: "audit-test" },
   });
 }
 
@@ -206,5 +210,22 @@ describe("background audit (real control plane)", () => {
     );
     const after = await report(crowded);
     assert.equal(after?.metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  it("stays ready while its evidence database is down, and /readyz says what waits", async (t) => {
+    const ns = await withNamespace(t, "audit-db-down");
+    // Nothing listens on port 1: every write fails, the records of each pass wait in the buffer.
+    const run = await startAudit([ns], ns, "postgres://vakt@127.0.0.1:1/evidence");
+    t.after(() => run.close());
+    const probeUrl = run.manager.probeUrl ?? assert.fail("no probe port");
+    const answer = await eventually("/readyz to name the waiting evidence", 60_000, async () => {
+      const current = await getText(`${probeUrl}/readyz`);
+      return current.body.includes("evidence history") ? current : undefined;
+    });
+    assert.equal(answer.status, 200);
+    assert.match(
+      answer.body,
+      /^ok\naudit: evidence history buffering \(postgres\): \d+ of \d+ records waiting, oldest \d+ s; last error: .+\n$/,
+    );
   });
 });
