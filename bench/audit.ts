@@ -18,13 +18,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { RUN_NODE_FLAGS } from "../src/config/runtime.ts";
 import { down, up } from "../src/devcluster/cluster.ts";
 import { createFakeNodes } from "../src/devcluster/nodes.ts";
 import { KubeError, METADATA_LIST_ONLY, makeKubeClient } from "../src/kube/client.ts";
 import type { Json, KubeClient } from "../src/kube/client.ts";
-import { startManager } from "../src/manager/run.ts";
+import { startAuditRun } from "../src/testing/audit.ts";
 
 const INFRA = "bench-infra";
 
@@ -58,18 +57,11 @@ if (process.argv[2] === "audit") {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
   const started = performance.now();
-  const run = await startManager({
+  const run = await startAuditRun({
     kubeconfig,
-    parts: ["audit"],
-    installCrds: true,
-    webhookHost: "127.0.0.1",
-    webhookPort: 0,
-    failurePolicy: "Fail",
-    timeoutSeconds: 5,
-    excludedNamespaces: ["kube-system", INFRA],
-    controller: { leaseNamespace: INFRA, identity: "bench" },
-    probes: { port: 0 },
-    logger: pino({ level: "warn" }),
+    leaseNamespace: INFRA,
+    identity: "bench",
+    alsoExcluded: [INFRA],
     ...(process.argv[4] === undefined || process.argv[4] === ""
       ? {}
       : { evidence: { url: process.argv[4], cluster: "bench" } }),

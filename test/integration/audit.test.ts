@@ -6,14 +6,13 @@
 // without stopping the pass; a restart rewrites no report whose content is unchanged.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import pino from "pino";
 import { NOT_LISTED_ANNOTATION, REPORT_NAME } from "../../src/audit/report.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { startManager } from "../../src/manager/run.ts";
 import type { RunningManager } from "../../src/manager/run.ts";
 import { compliantPod } from "../../src/testing/admission-fixtures.ts";
 import { eventually, kubectl, testKubeConfig, withNamespace } from "../../src/testing/cluster.ts";
+import { startAuditRun } from "../../src/testing/audit.ts";
 import { getText } from "../../src/testing/http.ts";
 
 const client = makeKubeClient(testKubeConfig());
@@ -62,23 +61,10 @@ function names(results: readonly Result[] | undefined, rule: string): string[] {
     .sort();
 }
 
-async function startAudit(
-  namespaces: string[],
-  lease: string,
-  evidenceUrl = "memory://",
-): Promise<RunningManager> {
-  return startManager({
+function startAudit(namespaces: string[], lease: string, evidenceUrl = "memory://"): Promise<RunningManager> {
+  return startAuditRun({
     kubeconfig: testKubeConfig(),
-    parts: ["audit"],
-    installCrds: true,
-    webhookHost: "127.0.0.1",
-    webhookPort: 0,
-    failurePolicy: "Fail",
-    timeoutSeconds: 5,
-    excludedNamespaces: ["kube-system"],
-    controller: { leaseNamespace: lease },
-    probes: { host: "127.0.0.1", port: 0 },
-    logger: pino({ level: "warn" }),
+    leaseNamespace: lease,
     audit: { namespaces, debounceMs: 200, limits: { maxResults: 5 } },
     evidence: { url: evidenceUrl, cluster: "audit-test" },
   });

@@ -9,12 +9,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import pino from "pino";
 import { REPORT_NAME } from "../../src/audit/report.ts";
 import { POLICY_EXCEPTION_CRD } from "../../src/crds/vakt.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { startManager } from "../../src/manager/run.ts";
+import { startAuditRun } from "../../src/testing/audit.ts";
 import { compliantPod } from "../../src/testing/admission-fixtures.ts";
 import { eventually, kubectl, testKubeConfig, withNamespace } from "../../src/testing/cluster.ts";
 import { runVakt } from "../cli/helpers.ts";
@@ -92,18 +91,9 @@ describe("vakt report over the audit's history (real control plane)", () => {
     const root = await mkdtemp(join(tmpdir(), "vakt-report-it-"));
     t.after(() => rm(root, { recursive: true, force: true }));
     const database = join(root, "evidence");
-    const run = await startManager({
+    const run = await startAuditRun({
       kubeconfig: testKubeConfig(),
-      parts: ["audit"],
-      installCrds: true,
-      webhookHost: "127.0.0.1",
-      webhookPort: 0,
-      failurePolicy: "Fail",
-      timeoutSeconds: 5,
-      excludedNamespaces: ["kube-system"],
-      controller: { leaseNamespace: ns },
-      probes: { host: "127.0.0.1", port: 0 },
-      logger: pino({ level: "warn" }),
+      leaseNamespace: ns,
       audit: { namespaces: [ns], debounceMs: 200 },
       evidence: { url: database, cluster: "report-it" },
     });
