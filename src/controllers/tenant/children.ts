@@ -18,9 +18,6 @@ import { TENANT_LABEL } from "../../tenant/render.ts";
 import type { Json } from "../../kube/client.ts";
 import { FIELD_MANAGER } from "../../kube/apply.ts";
 
-/** Defined once in kube/apply.ts; re-exported for the controller's modules. */
-export { FIELD_MANAGER };
-
 export interface ObjectType {
   readonly apiVersion: string;
   readonly kind: string;
