@@ -11,8 +11,9 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["cli"],
   ["manager", "install"],
-  ["audit"],
+  ["audit", "fleet"],
   ["webhook", "controllers", "check", "devcluster", "report"],
+  ["environment"],
   ["kube", "tenant", "crds", "evidence"],
   ["config"],
   ["outputs"],

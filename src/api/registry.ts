@@ -24,6 +24,14 @@ export const TENANT = {
   scope: "Cluster",
 } as const satisfies VaktKind;
 
+/** A standalone cluster of one customer, provisioned and kept in line from the hub (fleet). */
+export const ENVIRONMENT = {
+  kind: "Environment",
+  plural: "environments",
+  singular: "environment",
+  scope: "Cluster",
+} as const satisfies VaktKind;
+
 export const POLICY_EXCEPTION = {
   kind: "PolicyException",
   plural: "policyexceptions",
