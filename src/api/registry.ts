@@ -46,6 +46,14 @@ export const VAKT_CONFIGURATION = {
   scope: "Cluster",
 } as const satisfies VaktKind;
 
+/** Where completed Velero backups are copied off-site, under S3 Object Lock (src/backup/). */
+export const BACKUP_LOCATION = {
+  kind: "BackupLocation",
+  plural: "backuplocations",
+  singular: "backuplocation",
+  scope: "Cluster",
+} as const satisfies VaktKind;
+
 /** `/apis/vakt.dev/v1alpha1/<plural>`: the path that lists a kind across namespaces. */
 export function collectionPath(kind: VaktKind): string {
   return `/apis/${API_VERSION}/${kind.plural}`;
