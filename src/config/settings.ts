@@ -35,6 +35,13 @@ export const SETTINGS = {
       "Directory holding etcd, kube-apiserver, kube-controller-manager, kubectl and kwok; defaults to <tools-cache>/current/bin.",
     default: (): string => join(setting("toolsCache"), "current", "bin"),
   },
+  backupBinDir: {
+    name: "backup-bin-dir",
+    env: "VAKT_BACKUP_BIN_DIR",
+    description:
+      "Directory holding velero, plugins/velero-plugin-for-aws and versitygw (scripts/build-backup-tools.sh); defaults to <tools-cache>/backup-current/bin.",
+    default: (): string => join(setting("toolsCache"), "backup-current", "bin"),
+  },
   kubeconfig: {
     name: "kubeconfig",
     env: "KUBECONFIG",
