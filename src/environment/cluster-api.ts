@@ -1,6 +1,6 @@
 /**
  * What every Cluster API provider of the fleet shares: the core objects (Cluster, MachinePool) at
- * the contract's storage version (cluster.x-k8s.io/v1beta2, Cluster API v1.13; docs/adr/0025),
+ * the contract's storage version (cluster.x-k8s.io/v1beta2, Cluster API v1.13; docs/adr/0024),
  * names and labels, and the Cluster's progress read back from its status.
  *
  * Replicas are not set on MachinePools: the managed pools scale themselves between min and max

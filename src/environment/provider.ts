@@ -3,7 +3,7 @@
  * its regions (residency.ts), what its machine types look like, the checks only it can make, the
  * objects its provisioning engine needs for an Environment, and how to read that engine's progress
  * back. The fleet controller knows nothing else about providers, so Cluster API's Azure and
- * OpenStack providers, or Crossplane compositions, are one more entry here (docs/adr/0025).
+ * OpenStack providers, or Crossplane compositions, are one more entry here (docs/adr/0024).
  *
  * A provider is served only when the schemas of the objects it renders are checked by the real
  * CRDs on this machine (test/integration/fleet-capi-schemas.test.ts). Designed-for providers are

@@ -10,7 +10,7 @@ import { DNS_LABEL } from "../tenant/schema.ts";
 import { ENVIRONMENT, GROUP, VERSION } from "../api/registry.ts";
 import { JURISDICTION_CODES } from "./residency.ts";
 
-/** Providers an Environment may name: served here, and designed for but refused (ADR 0025). */
+/** Providers an Environment may name: served here, and designed for but refused (ADR 0024). */
 export const PROVIDER_NAMES = ["aws", "gcp", "local", "azure", "openstack", "crossplane"] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 

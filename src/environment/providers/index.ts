@@ -1,6 +1,6 @@
 /**
  * Every provider an Environment may name: the served ones (their objects checked by the real
- * CRDs here) and the designed-for ones, refused with what they would build on (docs/adr/0025).
+ * CRDs here) and the designed-for ones, refused with what they would build on (docs/adr/0024).
  */
 import type { DesignedProvider, Provider } from "../provider.ts";
 import { AWS } from "./aws.ts";
