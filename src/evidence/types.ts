@@ -113,6 +113,12 @@ export interface BackupCopied extends Common {
   readonly subject?: Subject;
   readonly data: { readonly [key: string]: JsonValue };
 }
+/** The lock check of an off-site backup bucket ran (src/backup/lock-check.ts); data says what it found. */
+export interface BackupLockChecked extends Common {
+  readonly kind: "backup.lock-checked";
+  readonly subject?: Subject;
+  readonly data: { readonly [key: string]: JsonValue };
+}
 export interface RestoreDrill extends Common {
   readonly kind: "restore.drill";
   readonly subject?: Subject;
@@ -121,7 +127,13 @@ export interface RestoreDrill extends Common {
 
 /** What a caller appends. */
 export type EvidenceEvent =
-  FindingOpened | FindingResolved | ExceptionApplied | AuditPass | BackupCopied | RestoreDrill;
+  | FindingOpened
+  | FindingResolved
+  | ExceptionApplied
+  | AuditPass
+  | BackupCopied
+  | BackupLockChecked
+  | RestoreDrill;
 export type RecordKind = EvidenceEvent["kind"];
 export const RECORD_KINDS: readonly RecordKind[] = [
   "finding.opened",
@@ -129,6 +141,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   "exception.applied",
   "audit.pass",
   "backup.copied",
+  "backup.lock-checked",
   "restore.drill",
 ];
 
