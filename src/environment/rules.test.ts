@@ -9,6 +9,7 @@ import { evaluateObject, RuleSet } from "../engine/evaluate.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
 import { EMPTY_INVENTORY } from "../engine/rules/util/inventory.ts";
 import type { KubeObject } from "../engine/types.ts";
+import { AdmissionState, review } from "../webhook/admission.ts";
 import { ENVIRONMENT_RULES } from "./rules.ts";
 
 const example = parse(
@@ -65,5 +66,36 @@ describe("Environment rules", () => {
       ],
     );
     assert.ok(found[0]?.controls.includes("gdpr:46"));
+  });
+});
+
+describe("Environment admission", () => {
+  it("refuses an Environment outside its jurisdiction with the rule, the field, the fix and the controls", () => {
+    const body = {
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      request: {
+        uid: "u1",
+        kind: { group: "vakt.dev", version: "v1alpha1", kind: "Environment" },
+        operation: "CREATE",
+        name: "carelink-prod",
+        object: { ...example, spec: { ...example.spec, region: "us-east-1" } },
+      },
+    };
+    const outcome = review(body, new AdmissionState());
+    assert.ok(outcome.type === "review", "a review, not an invalid envelope");
+    const response = outcome.body.response;
+    assert.equal(response.allowed, false);
+    const message = response.status?.message ?? "";
+    for (const words of [
+      "[environment-residency] Environment/carelink-prod",
+      "(field spec.region)",
+      "outside the jurisdiction SE (Sweden)",
+      "eu-north-1",
+      "Controls: gdpr:44",
+    ])
+      assert.ok(message.includes(words), `${message} says ${words}`);
+    const valid = review({ ...body, request: { ...body.request, object: example } }, new AdmissionState());
+    assert.ok(valid.type === "review" && valid.body.response.allowed);
   });
 });

@@ -11,10 +11,9 @@ import { stringify } from "yaml";
 import { GROUP, POLICY_EXCEPTION, VAKT_CONFIGURATION, VERSION } from "../api/registry.ts";
 import { DEFAULT_CONFIG, parseConfig } from "../config/vakt-config.ts";
 import type { VaktConfig } from "../config/vakt-config.ts";
-import { ALL_RULES } from "../engine/rules/index.ts";
 import type { KubeObject } from "../engine/types.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { AdmissionState } from "../webhook/admission.ts";
+import { ADMISSION_RULES, AdmissionState } from "../webhook/admission.ts";
 import { watchCustomResources } from "./informer.ts";
 import type { CustomResourceWatch } from "./informer.ts";
 import { LiveInventory } from "./inventory.ts";
@@ -29,7 +28,7 @@ interface Running {
 
 export class LiveJudgingInputs {
   /** Every rule runs; relational ones read the live inventory (ADR 0008). */
-  readonly state = new AdmissionState({ rules: ALL_RULES, allRules: ALL_RULES });
+  readonly state = new AdmissionState({ rules: ADMISSION_RULES, allRules: ADMISSION_RULES });
   readonly #listeners = new Set<(change: JudgingChange) => void>();
   #running: Running | undefined;
   #holders = 0;
@@ -127,7 +126,7 @@ function configFromObject(object: KubeObject | undefined, logger: Logger): VaktC
     return parseConfig(
       stringify({ apiVersion: object.apiVersion, kind: object.kind, spec: object["spec"] }),
       "VaktConfiguration/default",
-      new Set(ALL_RULES.map((r) => r.id)),
+      new Set(ADMISSION_RULES.map((r) => r.id)),
     );
   } catch (error) {
     logger.error(

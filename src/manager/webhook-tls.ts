@@ -8,7 +8,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { ALL_RULES } from "../engine/rules/index.ts";
 import { apply } from "../kube/apply.ts";
 import { updateCaBundles } from "../kube/ca-bundle.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -16,6 +15,7 @@ import type { TlsMaterial } from "../webhook/server.ts";
 import { secretCaStore } from "./ca-secret.ts";
 import { SelfSignedServing } from "./certs.ts";
 import type { CertificateLifetimes, ServingMaterial } from "./certs.ts";
+import { ADMISSION_RULES } from "../webhook/admission.ts";
 import { webhookConfigurations } from "../webhook/registration.ts";
 
 export interface WebhookTlsOptions {
@@ -104,7 +104,7 @@ export async function register(
     failurePolicy: options.failurePolicy,
     timeoutSeconds: options.timeoutSeconds,
     excludedNamespaces: options.excludedNamespaces,
-    rules: ALL_RULES,
+    rules: ADMISSION_RULES,
     mutate: true,
   })) {
     await apply(client, object);

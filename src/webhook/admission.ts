@@ -4,6 +4,7 @@ import { describeError, evaluateObject, RuleSet } from "../engine/evaluate.ts";
 import type { ExceptionMatcher } from "../engine/evaluate.ts";
 import { EXCEPTION_KIND, exceptionMatcher, exceptionsChangeAt } from "../engine/exceptions.ts";
 import { ALL_RULES } from "../engine/rules/index.ts";
+import { ENVIRONMENT_RULES } from "../environment/rules.ts";
 import { EMPTY_INVENTORY } from "../engine/rules/util/inventory.ts";
 import type { EngineSettings, Finding, Inventory, KubeObject, Rule } from "../engine/types.ts";
 import { isDict, metaOf } from "../engine/workloads.ts";
@@ -31,6 +32,9 @@ import { planMutations } from "./mutate.ts";
  */
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
+
+/** Every rule admission runs: the engine's, and those of vakt's own kinds (the fleet's Environment). */
+export const ADMISSION_RULES: readonly Rule[] = Object.freeze([...ALL_RULES, ...ENVIRONMENT_RULES]);
 export const ADMISSION_KIND = "AdmissionReview";
 
 /** Longest status message (kubectl prints all of it; etcd events and audit logs keep it too). */
@@ -156,8 +160,8 @@ export class AdmissionState {
   #matcherValidUntil = -Infinity;
 
   constructor(options: AdmissionStateOptions = {}) {
-    this.#rules = options.rules ?? ALL_RULES;
-    this.#allRules = options.allRules ?? ALL_RULES;
+    this.#rules = options.rules ?? ADMISSION_RULES;
+    this.#allRules = options.allRules ?? ADMISSION_RULES;
     this.#config = options.config ?? DEFAULT_CONFIG;
     this.#ruleSet = new RuleSet(this.#rules, this.#config.rules);
     this.#rulesById = new Map(this.#allRules.map((rule) => [rule.id, rule]));

@@ -1,6 +1,6 @@
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { JUDGED_POD_SUBRESOURCES } from "./admission.ts";
-import { GROUP, POLICY_EXCEPTION } from "../api/registry.ts";
+import { ENVIRONMENT, GROUP, POLICY_EXCEPTION } from "../api/registry.ts";
 
 /** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
 export type WebhookTarget =
@@ -47,6 +47,7 @@ export const ADMISSION_RESOURCES: Readonly<Record<string, readonly [string, stri
   HorizontalPodAutoscaler: ["autoscaling", "horizontalpodautoscalers"],
   StorageClass: ["storage.k8s.io", "storageclasses"],
   [POLICY_EXCEPTION.kind]: [GROUP, POLICY_EXCEPTION.plural],
+  [ENVIRONMENT.kind]: [GROUP, ENVIRONMENT.plural],
   Role: ["rbac.authorization.k8s.io", "roles"],
   RoleBinding: ["rbac.authorization.k8s.io", "rolebindings"],
   ClusterRole: ["rbac.authorization.k8s.io", "clusterroles"],
