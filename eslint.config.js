@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["cli"],
   ["manager", "install"],
-  ["audit", "fleet"],
+  ["audit", "fleet", "backup"],
   ["webhook", "controllers", "check", "devcluster", "report"],
   ["environment"],
   ["kube", "tenant", "crds", "evidence"],
