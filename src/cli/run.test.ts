@@ -14,10 +14,10 @@ describe("vakt run --parts", () => {
 
   it("refuses an unknown part with a usage error that lists the known ones", () => {
     assert.throws(
-      () => parseParts("webhook,backup"),
+      () => parseParts("webhook,drills"),
       (error: unknown) =>
         error instanceof UsageError &&
-        /--parts: unknown part "backup"; the known parts are: webhook \(.+\); controller \(.+\); audit \(.+\)/.test(
+        /--parts: unknown part "drills"; the known parts are: webhook \(.+\); controller \(.+\); audit \(.+\)/.test(
           error.message,
         ),
     );

@@ -17,6 +17,11 @@ export const KNOWN_PARTS = [
     description:
       "the background audit, leader-elected: judges live objects, writes one OpenReports report per namespace",
   },
+  {
+    name: "backup",
+    description:
+      "off-site copies of completed Velero backups under S3 Object Lock, and the lock check of each BackupLocation, leader-elected",
+  },
 ] as const;
 
 export type PartName = (typeof KNOWN_PARTS)[number]["name"];

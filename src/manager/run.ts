@@ -6,6 +6,9 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { hostname } from "node:os";
 import { AuditPart } from "../audit/part.ts";
+import { backupLocationCrd } from "../backup/location.ts";
+import { BackupPart } from "../backup/part.ts";
+import type { BackupPartOptions } from "../backup/part.ts";
 import type { AuditPartOptions } from "../audit/part.ts";
 import { TenantControllerPart } from "../controllers/tenant/part.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
@@ -13,6 +16,7 @@ import { apply } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { openReportsCrds } from "../audit/crds.ts";
 import { openEvidenceStore } from "../evidence/store.ts";
+import type { EvidenceStore } from "../evidence/types.ts";
 import { tenantCrd } from "../tenant/schema.ts";
 import type { AdmissionState } from "../webhook/admission.ts";
 import type { WebhookServer } from "../webhook/server.ts";
@@ -43,6 +47,8 @@ export interface ManagerOptions extends WebhookPartOptions {
   readonly probes?: { readonly host?: string; readonly port?: number };
   /** The background audit (with the audit part); it skips the namespaces the webhook excludes. */
   readonly audit?: Omit<AuditPartOptions, "inputs" | "excludedNamespaces" | "evidence">;
+  /** The off-site backup copies (with the backup part); evidence as the audit's. */
+  readonly backup?: Omit<BackupPartOptions, "evidence">;
   /**
    * The audit's evidence history: a postgres:// URL or a PGlite directory (`memory://` in
    * tests), and the cluster's name in its records. Without it the audit writes reports only.
@@ -55,6 +61,54 @@ interface Shared {
   readonly identity: string;
   /** Exceptions, configuration and inventory, watched once for the webhook and the audit. */
   readonly inputs: LiveJudgingInputs;
+  /** Opens the one evidence store the parts share (options.evidence must be set). */
+  readonly openEvidence: () => Promise<EvidenceStore>;
+}
+
+/**
+ * One evidence store for the parts of a process that write evidence (the audit, the backup part):
+ * a PGlite directory opens once per process. Each part's close releases its use; the last one
+ * closes the store. A database that is down buffers (connect: background); it stops no part.
+ */
+function sharedEvidence(options: ManagerOptions): () => Promise<EvidenceStore> {
+  let opened: Promise<EvidenceStore> | undefined;
+  let users = 0;
+  return async () => {
+    const evidence = options.evidence;
+    if (evidence === undefined) throw new Error("vakt run: no evidence history is configured");
+    opened ??= openEvidenceStore({
+      url: evidence.url,
+      connect: "background",
+      ...(options.logger === undefined ? {} : { log: options.logger }),
+    });
+    const current = opened;
+    let store: EvidenceStore;
+    try {
+      store = await current;
+    } catch (error) {
+      if (opened === current) opened = undefined;
+      throw error;
+    }
+    users++;
+    let released = false;
+    return {
+      append: (event) => store.append(event),
+      writable: () => store.writable(),
+      flush: () => store.flush(),
+      query: (query) => store.query(query),
+      verify: (verifyOptions) => store.verify(verifyOptions),
+      health: () => store.health(),
+      close: async (closeOptions) => {
+        if (released) return;
+        released = true;
+        users--;
+        if (users === 0) {
+          opened = undefined;
+          await store.close(closeOptions);
+        }
+      },
+    };
+  };
 }
 
 /** One entry per known part: how `vakt run` builds it from its options. */
@@ -65,7 +119,7 @@ const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, sh
       identity,
       ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
     }),
-  audit: (options, { inputs }) => {
+  audit: (options, { inputs, openEvidence }) => {
     const evidence = options.evidence;
     return new AuditPart({
       ...options.audit,
@@ -74,19 +128,17 @@ const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, sh
       ...(evidence === undefined
         ? {}
         : {
-            evidence: {
-              cluster: evidence.cluster,
-              // A database that is down buffers (connect: background); it never stops the audit.
-              open: () =>
-                openEvidenceStore({
-                  url: evidence.url,
-                  connect: "background",
-                  ...(options.logger === undefined ? {} : { log: options.logger }),
-                }),
-            },
+            evidence: { cluster: evidence.cluster, open: openEvidence },
           }),
     });
   },
+  backup: (options, { openEvidence }) =>
+    new BackupPart({
+      ...options.backup,
+      ...(options.evidence === undefined
+        ? {}
+        : { evidence: { cluster: options.evidence.cluster, open: openEvidence } }),
+    }),
 };
 
 export interface RunningManager {
@@ -100,6 +152,8 @@ export interface RunningManager {
   readonly controller?: TenantControllerPart;
   /** With the audit part. */
   readonly audit?: AuditPart;
+  /** With the backup part. */
+  readonly backup?: BackupPart;
   close(): Promise<void>;
 }
 
@@ -112,8 +166,9 @@ async function installCrds(
   const crds = [POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD];
   if (parts.includes("controller")) crds.push(tenantCrd());
   if (parts.includes("audit")) crds.push(...(await openReportsCrds()));
+  if (parts.includes("backup")) crds.push(backupLocationCrd());
   for (const crd of crds) await apply(client, crd);
-  if (parts.includes("controller") || parts.includes("audit"))
+  if (parts.includes("controller") || parts.includes("audit") || parts.includes("backup"))
     await apply(client, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
 }
 
@@ -122,7 +177,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const names = options.parts ?? ["webhook"];
   const identity = options.controller?.identity ?? `${hostname()}-${process.pid}`;
   const leaseNamespace = options.controller?.leaseNamespace ?? "vakt-system";
-  const shared: Shared = { identity, inputs: new LiveJudgingInputs() };
+  const shared: Shared = {
+    identity,
+    inputs: new LiveJudgingInputs(),
+    openEvidence: sharedEvidence(options),
+  };
   const parts = names.map((name) => PART_BUILDERS[name](options, shared));
   const manager = new Manager({
     kubeconfig: options.kubeconfig,
@@ -142,6 +201,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const webhook = parts.find((part) => part instanceof WebhookPart);
   const controller = parts.find((part) => part instanceof TenantControllerPart);
   const audit = parts.find((part) => part instanceof AuditPart);
+  const backup = parts.find((part) => part instanceof BackupPart);
   const webhookPart = (): WebhookPart => {
     if (webhook === undefined) throw new Error("vakt run: the webhook part does not run (--parts)");
     return webhook;
@@ -161,6 +221,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     },
     ...(controller === undefined ? {} : { controller }),
     ...(audit === undefined ? {} : { audit }),
+    ...(backup === undefined ? {} : { backup }),
     close: () => manager.stop(),
   };
 }

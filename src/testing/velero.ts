@@ -1,0 +1,234 @@
+/**
+ * A real Velero server for integration tests and benchmarks, against the shared test control
+ * plane: `velero server` (built from its Go module by scripts/build-backup-tools.sh) with a
+ * kubeconfig, in a namespace of its own, with velero-plugin-for-aws from a plugin directory,
+ * Velero's own CRDs (config/crd/v1/bases and v2alpha1/bases of the pinned module, from the Go module cache) and a
+ * BackupStorageLocation on an S3 server of src/testing/s3.ts. No node agent and no volume
+ * snapshot locations: backups hold Kubernetes objects only.
+ *
+ *   const s3 = await startS3(t);
+ *   await createBackupBuckets(s3, { primary: "velero", offsite: "offsite" });
+ *   const velero = await startVelero(t, { s3, bucket: "velero" });
+ *   const backup = await velero.backup("b1", { includedNamespaces: [namespace] });  // Completed
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { TestContext } from "node:test";
+import { setting } from "../config/settings.ts";
+import { goModuleDir } from "../devcluster/go-modules.ts";
+import { freePort, tail } from "../devcluster/processes.ts";
+import type { Json } from "../kube/client.ts";
+import { eventually, kubectl, testKubeconfigPath } from "./cluster.ts";
+import { startTestProcess } from "./process.ts";
+import type { S3Server } from "./s3.ts";
+
+const VELERO_MODULE = "github.com/vmware-tanzu/velero";
+const VELERO_GO_MOD = resolve(import.meta.dirname, "../../tools/velero/go.mod");
+
+/** The Velero release tools/velero/go.mod pins (the binary and the CRDs come from the same one). */
+export function veleroVersion(): string {
+  const match = /^\s*github\.com\/vmware-tanzu\/velero (v\S+)/m.exec(readFileSync(VELERO_GO_MOD, "utf8"));
+  if (match?.[1] === undefined) throw new Error(`${VELERO_GO_MOD} does not require ${VELERO_MODULE}`);
+  return match[1];
+}
+
+/** Velero's own CRD files (v1 and v2alpha1 bases) in the Go module cache. */
+export async function veleroCrdFiles(): Promise<string[]> {
+  const dir = await goModuleDir(VELERO_MODULE, veleroVersion());
+  return ["config/crd/v1/bases", "config/crd/v2alpha1/bases"].map((sub) => join(dir, sub));
+}
+
+/** Applies Velero's CRDs to the test control plane and waits until they are served. */
+export async function installVeleroCrds(): Promise<void> {
+  const names: string[] = [];
+  for (const dir of await veleroCrdFiles()) {
+    const { stdout } = await kubectl([
+      "apply",
+      "--server-side",
+      "--force-conflicts",
+      "-o",
+      "name",
+      "-f",
+      dir,
+    ]);
+    names.push(...stdout.trim().split("\n"));
+  }
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names]);
+}
+
+export interface StartVeleroOptions {
+  readonly s3: S3Server;
+  /** Velero's (primary) bucket on that server. */
+  readonly bucket: string;
+  /** Prefix inside the bucket (default none). */
+  readonly prefix?: string;
+  /** Velero's namespace (default velero-<random>: tests run side by side on one control plane). */
+  readonly namespace?: string;
+  /** The BackupStorageLocation's name (default "default"). */
+  readonly locationName?: string;
+}
+
+export interface BackupSpec {
+  readonly includedNamespaces: readonly string[];
+  /** Go duration (default 720h0m0s, Velero's). */
+  readonly ttl?: string;
+}
+
+export interface VeleroServer {
+  readonly namespace: string;
+  readonly locationName: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Creates a velero.io/v1 Backup and waits until it is Completed (throws naming its phase otherwise). */
+  backup(name: string, spec: BackupSpec): Promise<Json>;
+  /** Stops the server (SIGTERM, then SIGKILL); the namespace stays until the test ends. */
+  stop(): Promise<void>;
+}
+
+/** The velero binary and its plugin directory, or an error saying how to build them. */
+export function veleroBinaries(): { readonly velero: string; readonly pluginDir: string } {
+  const bin = setting("backupBinDir");
+  const velero = join(bin, "velero");
+  const pluginDir = join(bin, "plugins");
+  if (!existsSync(velero) || !existsSync(join(pluginDir, "velero-plugin-for-aws")))
+    throw new Error(
+      `Velero is not built (looked for ${velero} and ${pluginDir}/velero-plugin-for-aws); run \`bash scripts/build-backup-tools.sh\` (npm run setup does), or set VAKT_BACKUP_BIN_DIR`,
+    );
+  return { velero, pluginDir };
+}
+
+/** The credentials file velero-plugin-for-aws reads (the AWS shared credentials format). */
+export function awsCredentialsFile(accessKeyId: string, secretAccessKey: string): string {
+  return `[default]\naws_access_key_id=${accessKeyId}\naws_secret_access_key=${secretAccessKey}\n`;
+}
+
+async function applyJson(objects: readonly Json[]): Promise<void> {
+  await kubectl(
+    ["apply", "--server-side", "--force-conflicts", "--field-manager=vakt-test", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+  );
+}
+
+async function getJson(kind: string, namespace: string, name: string): Promise<Json | undefined> {
+  try {
+    const { stdout } = await kubectl(["get", kind, "-n", namespace, name, "-o", "json"]);
+    return JSON.parse(stdout) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts `velero server` in a fresh namespace with a BackupStorageLocation on `options.s3` and
+ * waits until the location is Available. Stopped, and its namespace deleted, when the test ends.
+ */
+export async function startVelero(t: TestContext, options: StartVeleroOptions): Promise<VeleroServer> {
+  const { velero, pluginDir } = veleroBinaries();
+  await installVeleroCrds();
+  const namespace = options.namespace ?? `velero-${randomBytes(3).toString("hex")}`;
+  const locationName = options.locationName ?? "default";
+  const { s3 } = options;
+  await applyJson([{ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }]);
+  t.after(async () => {
+    await kubectl(["delete", "namespace", namespace, "--wait=false"]).catch(() => undefined);
+  });
+  await applyJson([
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "cloud-credentials", namespace },
+      stringData: { cloud: awsCredentialsFile(s3.accessKeyId, s3.secretAccessKey) },
+    },
+    {
+      apiVersion: "velero.io/v1",
+      kind: "BackupStorageLocation",
+      metadata: { name: locationName, namespace },
+      spec: {
+        provider: "aws",
+        default: true,
+        objectStorage: {
+          bucket: options.bucket,
+          ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        },
+        config: { region: s3.region, s3ForcePathStyle: "true", s3Url: s3.endpoint },
+        credential: { name: "cloud-credentials", key: "cloud" },
+      },
+    },
+  ]);
+
+  const home = mkdtempSync(join(tmpdir(), "vakt-velero-"));
+  const logFile = join(home, "velero.log");
+  const metricsPort = await freePort();
+  const server = startTestProcess(
+    velero,
+    [
+      "server",
+      `--kubeconfig=${testKubeconfigPath()}`,
+      `--namespace=${namespace}`,
+      `--plugin-dir=${pluginDir}`,
+      `--metrics-address=127.0.0.1:${String(metricsPort)}`,
+      // Velero's pprof listener defaults to :6060 on every interface; off.
+      "--profiler-address=",
+      "--log-format=json",
+      // Locations are validated every 10 s (default 1 min), so Available comes soon.
+      "--store-validation-frequency=10s",
+    ],
+    // HOME (Velero's client config) and TMPDIR (its credential files) of its own.
+    { HOME: home, TMPDIR: home },
+    logFile,
+  );
+  const { pid } = server;
+  const alive = (): boolean => server.alive();
+  const stop = (): Promise<void> => server.stop();
+  t.after(async () => {
+    await stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const failed = (what: string): Error =>
+    new Error(`${what}; last lines of ${logFile}:\n${tail(logFile, 15)}`);
+  await eventually(`BackupStorageLocation ${namespace}/${locationName} Available`, 90_000, async () => {
+    if (!alive()) throw failed("velero server exited");
+    const location = await getJson("backupstoragelocations.velero.io", namespace, locationName);
+    const phase = (location?.["status"] as { phase?: string } | undefined)?.phase;
+    return phase === "Available" ? true : undefined;
+  }).catch((error: unknown) => {
+    throw alive()
+      ? failed(error instanceof Error ? error.message : String(error))
+      : failed("velero server exited");
+  });
+
+  return {
+    namespace,
+    locationName,
+    pid,
+    logFile,
+    stop,
+    async backup(name, spec) {
+      await applyJson([
+        {
+          apiVersion: "velero.io/v1",
+          kind: "Backup",
+          metadata: { name, namespace },
+          spec: {
+            includedNamespaces: spec.includedNamespaces,
+            storageLocation: locationName,
+            snapshotVolumes: false,
+            includeClusterResources: false,
+            ...(spec.ttl === undefined ? {} : { ttl: spec.ttl }),
+          },
+        },
+      ]);
+      return eventually(`Backup ${namespace}/${name} Completed`, 120_000, async () => {
+        const backup = await getJson("backups.velero.io", namespace, name);
+        const phase = (backup?.["status"] as { phase?: string } | undefined)?.phase;
+        if (phase === "Completed") return backup;
+        if (phase !== undefined && /Failed|PartiallyFailed/.test(phase))
+          throw failed(`Backup ${namespace}/${name} ended ${phase}`);
+        return undefined;
+      });
+    },
+  };
+}
