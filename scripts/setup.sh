@@ -43,4 +43,6 @@ if [ -d "$oscal_src" ]; then
   cp "$oscal_src"/*.json "$oscal_cache"/
 fi
 bash scripts/build-tools.sh >/dev/null
+# Velero, its AWS plugin and versitygw (S3 with Object Lock), for the backup tests (ADR 0025).
+bash scripts/build-backup-tools.sh >/dev/null
 npm run --silent build

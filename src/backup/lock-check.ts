@@ -1,10 +1,15 @@
 /**
  * The lock check of an off-site bucket: Object Lock on, versioning on, default retention in
  * COMPLIANCE mode and at least the policy's days, and a proof by trial: a canary object is
- * written (under the bucket's default retention, which it must receive), then deleted by version,
- * with and without asking to bypass governance retention. Both deletes must be refused and the
- * canary must still be there. A configuration can say "locked" while the server does not
- * enforce it; only the trial shows enforcement.
+ * written without retention of its own (so only the bucket's default protects it), then deleted
+ * by version, with and without asking to bypass governance retention. Both deletes must be
+ * refused and the canary must still be there. A configuration can say "locked" while the server
+ * does not enforce it; only the trial shows enforcement.
+ *
+ * The canary's own retention is not read back: S3 stamps the default on each new version, but
+ * versitygw enforces the default from the bucket's lock configuration instead (ADR 0026), so
+ * GetObjectRetention has nothing to return there. Copies never rely on the default: each is
+ * written with its own COMPLIANCE retention and checked (copier.ts).
  *
  * Canaries (vakt-lock-canary/<time>) stay for the bucket's default retention: one per check.
  */
@@ -13,7 +18,6 @@ import {
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
-  GetObjectRetentionCommand,
   HeadObjectCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
@@ -118,26 +122,6 @@ export async function checkLock(
       ...(mode === undefined ? {} : { mode }),
       ...(defaultDays === undefined ? {} : { defaultDays }),
     };
-  }
-  try {
-    const retention = await offsite.client.send(
-      new GetObjectRetentionCommand({ Bucket: offsite.bucket, Key: key, VersionId: versionId }),
-    );
-    const until = retention.Retention?.RetainUntilDate;
-    if (retention.Retention?.Mode !== "COMPLIANCE")
-      problems.push(
-        `${where}: a new object got no COMPLIANCE retention (${retention.Retention?.Mode ?? "none"}): the default retention is not applied`,
-      );
-    else if (until === undefined || until.getTime() < now.getTime() + minimumDays * 86_400_000 - 3_600_000)
-      problems.push(
-        `${where}: a new object is retained until ${until?.toISOString() ?? "never"}, less than the policy's ${minimumDays} days`,
-      );
-  } catch (error) {
-    if (isNotFound(error) || /Retention|ObjectLock/.test(errorName(error)))
-      problems.push(
-        `${where}: a new object has no retention (${errorName(error)}): the default retention is not applied`,
-      );
-    else throw error;
   }
   const plain = await refused(
     offsite.client.send(new DeleteObjectCommand({ Bucket: offsite.bucket, Key: key, VersionId: versionId })),
