@@ -257,8 +257,8 @@ export class FleetWatches {
     environments.set(environment.name, environment);
     if (enqueue) {
       queue.add(environment.name);
-      // Another Environment may have waited for one of these tenants.
-      if (known !== undefined) this.#enqueueSharing(known.tenants);
+      // Another Environment may wait for one of these tenants, or now clash with one.
+      this.#enqueueSharing([...(known?.tenants ?? []), ...environment.tenants]);
     }
   }
 

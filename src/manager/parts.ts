@@ -22,6 +22,11 @@ export const KNOWN_PARTS = [
     description:
       "off-site copies of completed Velero backups under S3 Object Lock, and the lock check of each BackupLocation, leader-elected",
   },
+  {
+    name: "fleet",
+    description:
+      "the fleet controller, leader-elected: Environments become their provider's Cluster API objects on this hub",
+  },
 ] as const;
 
 export type PartName = (typeof KNOWN_PARTS)[number]["name"];

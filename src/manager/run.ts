@@ -11,6 +11,8 @@ import { BackupPart } from "../backup/part.ts";
 import type { BackupPartOptions } from "../backup/part.ts";
 import type { AuditPartOptions } from "../audit/part.ts";
 import { TenantControllerPart } from "../controllers/tenant/part.ts";
+import { environmentCrd } from "../environment/schema.ts";
+import { FleetPart } from "../fleet/part.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import { apply } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -119,6 +121,11 @@ const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, sh
       identity,
       ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
     }),
+  fleet: (options, { identity }) =>
+    new FleetPart({
+      identity,
+      ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
+    }),
   audit: (options, { inputs, openEvidence }) => {
     const evidence = options.evidence;
     return new AuditPart({
@@ -167,8 +174,14 @@ async function installCrds(
   if (parts.includes("controller")) crds.push(tenantCrd());
   if (parts.includes("audit")) crds.push(...(await openReportsCrds()));
   if (parts.includes("backup")) crds.push(backupLocationCrd());
+  if (parts.includes("fleet")) crds.push(environmentCrd());
   for (const crd of crds) await apply(client, crd);
-  if (parts.includes("controller") || parts.includes("audit") || parts.includes("backup"))
+  if (
+    parts.includes("controller") ||
+    parts.includes("audit") ||
+    parts.includes("fleet") ||
+    parts.includes("backup")
+  )
     await apply(client, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
 }
 
