@@ -37,12 +37,12 @@ import type { Progress, Rendered } from "../environment/provider.ts";
 import type { Environment, EnvironmentProblem } from "../environment/types.ts";
 import { parseEnvironment, providerOf } from "../environment/validate.ts";
 import { formatFieldPath } from "../tenant/validate.ts";
-import { FIELD_MANAGER, apply } from "../kube/apply.ts";
+import { FIELD_MANAGER } from "../kube/apply.ts";
 import type { DiscoverFn } from "../kube/discovery.ts";
 import type { ApiResource, Json } from "../kube/client.ts";
 import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "../kube/client.ts";
 import { API_VERSION, ENVIRONMENT, TENANT, collectionPath } from "../api/registry.ts";
-import { ENVIRONMENT_RESOURCE, EnvironmentReporter } from "./status.ts";
+import { EnvironmentReporter } from "./status.ts";
 import type { Condition, ReporterDeps, StatusFields, WriteInfo } from "./status.ts";
 import { ENVIRONMENTS_PATH, observe } from "./watches.ts";
 import type { CachedEnvironment } from "./watches.ts";
@@ -266,19 +266,32 @@ class EnvironmentReconcile {
     await this.#writeFinalizer(true);
   }
 
-  /** Adds or removes vakt's finalizer (server-side apply owns exactly that list entry). */
+  /**
+   * Adds or removes vakt's finalizer with a JSON patch tested against the list as read: a patch,
+   * unlike an apply, never creates an Environment that was deleted meanwhile (404), and a list
+   * someone changed since is a conflict (422) retried with a fresh read.
+   */
   async #writeFinalizer(present: boolean): Promise<void> {
+    const finalizers = this.#metadata().finalizers;
+    const index = finalizers?.indexOf(FINALIZER) ?? -1;
+    const operations = present
+      ? finalizers === undefined
+        ? [{ op: "add", path: "/metadata/finalizers", value: [FINALIZER] }]
+        : [{ op: "add", path: "/metadata/finalizers/-", value: FINALIZER }]
+      : index < 0
+        ? []
+        : [
+            { op: "test", path: `/metadata/finalizers/${index}`, value: FINALIZER },
+            { op: "remove", path: `/metadata/finalizers/${index}` },
+          ];
+    if (operations.length === 0) return;
     this.#guard({ verb: "finalizer", environment: this.#name, kind: ENVIRONMENT.kind, name: this.#name });
     try {
-      await apply(
-        this.#deps.client,
-        {
-          apiVersion: API_VERSION,
-          kind: ENVIRONMENT.kind,
-          metadata: { name: this.#name, ...(present ? { finalizers: [FINALIZER] } : {}) },
-        },
-        { resource: ENVIRONMENT_RESOURCE, fieldValidation: "Ignore" },
-      );
+      await this.#deps.client.request("PATCH", `${ENVIRONMENTS_PATH}/${encodeURIComponent(this.#name)}`, {
+        contentType: "application/json-patch+json",
+        body: operations,
+        accept: METADATA_ONLY,
+      });
     } catch (error) {
       if (!(error instanceof KubeError && error.code === 404)) throw error;
     }

@@ -25,9 +25,16 @@ export async function installFleetCrds(): Promise<void> {
   await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...stdout.trim().split("\n")]);
 }
 
-/** An example Environment (examples/environments/<file>) under a name of its own. */
+/**
+ * An example Environment (examples/environments/<file>) under a name of its own, hosting no
+ * tenants (a tenant lives in one Environment: tests that need one name their own).
+ */
 export function exampleEnvironment(file: string, prefix: string): Json {
   const value = parse(readFileSync(join(EXAMPLES, file), "utf8")) as Json;
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  return { ...value, metadata: { ...(value["metadata"] as Json), name } };
+  return {
+    ...value,
+    metadata: { ...(value["metadata"] as Json), name },
+    spec: { ...(value["spec"] as Json), tenants: [] },
+  };
 }
