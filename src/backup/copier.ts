@@ -25,6 +25,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
@@ -192,17 +193,12 @@ async function offsiteVersions(
   return versions;
 }
 
-/** SHA-256 (hex) and size of one off-site version as the server reports them. */
+/** The checksum (as the server reports it) and size of one off-site version. */
 async function headVersion(
   offsite: Bucket,
   key: string,
   versionId: string,
-): Promise<{
-  sha256: string | undefined;
-  size: number;
-  retainUntil: Date | undefined;
-  mode: string | undefined;
-}> {
+): Promise<{ sha256: string | undefined; size: number }> {
   const head = await offsite.client.send(
     new HeadObjectCommand({
       Bucket: offsite.bucket,
@@ -214,9 +210,32 @@ async function headVersion(
   return {
     sha256: head.ChecksumSHA256,
     size: head.ContentLength ?? -1,
-    retainUntil: head.ObjectLockRetainUntilDate,
-    mode: head.ObjectLockMode,
   };
+}
+
+/**
+ * The retention of one off-site version. Asked with GetObjectRetention, not read from HEAD:
+ * versitygw's HEAD of a version that is no longer the latest leaves the lock headers out.
+ */
+async function retentionOf(
+  offsite: Bucket,
+  key: string,
+  versionId: string,
+): Promise<{ mode: string | undefined; until: Date | undefined }> {
+  try {
+    const answer = await offsite.client.send(
+      new GetObjectRetentionCommand({
+        Bucket: offsite.bucket,
+        Key: offsite.prefix + key,
+        VersionId: versionId,
+      }),
+    );
+    return { mode: answer.Retention?.Mode, until: answer.Retention?.RetainUntilDate };
+  } catch (error) {
+    if (error instanceof Error && /ObjectLockConfiguration/.test(error.name))
+      return { mode: undefined, until: undefined };
+    throw error;
+  }
 }
 
 /**
@@ -386,12 +405,13 @@ async function copyOne(options: CopyOptions, object: SourceObject): Promise<Read
         "verify-failed",
         `the off-site copy reads back as ${written.size} bytes, SHA-256 ${written.sha256 ?? "(none)"}; ${size} bytes, ${expected} were written`,
       );
-    if (written.mode !== "COMPLIANCE")
+    const lockedAs = await retentionOf(offsite, key, versionId);
+    if (lockedAs.mode !== "COMPLIANCE" || (lockedAs.until?.getTime() ?? 0) < retainUntil.getTime() - 1_000)
       throw new IntegrityError(
         backup,
         key,
         "verify-failed",
-        `the off-site copy is not locked in COMPLIANCE mode (${written.mode ?? "no lock"})`,
+        `the off-site copy is not locked in COMPLIANCE mode until ${retainUntil.toISOString()} (${lockedAs.mode ?? "no lock"}, until ${lockedAs.until?.toISOString() ?? "never"})`,
       );
     return { sha256, size, versionId };
   } finally {
@@ -514,4 +534,37 @@ export async function copyBackup(options: CopyOptions): Promise<CopyResult> {
     present: results.length - copied.length,
     bytes: copied.reduce((sum, result) => sum + result.size, 0),
   };
+}
+
+/**
+ * Checks that every version a manifest names is still there, unchanged: the SHA-256 and size the
+ * off-site bucket reports for it are those recorded, and it is still under COMPLIANCE retention.
+ * Returns what is wrong (empty when the copy stands). A delete marker or a newer version on top
+ * does not matter: the recorded version is the copy.
+ */
+export async function verifyCopy(offsite: Bucket, manifest: CopyManifest): Promise<string[]> {
+  const problems: string[] = [];
+  for (const object of manifest.objects) {
+    try {
+      const head = await headVersion(offsite, object.key, object.versionId);
+      const sha256 =
+        head.sha256 === undefined || head.sha256.includes("-") ? undefined : base64ToHex(head.sha256);
+      if (head.size !== object.size || (sha256 !== undefined && sha256 !== object.sha256))
+        problems.push(
+          `${object.key} version ${object.versionId} changed: ${head.size} bytes, SHA-256 ${sha256 ?? "(not reported)"}`,
+        );
+      const lockedAs = await retentionOf(offsite, object.key, object.versionId);
+      if (
+        lockedAs.mode !== "COMPLIANCE" ||
+        (lockedAs.until?.getTime() ?? 0) < Date.parse(manifest.retainUntil) - 1_000
+      )
+        problems.push(
+          `${object.key} version ${object.versionId} is no longer under COMPLIANCE retention until ${manifest.retainUntil}`,
+        );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      problems.push(`${object.key} version ${object.versionId} is gone`);
+    }
+  }
+  return problems;
 }

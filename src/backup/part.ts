@@ -50,6 +50,8 @@ export interface BackupPartOptions {
   readonly partSize?: number;
   /** Objects of one backup copied at once (default 4). */
   readonly concurrency?: number;
+  /** Only the BackupLocations with these labels (a label selector; default all): tests side by side. */
+  readonly locationSelector?: string;
   /** Test seam: called before each object is copied; a throw is a crash mid-copy. */
   readonly beforeObject?: (location: string, backup: string, key: string) => void;
 }
@@ -195,12 +197,14 @@ function mirror<V>(
     readonly entry: (object: Json) => readonly [string, V];
     readonly changed?: (key: string | undefined, value: V | undefined) => void;
     readonly metadataOnly?: { readonly apiVersion: string; readonly kind: string };
+    readonly labelSelector?: string | undefined;
   },
 ): Reflector<unknown> {
   return new Reflector<readonly [string, V]>({
     client,
     logger,
     path,
+    ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
     ...(options.metadataOnly === undefined ? {} : { metadataOnly: options.metadataOnly }),
     transform: options.entry,
     onList: (items) => {
@@ -260,6 +264,7 @@ class BackupRun {
     const logger = this.#logger;
     this.#reflectors.push(
       mirror(client, logger, collectionPath(BACKUP_LOCATION), this.#locations, {
+        labelSelector: this.#options.locationSelector,
         entry: (object) => {
           const { location, problems } = parseBackupLocation(object);
           return [
