@@ -38,6 +38,8 @@ import type { Bucket } from "./s3.ts";
 /** Objects up to this size are read whole and put in one request; larger ones go in parts of it. */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
 export const MANIFEST_DIR = "vakt-copies/";
 
 export interface SourceObject {
@@ -295,7 +297,8 @@ interface Read {
  */
 async function copyOne(options: CopyOptions, object: SourceObject): Promise<Read & { versionId: string }> {
   const { primary, offsite, backup, retainUntil } = options;
-  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  // S3 refuses parts under 5 MiB (but the last).
+  const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART_SIZE);
   const key = object.key;
   const gzip = key.endsWith(".gz") ? new GzipCheck() : undefined;
   const whole = createHash("sha256");
@@ -440,7 +443,7 @@ async function findCopy(
   const sameSize = candidates.filter((candidate) => candidate.size === object.size);
   if (sameSize.length === 0) return undefined;
   const sha256 = await hashPrimary(options.primary, object.key);
-  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART_SIZE);
   for (const candidate of sameSize) {
     const head = await headVersion(options.offsite, object.key, candidate.versionId);
     if (head.sha256 === undefined) continue;

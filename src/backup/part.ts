@@ -100,7 +100,7 @@ interface LocationState {
   readonly done: Set<string>;
   /** Backups whose copy evidence is appended (a retry of the manifest write appends nothing new). */
   readonly recorded: Set<string>;
-  /** Backups whose refusal or failure is recorded (once per run). */
+  /** "<backup> refused" and "<backup> failed" once recorded (once per run). */
   readonly reported: Set<string>;
   lastCopy: { backup: string; time: string; objects: number; bytes: number } | undefined;
   readonly conditions: Map<string, Condition>;
@@ -198,6 +198,8 @@ function mirror<V>(
     readonly changed?: (key: string | undefined, value: V | undefined) => void;
     readonly metadataOnly?: { readonly apiVersion: string; readonly kind: string };
     readonly labelSelector?: string | undefined;
+    /** Called after the first list, or when the kind is not served (its CRD not installed). */
+    readonly settled?: () => void;
   },
 ): Reflector<unknown> {
   return new Reflector<readonly [string, V]>({
@@ -210,7 +212,11 @@ function mirror<V>(
     onList: (items) => {
       map.clear();
       for (const [k, v] of items) map.set(k, v);
+      options.settled?.();
       options.changed?.(undefined, undefined);
+    },
+    onListError: (error) => {
+      if (error instanceof KubeError && error.code === 404) options.settled?.();
     },
     onEvent: (type, [k, v]) => {
       if (type === "DELETED") map.delete(k);
@@ -235,6 +241,8 @@ class BackupRun {
   readonly #namespaces = new Map<string, NamespaceInfo>();
   readonly #tenants = new Map<string, readonly string[]>();
   readonly #reflectors: Reflector<unknown>[] = [];
+  /** Every watch has listed once (or its kind is not served): residency can be judged. */
+  #settled = false;
   #stopped = false;
 
   constructor(
@@ -262,8 +270,20 @@ class BackupRun {
   start(): void {
     const { client } = this.#context;
     const logger = this.#logger;
+    // One callback per watch; all five called: every watch has listed (or its kind is not served).
+    const waiting = new Set<number>();
+    let watches = 0;
+    const settle = (): (() => void) => {
+      const id = watches++;
+      waiting.add(id);
+      return () => {
+        waiting.delete(id);
+        this.#settled = waiting.size === 0;
+      };
+    };
     this.#reflectors.push(
       mirror(client, logger, collectionPath(BACKUP_LOCATION), this.#locations, {
+        settled: settle(),
         labelSelector: this.#options.locationSelector,
         entry: (object) => {
           const { location, problems } = parseBackupLocation(object);
@@ -279,6 +299,7 @@ class BackupRun {
         },
       }),
       mirror(client, logger, BACKUPS_PATH, this.#backups, {
+        settled: settle(),
         entry: (object) => {
           const backup = veleroBackup(object);
           return [key(backup), backup];
@@ -289,12 +310,14 @@ class BackupRun {
         },
       }),
       mirror(client, logger, VELERO_LOCATIONS_PATH, this.#veleroLocations, {
+        settled: settle(),
         entry: (object) => {
           const metadata = (object["metadata"] ?? {}) as { namespace?: string; name?: string };
           return [`${metadata.namespace ?? ""}/${metadata.name ?? ""}`, object];
         },
       }),
       mirror(client, logger, "/api/v1/namespaces", this.#namespaces, {
+        settled: settle(),
         metadataOnly: { apiVersion: "v1", kind: "Namespace" },
         entry: (object) => {
           const metadata = (object["metadata"] ?? {}) as { name?: string; labels?: Record<string, string> };
@@ -309,6 +332,7 @@ class BackupRun {
         },
       }),
       mirror(client, logger, TENANTS_PATH, this.#tenants, {
+        settled: settle(),
         entry: (object) => {
           const regions = ((object["spec"] ?? {}) as { regions?: unknown }).regions;
           return [
@@ -546,6 +570,8 @@ class BackupRun {
     const backup = this.#backups.get(`${veleroNamespace}/${backupName}`);
     const state = this.#state(name);
     const backupKey = `${veleroNamespace}/${backupName}`;
+    // Residency is judged on Namespaces and Tenants: not before they are known.
+    if (!this.#settled) return { requeueAfterMs: 500 };
     if (
       location === undefined ||
       backup === undefined ||
@@ -588,9 +614,9 @@ class BackupRun {
         reason: "ResidencyRefused",
         message: `backup ${backupKey}: ${refusals.join("; ")}`,
       });
-      if (!state.reported.has(backupKey)) {
+      if (!state.reported.has(`${backupKey} refused`)) {
         this.#checkLeader();
-        state.reported.add(backupKey);
+        state.reported.add(`${backupKey} refused`);
         this.#metrics.copies.inc({ location: name, result: "refused" });
         logger.warn(
           { location: name, backup: backupKey, problems: refusals },
@@ -704,8 +730,8 @@ class BackupRun {
           { location: name, backup: backupKey, key: error.key, problem: error.problem, error: error.message },
           "off-site copy FAILED verification",
         );
-        if (!state.reported.has(backupKey)) {
-          state.reported.add(backupKey);
+        if (!state.reported.has(`${backupKey} failed`)) {
+          state.reported.add(`${backupKey} failed`);
           this.#metrics.copies.inc({ location: name, result: "failed" });
           await this.#record({
             kind: "backup.copied",
