@@ -18,6 +18,7 @@
  * presence means "this backup's copy is complete".
  */
 import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import {
@@ -35,8 +36,12 @@ import {
 import type { CompletedPart } from "@aws-sdk/client-s3";
 import type { Bucket } from "./s3.ts";
 
-/** Objects up to this size are read whole and put in one request; larger ones go in parts of it. */
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/**
+ * Objects up to this size are streamed in one PUT (S3 takes up to 5 GiB in one); larger ones go in
+ * parts of `partSize`, each held in memory while it is checked and sent.
+ */
+export const MULTIPART_THRESHOLD = 4 * 1024 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -93,6 +98,8 @@ export interface CopyOptions {
   /** Every copied version is retained (COMPLIANCE) until then. */
   readonly retainUntil: Date;
   readonly partSize?: number;
+  /** Objects larger than this go in parts (default MULTIPART_THRESHOLD). */
+  readonly multipartThreshold?: number;
   /** Objects copied at once (default 4). */
   readonly concurrency?: number;
   /** Called after each object, for progress and metrics. */
@@ -245,7 +252,8 @@ async function retentionOf(
  * as a failed CRC32, a bad length or invalid deflate data.
  */
 class GzipCheck {
-  readonly #gunzip = createGunzip();
+  // Large output chunks: the output is thrown away, and fewer, larger ones cost less to make.
+  readonly #gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   #error: Error | undefined;
   readonly #done: Promise<void>;
   constructor() {
@@ -262,8 +270,9 @@ class GzipCheck {
   }
   async update(chunk: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return;
+    // Wait for room; an error ends the stream (#done) instead of a drain.
     if (!this.#gunzip.write(chunk))
-      await new Promise((resolve) => this.#gunzip.once("drain", resolve).once("error", resolve));
+      await Promise.race([new Promise((resolve) => this.#gunzip.once("drain", resolve)), this.#done]);
   }
   /** Resolves to the problem, or undefined when the data is a whole, intact gzip stream. */
   async finish(): Promise<string | undefined> {
@@ -271,6 +280,19 @@ class GzipCheck {
     await this.#done;
     return this.#error === undefined ? undefined : `gzip check failed: ${this.#error.message}`;
   }
+}
+
+/**
+ * A response body with its errors handled. With checksum validation the SDK wraps the HTTP
+ * response in a stream that, when destroyed early (an upload failed, a copy was aborted), lets go
+ * of the response's error listener and destroys it: the response then emits "aborted" with no
+ * listener, which would end the process. The caller learns of failures from the wrapper.
+ */
+function guarded(body: unknown): Readable {
+  const stream = body as Readable & { source?: Readable };
+  stream.on("error", () => undefined);
+  stream.source?.on("error", () => undefined);
+  return stream;
 }
 
 async function* chunksOf(body: Readable): AsyncGenerator<Uint8Array> {
@@ -283,7 +305,7 @@ async function readPrimary(primary: Bucket, key: string): Promise<AsyncGenerator
     new GetObjectCommand({ Bucket: primary.bucket, Key: primary.prefix + key, ChecksumMode: "ENABLED" }),
   );
   if (response.Body === undefined) throw new Error(`${key}: the primary returned no body`);
-  return chunksOf(response.Body as Readable);
+  return chunksOf(guarded(response.Body));
 }
 
 interface Read {
@@ -292,10 +314,159 @@ interface Read {
 }
 
 /**
+ * Checks a version just written: it exists, reads back with the size and checksum that were sent,
+ * and is retained in COMPLIANCE mode until at least `retainUntil`.
+ */
+async function verifyWritten(
+  options: CopyOptions,
+  key: string,
+  versionId: string | undefined,
+  size: number,
+  expected: string,
+): Promise<void> {
+  const { offsite, backup, retainUntil } = options;
+  if (versionId === undefined || versionId === "")
+    throw new IntegrityError(
+      backup,
+      key,
+      "verify-failed",
+      "the off-site bucket returned no version id: is versioning (Object Lock) on?",
+    );
+  const written = await headVersion(offsite, key, versionId);
+  if (written.size !== size || written.sha256 !== expected)
+    throw new IntegrityError(
+      backup,
+      key,
+      "verify-failed",
+      `the off-site copy reads back as ${written.size} bytes, SHA-256 ${written.sha256 ?? "(none)"}; ${size} bytes, ${expected} were written`,
+    );
+  const lockedAs = await retentionOf(offsite, key, versionId);
+  if (lockedAs.mode !== "COMPLIANCE" || (lockedAs.until?.getTime() ?? 0) < retainUntil.getTime() - 1_000)
+    throw new IntegrityError(
+      backup,
+      key,
+      "verify-failed",
+      `the off-site copy is not locked in COMPLIANCE mode until ${retainUntil.toISOString()} (${lockedAs.mode ?? "no lock"}, until ${lockedAs.until?.toISOString() ?? "never"})`,
+    );
+}
+
+/**
+ * One object in one streamed PUT (objects up to `multipartThreshold`): the bytes flow from the
+ * primary through the checks to the off-site bucket, with the SHA-256 sent as a trailer the server
+ * verifies. A check that fails at the end of the data (the primary's stored checksum, the gzip
+ * CRC, the length) aborts the upload before its last bytes are sent, so no version is written.
+ */
+async function copyStreamed(
+  options: CopyOptions,
+  object: SourceObject,
+): Promise<Read & { versionId: string }> {
+  const { primary, offsite, backup, retainUntil } = options;
+  const key = object.key;
+  const gzip = key.endsWith(".gz") ? new GzipCheck() : undefined;
+  const whole = createHash("sha256");
+  let size = 0;
+  let failure: unknown;
+  const abort = new AbortController();
+  const fail = (error: unknown): void => {
+    failure ??= error;
+    abort.abort();
+  };
+  const response = await primary.client.send(
+    new GetObjectCommand({ Bucket: primary.bucket, Key: primary.prefix + key, ChecksumMode: "ENABLED" }),
+  );
+  if (response.Body === undefined) throw new Error(`${key}: the primary returned no body`);
+  const source = guarded(response.Body);
+  const checked = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      whole.update(chunk);
+      if (gzip === undefined) callback(null, chunk);
+      else
+        gzip.update(chunk).then(
+          () => {
+            callback(null, chunk);
+          },
+          (error: unknown) => {
+            fail(error);
+          },
+        );
+    },
+    flush(callback) {
+      void (async (): Promise<void> => {
+        const problem = await gzip?.finish();
+        if (problem !== undefined) throw new IntegrityError(backup, key, "corrupt", problem);
+        if (size !== object.size)
+          throw new IntegrityError(
+            backup,
+            key,
+            "corrupt",
+            `listed as ${object.size} bytes in the primary, ${size} bytes read`,
+          );
+      })().then(
+        () => {
+          callback();
+        },
+        (error: unknown) => {
+          // The data never ends: the upload is aborted, so no version is written.
+          fail(error);
+        },
+      );
+    },
+  });
+  source.on("error", (error) => {
+    fail(primaryFailure(backup, key, error));
+  });
+  source.pipe(checked);
+  let versionId: string | undefined;
+  try {
+    const put = await offsite.client.send(
+      new PutObjectCommand({
+        Bucket: offsite.bucket,
+        Key: offsite.prefix + key,
+        ObjectLockMode: "COMPLIANCE",
+        ObjectLockRetainUntilDate: retainUntil,
+        Body: checked,
+        ContentLength: object.size,
+        ChecksumAlgorithm: "SHA256",
+      }),
+      { abortSignal: abort.signal },
+    );
+    versionId = put.VersionId;
+  } catch (error) {
+    if (failure instanceof Error) throw failure;
+    throw error;
+  } finally {
+    source.destroy();
+  }
+  if (failure instanceof Error) throw failure;
+  const sha256 = whole.digest("hex");
+  await verifyWritten(options, key, versionId, size, Buffer.from(sha256, "hex").toString("base64"));
+  return { sha256, size, versionId: versionId ?? "" };
+}
+
+/** A read of the primary that failed: damage when the primary's own checksum disagrees, else an outage. */
+function primaryFailure(backup: string, key: string, error: unknown): unknown {
+  if (
+    error instanceof Error &&
+    /checksum/i.test(error.message) &&
+    !/credential|signature/i.test(error.message)
+  )
+    return new IntegrityError(
+      backup,
+      key,
+      "corrupt",
+      `the primary's bytes do not match the checksum it stored at upload (${error.message})`,
+    );
+  return error;
+}
+
+/**
  * Streams one object from the primary to the off-site bucket, verifying as described above.
  * Returns the new version's id and what was read.
  */
 async function copyOne(options: CopyOptions, object: SourceObject): Promise<Read & { versionId: string }> {
+  if (object.size <= (options.multipartThreshold ?? MULTIPART_THRESHOLD))
+    return copyStreamed(options, object);
   const { primary, offsite, backup, retainUntil } = options;
   // S3 refuses parts under 5 MiB (but the last).
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART_SIZE);
@@ -349,14 +520,7 @@ async function copyOne(options: CopyOptions, object: SourceObject): Promise<Read
         if (pendingBytes >= partSize) await flushPart();
       }
     } catch (error) {
-      // A mismatch with the checksum the primary stored is damage, not an outage.
-      if (
-        error instanceof Error &&
-        /checksum/i.test(error.message) &&
-        !/credential|signature/i.test(error.message)
-      )
-        throw corrupt(`the primary's bytes do not match the checksum it stored at upload (${error.message})`);
-      throw error;
+      throw primaryFailure(backup, key, error);
     }
     const problem = await gzip?.finish();
     if (problem !== undefined) throw corrupt(problem);
@@ -393,30 +557,8 @@ async function copyOne(options: CopyOptions, object: SourceObject): Promise<Read
       expected = `${createHash("sha256").update(Buffer.concat(upload.digests)).digest("base64")}-${upload.parts.length}`;
       upload = undefined;
     }
-    if (versionId === undefined || versionId === "")
-      throw new IntegrityError(
-        backup,
-        key,
-        "verify-failed",
-        "the off-site bucket returned no version id: is versioning (Object Lock) on?",
-      );
-    const written = await headVersion(offsite, key, versionId);
-    if (written.size !== size || written.sha256 !== expected)
-      throw new IntegrityError(
-        backup,
-        key,
-        "verify-failed",
-        `the off-site copy reads back as ${written.size} bytes, SHA-256 ${written.sha256 ?? "(none)"}; ${size} bytes, ${expected} were written`,
-      );
-    const lockedAs = await retentionOf(offsite, key, versionId);
-    if (lockedAs.mode !== "COMPLIANCE" || (lockedAs.until?.getTime() ?? 0) < retainUntil.getTime() - 1_000)
-      throw new IntegrityError(
-        backup,
-        key,
-        "verify-failed",
-        `the off-site copy is not locked in COMPLIANCE mode until ${retainUntil.toISOString()} (${lockedAs.mode ?? "no lock"}, until ${lockedAs.until?.toISOString() ?? "never"})`,
-      );
-    return { sha256, size, versionId };
+    await verifyWritten(options, key, versionId, size, expected);
+    return { sha256, size, versionId: versionId ?? "" };
   } finally {
     if (upload !== undefined) {
       const id = upload.id;
@@ -443,15 +585,13 @@ async function findCopy(
   const sameSize = candidates.filter((candidate) => candidate.size === object.size);
   if (sameSize.length === 0) return undefined;
   const sha256 = await hashPrimary(options.primary, object.key);
-  const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, MIN_PART_SIZE);
   for (const candidate of sameSize) {
     const head = await headVersion(options.offsite, object.key, candidate.versionId);
     if (head.sha256 === undefined) continue;
     // A whole-object checksum compares directly; one of parts is checked against its content
     // by re-reading the version (rare: only large objects of an interrupted run).
     const matches = head.sha256.includes("-")
-      ? object.size > partSize &&
-        (await hashOffsite(options.offsite, object.key, candidate.versionId)) === sha256
+      ? (await hashOffsite(options.offsite, object.key, candidate.versionId)) === sha256
       : base64ToHex(head.sha256) === sha256;
     if (matches)
       return {
@@ -471,7 +611,7 @@ async function hashOffsite(offsite: Bucket, key: string, versionId: string): Pro
   );
   const hash = createHash("sha256");
   if (response.Body !== undefined)
-    for await (const chunk of chunksOf(response.Body as Readable)) hash.update(chunk);
+    for await (const chunk of chunksOf(guarded(response.Body))) hash.update(chunk);
   return hash.digest("hex");
 }
 

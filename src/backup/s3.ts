@@ -36,6 +36,9 @@ export function s3Client(endpoint: S3Endpoint, credentials: S3Credentials): S3Cl
     credentials,
     // Failures are retried by the copier (with backoff, per backup), not three times per call.
     maxAttempts: 2,
+    // A streamed upload is sent in aws-chunked frames as the data arrives; S3 refuses frames under
+    // 8 KiB but the last, and a response stream delivers what the socket had. Frames of 64 KiB.
+    requestStreamBufferSize: 65_536,
   });
 }
 

@@ -132,6 +132,8 @@ export async function startS3(t?: TestContext, options: StartS3Options = {}): Pr
         region,
         forcePathStyle: true,
         credentials: { accessKeyId, secretAccessKey },
+        // Streamed uploads in 64 KiB aws-chunked frames (S3 refuses frames under 8 KiB but the last).
+        requestStreamBufferSize: 65_536,
       })),
     stop,
   };

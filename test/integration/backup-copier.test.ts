@@ -25,13 +25,14 @@ describe("the off-site copier", () => {
     const offsite = bucketOf(s3, "offsite", "cluster-a");
     const retainUntil = new Date(Date.now() + 3600_000);
 
-    // 5 MiB parts (S3's smallest): the 12 MiB tarball goes in three.
+    // Parts from 5 MiB on (S3's smallest part): the 12 MiB tarball goes in three, the rest streamed.
     const first = await copyBackup({
       primary,
       offsite,
       backup: "big",
       retainUntil,
       partSize: 5 * 1024 * 1024,
+      multipartThreshold: 5 * 1024 * 1024,
     });
     assert.equal(first.copied, 2);
     assert.equal(first.bytes, tarball.length + 2);
@@ -45,6 +46,7 @@ describe("the off-site copier", () => {
       backup: "big",
       retainUntil,
       partSize: 5 * 1024 * 1024,
+      multipartThreshold: 5 * 1024 * 1024,
     });
     assert.equal(second.copied, 0);
     assert.equal(second.present, 2);
@@ -66,5 +68,9 @@ describe("the off-site copier", () => {
         /^backup bad: backups\/bad\/bad\.tar\.gz: gzip check failed/.test(error.message),
     );
     assert.equal(await readManifest(offsite, "bad"), undefined);
+    const bad = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: "offsite", Prefix: "cluster-a/backups/bad/" }),
+    );
+    assert.equal(bad.Versions?.length ?? 0, 0, "the aborted upload left no locked version behind");
   });
 });
