@@ -3,7 +3,7 @@
  * copied to the off-site bucket under Object Lock (COMPLIANCE, until a given date), each copy
  * verified, and a manifest written last.
  *
- * What is verified, per object (ADR 0025 says what this can and cannot detect):
+ * What is verified, per object (ADR 0026 says what this can and cannot detect):
  * - the bytes read from the primary match the checksum the primary stored when Velero wrote them
  *   (Velero's AWS plugin sends a CRC32; the SDK checks it on read when the server returns one);
  * - a gzip object (the backup tarball, logs, resource lists) decompresses with its own CRC32 and

@@ -140,7 +140,7 @@ export async function startS3(t?: TestContext, options: StartS3Options = {}): Pr
 }
 
 export interface BackupBuckets {
-  /** Velero's bucket: plain, unversioned (Velero rewrites its metadata; ADR 0025). */
+  /** Velero's bucket: plain, unversioned (Velero rewrites its metadata; ADR 0026). */
   readonly primary: string;
   /** The off-site bucket: Object Lock on, default retention in COMPLIANCE mode. */
   readonly offsite: string;
