@@ -12,9 +12,9 @@
 // audit's peak RSS (the kernel's high-water mark), and the reports as the API server stores
 // them (read back, their JSON summed: custom objects are stored in etcd as JSON, managedFields
 // included). `--evidence` also writes the evidence history to the embedded database (PGlite in a
-// directory, in the audit's process), as `vakt run` does by default.
+// directory, in a process the audit starts: evidence/pglite-host.ts), as `vakt run` does by default.
 import { fork, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -40,6 +40,8 @@ interface ChildReport {
   readonly objects: number;
   readonly unjudgeable: number;
   readonly peakRss: number;
+  /** The embedded database's own process (evidence/pglite-host.ts), its peak RSS; 0 without one. */
+  readonly hostPeakRss: number;
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
@@ -77,7 +79,21 @@ if (process.argv[2] === "audit") {
   gc?.();
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
   const cpu = process.cpuUsage();
+  let hostPeakRss = 0;
+  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent !== process.pid || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("pglite-host"))
+        continue;
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      hostPeakRss += Number(kb ?? 0) * 1024;
+    } catch {
+      // gone meanwhile
+    }
+  }
   const report: ChildReport = {
+    hostPeakRss,
     firstPassMs: pass?.durationMs ?? Number.NaN,
     sinceStartMs,
     objects: pass?.objects ?? 0,
@@ -284,8 +300,17 @@ async function main(): Promise<void> {
         `${(report.sinceStartMs / 1000).toFixed(1)} s`,
         "",
       ],
-      ["evidence history", evidence ? "PGlite (a directory), in the audit's process" : "off", ""],
+      ["evidence history", evidence ? "PGlite (a directory), in a process of its own" : "off", ""],
       ["audit peak RSS", mb(report.peakRss), "< 256 MB"],
+      ...(evidence
+        ? [
+            ["  the embedded database's process, peak RSS", mb(report.hostPeakRss), ""] as [
+              string,
+              string,
+              string,
+            ],
+          ]
+        : []),
       [
         "  RSS, V8 heap used / total after the first pass",
         `${mb(report.rss)}, ${mb(report.heapUsed)} / ${mb(report.heapTotal)}`,

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
-import type { Database, Sql } from "../evidence/db.ts";
-import type { EvidenceStore, VerifyResult } from "../evidence/types.ts";
+import type { Database } from "../evidence/db.ts";
+import type { EvidenceStore } from "../evidence/types.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 const FORMATS = ["html", "oscal", "json", "pdf"] as const;
@@ -95,7 +95,7 @@ async function withStore<T>(from: Source, work: (store: EvidenceStore) => Promis
 }
 
 /** `work` with the database itself (the report's SQL digest). */
-async function withDatabase<T>(from: Source, work: (db: Sql) => Promise<T>): Promise<T> {
+async function withDatabase<T>(from: Source, work: (db: Database) => Promise<T>): Promise<T> {
   const { openDatabase } = await import("../evidence/db.ts");
   return withOpened<Database, T>(from, openDatabase, work);
 }
@@ -159,13 +159,12 @@ export function registerReport(program: Command): void {
       const from = await source(url);
       let document: string | Buffer;
       try {
-        // The chain first, through the store (which also brings an older schema up to date);
-        // then the report's digest, computed by the database.
-        const chain: VerifyResult | undefined = options.verify
-          ? await withStore(from, (store) => store.verify())
-          : undefined;
-        const model = await withDatabase(from, (db) =>
-          modelFromDatabase(
+        // One connection to the database: brought to this vakt's schema first, then the chain
+        // walked while the database computes the report's digest.
+        const { prepareDatabase, verifyChain } = await import("../evidence/store.ts");
+        const model = await withDatabase(from, async (db) => {
+          await prepareDatabase(db);
+          return modelFromDatabase(
             db,
             {
               ...period,
@@ -180,9 +179,9 @@ export function registerReport(program: Command): void {
               limit,
             },
             ALL_RULES,
-            chain,
-          ),
-        );
+            options.verify ? verifyChain(db) : undefined,
+          );
+        });
         document = await render(model, format, options.chromium);
       } finally {
         from.remove();

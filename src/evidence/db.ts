@@ -4,9 +4,11 @@
  * PostgreSQL, compiled to WebAssembly, in-process, on a directory). The SQL is the same for both.
  * Each driver is loaded only when used: PGlite's WebAssembly is not small.
  */
-import { execFile } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { WireError } from "./pglite-host.ts";
 import { EvidenceError } from "./types.ts";
 
 export interface Sql {
@@ -128,13 +130,12 @@ async function openPglite(url: string): Promise<Database> {
     );
   }
   const lock = dir === undefined ? undefined : takeLock(dir);
-  const { PGlite } = await import("@electric-sql/pglite");
-  let db: InstanceType<typeof PGlite>;
+  let host: Host;
   try {
-    // A new directory is initialised in a child process: PGlite's initdb peaks near 600 MB and
-    // its WebAssembly instance is not given back, which `vakt run` would carry for its lifetime.
-    if (dir !== undefined && !existsSync(join(dir, "PG_VERSION"))) await initialiseInChild(dir);
-    db = await PGlite.create({ ...(dir === undefined ? {} : { dataDir: dir }), postgresqlconf: PGLITE_CONF });
+    // A new directory is initialised by a process of its own: PGlite's initdb peaks near 600 MB
+    // and its WebAssembly instance is not given back, which the host would carry for its lifetime.
+    if (dir !== undefined && !existsSync(join(dir, "PG_VERSION"))) await initialise(dir);
+    host = await Host.start(dir ?? "memory://");
   } catch (error) {
     lock?.release();
     throw new EvidenceError(
@@ -143,21 +144,37 @@ async function openPglite(url: string): Promise<Database> {
       { cause: error },
     );
   }
+  // One connection: a transaction holds it from BEGIN to COMMIT, and other queries wait.
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work, work);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+  const direct: Sql = {
+    query: async <T>(text: string, params?: readonly unknown[]) => host.query<T>(text, params),
+  };
   return {
     backend: "pglite",
     where: dir ?? "memory://",
     query: async <T>(text: string, params?: readonly unknown[]) =>
-      (await db.query<T>(text, params as unknown[])).rows,
+      exclusive(async () => host.query<T>(text, params)),
     transaction: async <T>(work: (sql: Sql) => Promise<T>) =>
-      db.transaction(async (tx) =>
-        work({
-          query: async <R>(text: string, params?: readonly unknown[]) =>
-            (await tx.query<R>(text, params as unknown[])).rows,
-        }),
-      ),
+      exclusive(async () => {
+        await host.query("BEGIN");
+        try {
+          const result = await work(direct);
+          await host.query("COMMIT");
+          return result;
+        } catch (error) {
+          // A host that died mid-transaction took the transaction with it: nothing to roll back.
+          await host.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        }
+      }),
     close: async () => {
       try {
-        await db.close();
+        await exclusive(async () => host.close());
       } finally {
         lock?.release();
       }
@@ -173,22 +190,148 @@ async function openPglite(url: string): Promise<Database> {
  */
 const PGLITE_CONF = ["shared_buffers = 16MB", "max_wal_size = 64MB", "min_wal_size = 32MB"];
 
-async function initialiseInChild(dir: string): Promise<void> {
-  const module = import.meta.resolve("@electric-sql/pglite");
-  const script = `const { PGlite } = await import(${JSON.stringify(module)});
-const db = await PGlite.create({ dataDir: process.argv[1], postgresqlconf: ${JSON.stringify(PGLITE_CONF)} });
-await db.close();`;
-  await new Promise<void>((done, fail) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "-e", script, dir],
-      { encoding: "utf8", maxBuffer: 1024 * 1024 },
-      (error, _stdout, stderr) => {
-        if (error === null) done();
-        else fail(new Error(`initialising PGlite in ${dir} failed: ${stderr.trim() || error.message}`));
-      },
-    );
-  });
+/**
+ * V8 flags of the processes that run PGlite (ADR 0027). `--liftoff-only`: WebAssembly compiled
+ * by the baseline compiler alone; with the optimising tier, V8 peaks above 700 MB of RSS while
+ * it compiles PostgreSQL's hottest functions, and a short run (a report) spends more CPU
+ * compiling than it saves.
+ */
+const HOST_FLAGS = ["--liftoff-only", "--max-semi-space-size=16"];
+
+const HOST_SCRIPT = new URL(
+  import.meta.url.endsWith(".ts") ? "./pglite-host.ts" : "./pglite-host.js",
+  import.meta.url,
+);
+
+/** The last lines a host wrote to stderr, for the message when it fails. */
+function tail(text: string): string {
+  return text.trim().split("\n").slice(-5).join("\n");
+}
+
+interface Answer {
+  readonly id?: number;
+  readonly ready?: boolean;
+  readonly rows?: unknown[];
+  readonly error?: WireError;
+}
+
+/**
+ * The embedded database's process (pglite-host.ts) seen from here: queries in, rows out, in
+ * order. A host that exits unexpectedly fails what was pending with why, and the next query
+ * starts a new one on the same directory (this process still holds its lock), so a store that
+ * buffers and retries recovers the way it does from a PostgreSQL restart.
+ */
+class Host {
+  #child: ChildProcess | undefined;
+  #starting: Promise<ChildProcess> | undefined;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
+  #closed = false;
+  readonly dir: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async start(dir: string): Promise<Host> {
+    const host = new Host(dir);
+    await host.#ensure();
+    return host;
+  }
+
+  async #ensure(): Promise<ChildProcess> {
+    if (this.#child !== undefined) return this.#child;
+    this.#starting ??= this.#spawn().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #spawn(): Promise<ChildProcess> {
+    let stderr = "";
+    const child = fork(fileURLToPath(HOST_SCRIPT), [this.dir, JSON.stringify(PGLITE_CONF)], {
+      execArgv: HOST_FLAGS,
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    await new Promise<void>((done, fail) => {
+      const early = (code: number | null, signal: NodeJS.Signals | null): void => {
+        fail(
+          new Error(
+            `the embedded database process exited (${signal ?? `code ${String(code)}`}) while opening: ${tail(stderr)}`,
+          ),
+        );
+      };
+      child.once("exit", early);
+      child.once("message", (answer: Answer) => {
+        child.off("exit", early);
+        if (answer.ready === true) done();
+        else fail(new Error(answer.error?.message ?? tail(stderr)));
+      });
+    });
+    child.on("message", (answer: Answer) => {
+      if (answer.id === undefined) return;
+      const waiting = this.#pending.get(answer.id);
+      this.#pending.delete(answer.id);
+      if (this.#pending.size === 0) child.channel?.unref();
+      if (answer.error !== undefined)
+        waiting?.reject(Object.assign(new Error(answer.error.message), answer.error));
+      else waiting?.resolve(answer.rows ?? []);
+    });
+    child.once("exit", (code, signal) => {
+      this.#child = undefined;
+      const why = new Error(
+        `the embedded database process exited (${signal ?? `code ${String(code)}`})${stderr === "" ? "" : `: ${tail(stderr)}`}`,
+      );
+      for (const waiting of this.#pending.values()) waiting.reject(why);
+      this.#pending.clear();
+    });
+    child.channel?.unref();
+    this.#child = child;
+    return child;
+  }
+
+  async query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    if (this.#closed) throw new Error("the embedded database is closed");
+    const child = await this.#ensure();
+    const id = this.#next++;
+    return new Promise<T[]>((resolveRows, reject) => {
+      this.#pending.set(id, {
+        resolve: (rows) => {
+          resolveRows(rows as T[]);
+        },
+        reject,
+      });
+      child.channel?.ref();
+      child.send({ id, text, params }, (error) => {
+        if (error === null) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const child = this.#child;
+    if (child !== undefined) {
+      const exited = new Promise((done) => child.once("exit", done));
+      const id = this.#next++;
+      child.channel?.ref();
+      child.send({ id, close: true }, () => undefined);
+      await exited;
+    }
+    this.#closed = true;
+  }
+}
+
+async function initialise(dir: string): Promise<void> {
+  const host = await Host.start(dir);
+  await host.close();
 }
 
 /**

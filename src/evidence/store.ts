@@ -461,14 +461,21 @@ class Store implements EvidenceStore {
       }
     };
     /** Checks the records from `expected` on, to the last one there is now; the first bad one, if any. */
+    const batch = async (from: number): Promise<Row[]> =>
+      (
+        await read<{ r: string }>(`${SELECT_ROWS} WHERE seq >= $1 ORDER BY seq LIMIT ${String(READ_BATCH)}`, [
+          from,
+        ])
+      ).map(toRow);
     const walk = async (): Promise<VerifyResult | undefined> => {
+      let next = batch(expected);
       for (;;) {
-        const rows = (
-          await read<{ r: string }>(
-            `${SELECT_ROWS} WHERE seq >= $1 ORDER BY seq LIMIT ${String(READ_BATCH)}`,
-            [expected],
-          )
-        ).map(toRow);
+        const rows = await next;
+        // The next batch is read while this one is hashed: the database works while we do.
+        const last = rows.at(-1);
+        const following =
+          rows.length === READ_BATCH && last !== undefined ? batch(Number(last[0]) + 1) : undefined;
+        following?.catch(() => undefined);
         for (const row of rows) {
           const seq = Number(row[0]);
           if (seq !== expected)
@@ -503,7 +510,8 @@ class Store implements EvidenceStore {
           expected += 1;
           good += 1;
         }
-        if (rows.length < READ_BATCH) return undefined;
+        if (following === undefined) return undefined;
+        next = following;
       }
     };
     const walked = await walk();
@@ -598,4 +606,23 @@ export async function openEvidenceStore(options: OpenOptions): Promise<EvidenceS
     throw describeFailure(error, db.where);
   }
   return new Store(db, options, true);
+}
+
+/**
+ * An open database brought to this vakt's schema, with fresh statistics: for a reader that also
+ * queries the table itself (`vakt report`'s digest) and verifies with `verifyChain` on the same
+ * connection, rather than opening the database twice.
+ */
+export async function prepareDatabase(db: Database): Promise<void> {
+  try {
+    await migrate(db);
+  } catch (error) {
+    throw describeFailure(error, db.where);
+  }
+  await db.query("ANALYZE evidence_record").catch(() => undefined);
+}
+
+/** The store's verify on a database `prepareDatabase` has prepared; the caller closes it. */
+export async function verifyChain(db: Database, options: VerifyOptions = {}): Promise<VerifyResult> {
+  return new Store(db, { url: db.where }, true).verify(options);
 }
