@@ -15,6 +15,8 @@ import { eventually } from "../../src/testing/cluster.ts";
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), "vakt-readme-"));
+// The children's environment, with VAKT_HOME set as a user would set it (settings read it in them).
+// eslint-disable-next-line no-restricted-properties -- passed on to child processes, not read here
 const env = { ...process.env, VAKT_HOME: home, KUBECONFIG: join(home, "dev", "kubeconfig") };
 const vakt = async (...args: string[]): Promise<string> =>
   (await run(process.execPath, ["src/cli/main.ts", ...args], { env, maxBuffer: 64 << 20 })).stdout;
