@@ -241,6 +241,8 @@ class BackupRun {
   readonly #namespaces = new Map<string, NamespaceInfo>();
   readonly #tenants = new Map<string, readonly string[]>();
   readonly #reflectors: Reflector<unknown>[] = [];
+  /** The generation of each location last acted on. */
+  readonly #generations = new Map<string, number>();
   /** Every watch has listed once (or its kind is not served): residency can be judged. */
   #settled = false;
   #stopped = false;
@@ -294,8 +296,10 @@ class BackupRun {
         },
         changed: (name, entry) => {
           if (name === undefined) for (const each of this.#locations.keys()) this.#locationChanged(each);
-          else if (entry === undefined) this.#states.delete(name);
-          else this.#locationChanged(name);
+          else if (entry === undefined) {
+            this.#states.delete(name);
+            this.#generations.delete(name);
+          } else this.#locationChanged(name);
         },
       }),
       mirror(client, logger, BACKUPS_PATH, this.#backups, {
@@ -392,9 +396,17 @@ class BackupRun {
     );
   }
 
+  /**
+   * A location was listed or changed. Only a new generation (its spec) is work: the status this
+   * part writes comes back as an event too, and must not start another lock check.
+   */
   #locationChanged(name: string): void {
+    const entry = this.#locations.get(name);
+    const generation = (entry?.raw["metadata"] as { generation?: number } | undefined)?.generation ?? 0;
+    if (this.#generations.get(name) === generation) return;
+    this.#generations.set(name, generation);
     this.controller.queue.add(`lock/${name}`);
-    const location = this.#locations.get(name)?.location;
+    const location = entry?.location;
     if (location === undefined) return;
     for (const backup of this.#backups.values())
       if (backup.phase === "Completed" && this.#sources(location, backup))

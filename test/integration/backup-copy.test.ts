@@ -44,7 +44,12 @@ describe("off-site copies of Velero backups", () => {
 
     await location.waitFor("LockVerified", "True", "Passed");
     await velero.backup("nightly", { includedNamespaces: [app], ttl: "72h0m0s" });
-    const copied = await location.waitFor("CopiesUpToDate", "True", "UpToDate", 90_000);
+    // Up to date (it was already, with no backup yet) with one backup copied.
+    const copied = await eventually("the backup copied off-site", 90_000, async () => {
+      const object = await location.read();
+      const copies = (object["status"] as { copiedBackups?: number } | undefined)?.copiedBackups;
+      return copies === 1 && conditionOf(object, "CopiesUpToDate")?.status === "True" ? object : undefined;
+    });
     const status = copied["status"] as {
       lastCopy?: { backup: string; objects: number };
       copiedBackups?: number;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ListObjectVersionsCommand } from "@aws-sdk/client-s3";
+import { ListObjectVersionsCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { readManifest } from "../../src/backup/copier.ts";
 import { bucketOf } from "../../src/backup/s3.ts";
 import { kubectl, withNamespace } from "../../src/testing/cluster.ts";
@@ -144,5 +144,43 @@ describe("off-site copy faults", () => {
       ["refused", "corrupt-me", null],
       ["failed", "corrupt-me", "corrupt"],
     ]);
+  });
+});
+
+describe("the lock check", () => {
+  it("fails on a versioned bucket without Object Lock: condition, evidence and metric say so", async (t) => {
+    const namespace = await withNamespace(t, "backup-lock");
+    const s3 = await startS3(t);
+    await createBackupBuckets(s3, { primary: "plain", offsite: "locked" });
+    // Versioned, so the canary gets a version, which nothing protects.
+    await s3
+      .client()
+      .send(
+        new PutBucketVersioningCommand({ Bucket: "plain", VersioningConfiguration: { Status: "Enabled" } }),
+      );
+    const location = await createBackupLocation(t, s3, {
+      bucket: "plain",
+      veleroNamespace: namespace,
+      minimumDays: 7,
+    });
+    const run = await startBackupRun(t, { selector: location.selector, leaseNamespace: namespace });
+
+    const failed = await location.waitFor("LockVerified", "False", "LockCheckFailed");
+    const message = conditionOf(failed, "LockVerified")?.message ?? "";
+    assert.match(message, /s3:\/\/plain\/ .*Object Lock is not enabled/);
+    assert.match(message, /deleting a locked version was accepted: the lock is not enforced/);
+
+    const store = run.backup?.evidence;
+    assert.ok(store !== undefined);
+    await store.flush();
+    const checks: unknown[] = [];
+    for await (const record of store.query({ kinds: ["backup.lock-checked"] }))
+      if (record.kind === "backup.lock-checked")
+        checks.push([record.data["passed"], record.data["canaryDeleteRefused"]]);
+    assert.deepEqual(checks, [[false, false]]);
+    assert.match(
+      await run.manager.registry.metrics(),
+      new RegExp(`vakt_backup_lock_check_passed\\{location="${location.name}"\\} 0`),
+    );
   });
 });
