@@ -28,7 +28,7 @@ import type { WorkQueueOptions } from "../kube/workqueue.ts";
 import { TENANT_LABEL } from "../tenant/render.ts";
 import { Controller, NotLeaderError } from "../controllers/controller.ts";
 import type { ReconcileResult } from "../controllers/controller.ts";
-import { copyBackup, IntegrityError, readManifest } from "./copier.ts";
+import { copyBackup, IntegrityError, readManifest, verifyCopy } from "./copier.ts";
 import type { CopyResult } from "./copier.ts";
 import { checkLock } from "./lock-check.ts";
 import type { LockCheckResult } from "./lock-check.ts";
@@ -516,7 +516,13 @@ class BackupRun {
     let offsite: Bucket | undefined;
     try {
       offsite = await this.#offsite(location);
-      const result = await checkLock(offsite, location.spec.retention.minimumDays);
+      const checked = await checkLock(offsite, location.spec.retention.minimumDays);
+      // The copies themselves stayed: the latest few are checked against their manifests.
+      const copies = await this.#verifyCopies(offsite, state);
+      const result =
+        copies.problems.length === 0
+          ? checked
+          : { ...checked, passed: false, problems: [...checked.problems, ...copies.problems] };
       state.lock = { result };
       this.#metrics.lockPassed.set({ location: name }, result.passed ? 1 : 0);
       this.#metrics.lastLockCheck.set({ location: name }, Date.parse(result.time) / 1000);
@@ -544,6 +550,7 @@ class BackupRun {
           canaryKey: result.canary?.key ?? null,
           canaryDeleteRefused: result.canary?.deleteRefused ?? null,
           canaryStillThere: result.canary?.stillThere ?? null,
+          copiesVerified: copies.verified,
         },
       });
       await this.#writeStatus(name);
@@ -557,6 +564,36 @@ class BackupRun {
     } finally {
       offsite?.client.destroy();
     }
+  }
+
+  /**
+   * Checks the most recent copies (up to 5) against their manifests: each version still there,
+   * unchanged, still under COMPLIANCE retention. Someone's delete or overwrite shows here as
+   * nothing (the bucket refused it, the version stayed), or as a problem when it did not.
+   */
+  async #verifyCopies(
+    offsite: Bucket,
+    state: LocationState,
+  ): Promise<{ verified: number; problems: string[] }> {
+    const recent = [...state.done]
+      .map((backupKey) => this.#backups.get(backupKey))
+      .filter((backup): backup is VeleroBackup => backup !== undefined)
+      .sort((a, b) => (b.completion ?? "").localeCompare(a.completion ?? ""))
+      .slice(0, 5);
+    const problems: string[] = [];
+    let verified = 0;
+    for (const backup of recent) {
+      const manifest = await readManifest(offsite, backup.name);
+      if (manifest === undefined) {
+        problems.push(`the copy of backup ${key(backup)} has lost its manifest`);
+        continue;
+      }
+      problems.push(
+        ...(await verifyCopy(offsite, manifest)).map((problem) => `backup ${key(backup)}: ${problem}`),
+      );
+      verified++;
+    }
+    return { verified, problems };
   }
 
   #needs(backup: VeleroBackup): NamespaceNeeds[] {

@@ -22,6 +22,7 @@ import { freePort, tail } from "../devcluster/processes.ts";
 import type { Json } from "../kube/client.ts";
 import { eventually, kubectl, testKubeconfigPath } from "./cluster.ts";
 import { startTestProcess } from "./process.ts";
+import type { TestProcess } from "./process.ts";
 import type { S3Server } from "./s3.ts";
 
 const VELERO_MODULE = "github.com/vmware-tanzu/velero";
@@ -161,26 +162,27 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
   const home = mkdtempSync(join(tmpdir(), "vakt-velero-"));
   const logFile = join(home, "velero.log");
   const metricsPort = await freePort();
-  const server = startTestProcess(
-    velero,
-    [
-      "server",
-      `--kubeconfig=${testKubeconfigPath()}`,
-      `--namespace=${namespace}`,
-      `--plugin-dir=${pluginDir}`,
-      `--metrics-address=127.0.0.1:${String(metricsPort)}`,
-      // Velero's pprof listener defaults to :6060 on every interface; off.
-      "--profiler-address=",
-      "--log-format=json",
-      // Locations are validated every 10 s (default 1 min), so Available comes soon.
-      "--store-validation-frequency=10s",
-    ],
-    // HOME (Velero's client config) and TMPDIR (its credential files) of its own.
-    { HOME: home, TMPDIR: home },
-    logFile,
-  );
-  const { pid } = server;
-  const alive = (): boolean => server.alive();
+  const launch = (): TestProcess =>
+    startTestProcess(
+      velero,
+      [
+        "server",
+        `--kubeconfig=${testKubeconfigPath()}`,
+        `--namespace=${namespace}`,
+        `--plugin-dir=${pluginDir}`,
+        `--metrics-address=127.0.0.1:${String(metricsPort)}`,
+        // Velero's pprof listener defaults to :6060 on every interface; off.
+        "--profiler-address=",
+        "--log-format=json",
+        // Locations are validated every 10 s (default 1 min), so Available comes soon.
+        "--store-validation-frequency=10s",
+      ],
+      // HOME (Velero's client config) and TMPDIR (its credential files) of its own.
+      { HOME: home, TMPDIR: home },
+      logFile,
+    );
+  let server = launch();
+  let starts = 1;
   const stop = (): Promise<void> => server.stop();
   t.after(async () => {
     await stop();
@@ -189,21 +191,33 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
 
   const failed = (what: string): Error =>
     new Error(`${what}; last lines of ${logFile}:\n${tail(logFile, 15)}`);
-  await eventually(`BackupStorageLocation ${namespace}/${locationName} Available`, 90_000, async () => {
-    if (!alive()) throw failed("velero server exited");
+  let exited: Error | undefined;
+  await eventually(`BackupStorageLocation ${namespace}/${locationName} Available`, 120_000, async () => {
+    if (!server.alive()) {
+      // On a loaded machine Velero can exit at start when its informers do not sync in time
+      // ("failed waiting for ... Informer to sync"); its Deployment would restart it, so does this.
+      if (starts >= 3) {
+        exited = failed(`velero server exited ${starts} times`);
+        return true;
+      }
+      starts++;
+      server = launch();
+      return undefined;
+    }
     const location = await getJson("backupstoragelocations.velero.io", namespace, locationName);
     const phase = (location?.["status"] as { phase?: string } | undefined)?.phase;
     return phase === "Available" ? true : undefined;
   }).catch((error: unknown) => {
-    throw alive()
-      ? failed(error instanceof Error ? error.message : String(error))
-      : failed("velero server exited");
+    throw failed(error instanceof Error ? error.message : String(error));
   });
+  if (exited !== undefined) throw exited;
 
   return {
     namespace,
     locationName,
-    pid,
+    get pid() {
+      return server.pid;
+    },
     logFile,
     stop,
     async backup(name, spec) {
