@@ -46,6 +46,8 @@ export interface TestLocation {
   }): Promise<void>;
   /** The BackupLocation as the API server has it. */
   read(): Promise<Json>;
+  /** Merges `spec` into the location's spec (a new generation). */
+  patchSpec(spec: Json): Promise<void>;
   /** Waits until a condition has the status (and reason, when given); returns the object. */
   waitFor(type: string, status: string, reason?: string, timeoutMs?: number): Promise<Json>;
 }
@@ -129,6 +131,16 @@ export async function createBackupLocation(
   };
   return {
     name,
+    patchSpec: async (spec) => {
+      await kubectl([
+        "patch",
+        `${BACKUP_LOCATION.plural}.vakt.dev`,
+        name,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec }),
+      ]);
+    },
     selector: `vakt.dev/test-location=${id}`,
     secret,
     setCredentials,

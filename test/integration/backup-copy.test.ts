@@ -100,14 +100,7 @@ describe("off-site copies of Velero backups", () => {
     assert.deepEqual(await verifyCopy(offsite, manifest), []);
     // vakt's own check says so too: the next lock check (a spec change runs one now) verifies the
     // latest copies against their manifests.
-    await kubectl([
-      "patch",
-      "backuplocations.vakt.dev",
-      location.name,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { lockCheck: { intervalMinutes: 61 } } }),
-    ]);
+    await location.patchSpec({ lockCheck: { intervalMinutes: 61 } });
     const recheck = await eventually("a second lock check that verified the copy", 60_000, async () =>
       (await records(run)).find(
         (record) => record.kind === "backup.lock-checked" && record.data["copiesVerified"] === 1,

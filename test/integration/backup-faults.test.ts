@@ -118,14 +118,7 @@ describe("off-site copy faults", () => {
 
     // The location is declared under SE: the copy is tried, and its verification fails on the
     // tarball, naming the backup.
-    await kubectl([
-      "patch",
-      "backuplocations.vakt.dev",
-      location.name,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { jurisdiction: "SE" } }),
-    ]);
+    await location.patchSpec({ jurisdiction: "SE" });
     const failed = await location.waitFor("CopiesUpToDate", "False", "CopyFailed", 60_000);
     assert.match(
       conditionOf(failed, "CopiesUpToDate")?.message ?? "",
