@@ -14,7 +14,7 @@
  * Resumable and idempotent: before copying, the off-site versions of the backup's keys are
  * listed; a version with the same size and the same SHA-256 (asked with HEAD) is the copy, and is
  * not written again. Under Object Lock a second copy would be a second locked version forever.
- * The manifest (vakt-copies/<backup>.json) is written only after every object is verified, so its
+ * The manifest (metadata/vakt-copies/<backup>.json) is written only after every object is verified, so its
  * presence means "this backup's copy is complete".
  */
 import { createHash } from "node:crypto";
@@ -45,7 +45,8 @@ export const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
-export const MANIFEST_DIR = "vakt-copies/";
+/** Under metadata/, a top-level directory Velero accepts (its location check refuses others) and leaves alone: a Velero location on the off-site bucket (the restore drill) must be Available. */
+export const MANIFEST_DIR = "metadata/vakt-copies/";
 
 export interface SourceObject {
   /** Relative to the primary location's prefix: backups/<backup>/<file>. */

@@ -11,7 +11,7 @@
  * GetObjectRetention has nothing to return there. Copies never rely on the default: each is
  * written with its own COMPLIANCE retention and checked (copier.ts).
  *
- * Canaries (vakt-lock-canary/<time>) stay for the bucket's default retention: one per check.
+ * Canaries (metadata/vakt-lock-canary/<time>) stay for the bucket's default retention: one per check.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -24,7 +24,8 @@ import {
 import type { Bucket } from "./s3.ts";
 import { isNotFound } from "./copier.ts";
 
-export const CANARY_DIR = "vakt-lock-canary/";
+/** Under metadata/: see copier.ts MANIFEST_DIR (Velero refuses a location with other top-level directories). */
+export const CANARY_DIR = "metadata/vakt-lock-canary/";
 
 export interface LockCheckResult {
   readonly time: string;
