@@ -69,6 +69,8 @@ export interface StartVeleroOptions {
   readonly namespace?: string;
   /** The BackupStorageLocation's name (default "default"). */
   readonly locationName?: string;
+  /** The location's access mode (default Velero's, ReadWrite); a restore drill's Velero reads ReadOnly. */
+  readonly accessMode?: "ReadOnly";
 }
 
 export interface BackupSpec {
@@ -142,6 +144,22 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
       metadata: { name: "cloud-credentials", namespace },
       stringData: { cloud: awsCredentialsFile(s3.accessKeyId, s3.secretAccessKey) },
     },
+    // Velero's restores read the image of its own Deployment "velero" (the pod-volume restore
+    // action is built for every restore and fails it without one). In a cluster it runs as that
+    // Deployment; here it runs outside, so the Deployment is a record with no replicas.
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "velero", namespace },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { deploy: "velero" } },
+        template: {
+          metadata: { labels: { deploy: "velero" } },
+          spec: { containers: [{ name: "velero", image: `velero/velero:${veleroVersion()}` }] },
+        },
+      },
+    },
     {
       apiVersion: "velero.io/v1",
       kind: "BackupStorageLocation",
@@ -149,6 +167,7 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
       spec: {
         provider: "aws",
         default: true,
+        ...(options.accessMode === undefined ? {} : { accessMode: options.accessMode }),
         objectStorage: {
           bucket: options.bucket,
           ...(options.prefix === undefined ? {} : { prefix: options.prefix }),

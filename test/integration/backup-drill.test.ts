@@ -1,0 +1,155 @@
+// Restore drills on the real control plane, the real Velero (two: the primary's, and the drill's,
+// reading the off-site bucket ReadOnly) and the real S3 server: a tenant's backup is copied
+// off-site -> the drill restores it from the copy into scratch namespaces behind a deny-all
+// NetworkPolicy -> every object is back with its content -> a restore-time exclusion of Secrets
+// fails the drill naming the missing Secret -> both drills are evidence -> the scratch namespaces
+// are gone.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { runDrill } from "../../src/backup/drill.ts";
+import { parseBackupLocation } from "../../src/backup/location.ts";
+import { bucketOf, s3Client } from "../../src/backup/s3.ts";
+import type { EvidenceRecord } from "../../src/evidence/types.ts";
+import { makeKubeClient } from "../../src/kube/client.ts";
+import { conditionOf, createBackupLocation, startBackupRun } from "../../src/testing/backup.ts";
+import { eventually, kubectl, testKubeConfig, withNamespace } from "../../src/testing/cluster.ts";
+import { createBackupBuckets, startS3 } from "../../src/testing/s3.ts";
+import { startVelero } from "../../src/testing/velero.ts";
+
+const DEPLOYMENT = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "web" },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: "web" } },
+    template: {
+      metadata: { labels: { app: "web" } },
+      spec: { containers: [{ name: "web", image: "registry.example/web:1.2.3" }] },
+    },
+  },
+};
+
+describe("restore drills from the off-site copy", () => {
+  it("restores everything into a scratch namespace, then fails naming what a restore left out", async (t) => {
+    const tenant = `drill-${Math.random().toString(16).slice(2, 8)}`;
+    const app = await withNamespace(t, "drill-app");
+    await kubectl(["-n", app, "create", "configmap", "settings", "--from-literal=mode=clinical"]);
+    await kubectl(["-n", app, "create", "secret", "generic", "db", "--from-literal=password=s3cret"]);
+    await kubectl(["-n", app, "apply", "-f", "-"], JSON.stringify(DEPLOYMENT));
+
+    const s3 = await startS3(t);
+    await createBackupBuckets(s3, { primary: "velero", offsite: "offsite", retentionDays: 1 });
+    const velero = await startVelero(t, { s3, bucket: "velero" });
+    const location = await createBackupLocation(t, s3, {
+      bucket: "offsite",
+      veleroNamespace: velero.namespace,
+    });
+    const run = await startBackupRun(t, { selector: location.selector, leaseNamespace: velero.namespace });
+    await location.waitFor("LockVerified", "True", "Passed");
+    await velero.backup("nightly", { includedNamespaces: [app], ttl: "72h0m0s" });
+    await kubectl([
+      "-n",
+      velero.namespace,
+      "label",
+      "backups.velero.io",
+      "nightly",
+      `vakt.dev/tenant=${tenant}`,
+    ]);
+    await eventually("the backup copied off-site", 90_000, async () => {
+      const object = await location.read();
+      const copies = (object["status"] as { copiedBackups?: number } | undefined)?.copiedBackups;
+      return copies === 1 && conditionOf(object, "CopiesUpToDate")?.status === "True" ? true : undefined;
+    });
+
+    // The drill's Velero: its one location is the off-site bucket, ReadOnly. The primary's Velero
+    // stops first (as in a disaster; and the velero binary still binds controller-runtime's :8080,
+    // so two cannot run at once on one machine).
+    await velero.stop();
+    const drillVelero = await startVelero(t, {
+      s3,
+      bucket: "offsite",
+      accessMode: "ReadOnly",
+      locationName: "offsite",
+    });
+
+    const parsed = parseBackupLocation(await location.read()).location;
+    assert.ok(parsed !== undefined);
+    const offsite = bucketOf(
+      s3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true }, s3),
+      "offsite",
+      undefined,
+    );
+    t.after(() => {
+      offsite.client.destroy();
+    });
+    const store = run.backup?.evidence;
+    assert.ok(store !== undefined, "the backup part runs with an evidence history");
+    const client = makeKubeClient(testKubeConfig());
+    const options = {
+      client,
+      tenant,
+      location: parsed,
+      offsite,
+      drillVelero: { namespace: drillVelero.namespace, storageLocation: "offsite" },
+      evidence: { store, cluster: "test" },
+      timeoutMs: 120_000,
+    };
+
+    const good = await runDrill(options);
+    assert.equal(
+      good.passed,
+      true,
+      `${good.problems.join("; ")}\n${readFileSync(drillVelero.logFile, "utf8")
+        .split("\n")
+        .filter((line) => /"level":"(error|warning)"/.test(line))
+        .slice(-10)
+        .join("\n")}`,
+    );
+    assert.equal(good.backup, `${velero.namespace}/nightly`);
+    assert.equal(good.restore.phase, "Completed");
+    assert.deepEqual(good.comparison.missing, []);
+    assert.deepEqual(good.comparison.changed, []);
+    assert.equal(good.comparison.restored, good.comparison.expected);
+    // What the backup holds includes the tenant's own objects (not the Deployment's ReplicaSet).
+    assert.ok(
+      good.comparison.expected >= 3,
+      `expected at least 3 objects, got ${String(good.comparison.expected)}`,
+    );
+    assert.ok(good.rpoSeconds >= 0 && good.rtoSeconds > 0);
+    // The restore read the off-site copy: the Backup it restored names the drill's ReadOnly location.
+    const { stdout } = await kubectl([
+      "-n",
+      drillVelero.namespace,
+      "get",
+      "backups.velero.io",
+      "nightly",
+      "-o",
+      "jsonpath={.spec.storageLocation}",
+    ]);
+    assert.equal(stdout, "offsite");
+
+    // A restore that leaves the Secrets out: the drill fails and says which.
+    const bad = await runDrill({ ...options, alsoExclude: ["secrets"] });
+    assert.equal(bad.passed, false);
+    assert.ok(bad.comparison.missing.includes(`Secret ${app}/db`), bad.comparison.missing.join(", "));
+    assert.ok(!bad.comparison.missing.includes(`ConfigMap ${app}/settings`));
+    assert.match(bad.problems.join("; "), /missing: .*Secret .*\/db/);
+
+    await store.flush();
+    const drills: EvidenceRecord[] = [];
+    for await (const record of store.query({ kinds: ["restore.drill"] })) drills.push(record);
+    assert.deepEqual(
+      drills.map((r) => (r.data as { outcome?: string }).outcome),
+      ["passed", "failed"],
+    );
+    assert.equal(drills[0]?.scope.tenant, tenant);
+
+    for (const namespace of [...good.scratchNamespaces, ...bad.scratchNamespaces])
+      await eventually(`scratch namespace ${namespace} gone`, 90_000, async () => {
+        const { stdout: names } = await kubectl(["get", "namespaces", "-o", "name"]);
+        return names.includes(`namespace/${namespace}\n`) ? undefined : true;
+      });
+  });
+});
