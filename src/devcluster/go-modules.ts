@@ -26,12 +26,20 @@ const POD_SECURITY_MODULE = "k8s.io/pod-security-admission";
  * Runs in a temporary module of its own so that whatever Go module the caller (or a parent of
  * the temporary directory) sits in cannot change which version is resolved.
  */
-export async function goModuleDir(module: string, version: string): Promise<string> {
+export async function goModuleDir(
+  module: string,
+  version: string,
+  options: { readonly toolchain?: string } = {},
+): Promise<string> {
   const where = `${module}@${version}`;
   const dir = await mkdtemp(path.join(tmpdir(), "vakt-gomod-"));
   try {
     await writeFile(path.join(dir, "go.mod"), "module vakt.dev/gomod\n\ngo 1.24\n");
-    const { stdout } = await run("go", ["mod", "download", "-json", where], {
+    const download = ["go", "mod", "download", "-json", where];
+    // A module that needs a newer Go than the machine's: Go fetches that toolchain as a module.
+    const [command, ...args] =
+      options.toolchain === undefined ? download : ["env", `GOTOOLCHAIN=${options.toolchain}`, ...download];
+    const { stdout } = await run(command ?? "go", args, {
       cwd: dir,
       maxBuffer: 16 * 1024 * 1024,
     }).catch((error: unknown) => {
