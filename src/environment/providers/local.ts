@@ -1,9 +1,9 @@
 /**
  * local: a cluster on the hub's own machine, for development and tests (a control plane of
  * etcd, kube-apiserver, controller-manager and scheduler with kwok nodes, started by vakt, its
- * kubeconfig in the Cluster API convention <name>-kubeconfig). Validated here; the part of vakt
- * that starts those control planes is not built yet, so it renders only the Environment's
- * namespace and reports no progress (the controller says so in status).
+ * kubeconfig in the Cluster API convention <name>-kubeconfig). The hub starts those control planes
+ * itself (src/fleet/local.ts): this renders the Environment's namespace and where the kubeconfig
+ * goes; progress without a running hub says so.
  */
 import { CLUSTER_API_KINDS, environmentNamespace, namespaceObject } from "../cluster-api.ts";
 import { problem } from "../provider.ts";
@@ -45,6 +45,11 @@ export const LOCAL: Provider = {
   render: (environment) => ({
     namespace: environmentNamespace(environment.metadata.name),
     objects: [namespaceObject(environment)],
+    kubeconfigSecret: {
+      namespace: environmentNamespace(environment.metadata.name),
+      name: `${environment.metadata.name}-kubeconfig`,
+      key: "value",
+    },
   }),
   kinds: CLUSTER_API_KINDS.slice(0, 1),
   progress: () => ({
@@ -52,8 +57,8 @@ export const LOCAL: Provider = {
     available: {
       type: "Available",
       status: "Unknown",
-      reason: "LocalProviderNotBuilt",
-      message: "the local provider's control planes are not built into vakt yet",
+      reason: "LocalClustersNotRun",
+      message: "this fleet controller does not start local control planes (give it a binary directory)",
     },
     conditions: [],
   }),
