@@ -12,6 +12,8 @@ import { errorMessage } from "../kube/client.ts";
 import { makeDiscovery } from "../kube/discovery.ts";
 import type { Part, PartContext } from "../kube/part.ts";
 import type { WorkQueueOptions } from "../kube/workqueue.ts";
+import { LocalClusters } from "./local.ts";
+import { Members } from "./members.ts";
 import { FleetReconciler } from "./reconciler.ts";
 import type { WriteInfo } from "./status.ts";
 import { FleetWatches } from "./watches.ts";
@@ -27,11 +29,21 @@ export interface FleetPartOptions {
   readonly identity?: string;
   /** Test seam: called before every write; throwing aborts the reconcile like a crash would. */
   readonly onWrite?: (write: WriteInfo) => void;
+  /**
+   * Start `local` Environments' control planes from these binaries, state under `root` (absent:
+   * local Environments wait, and their status says so).
+   */
+  readonly local?: { readonly binDir: string; readonly root: string };
+  /** Register and baseline member clusters (default true). */
+  readonly baseline?: boolean;
+  /** Argo CD's namespace on the hub (default argocd). */
+  readonly argocdNamespace?: string;
 }
 
 interface Run {
   readonly controller: Controller;
   readonly watches: FleetWatches;
+  readonly members: Members | undefined;
 }
 
 export class FleetPart implements Part {
@@ -69,6 +81,15 @@ export class FleetPart implements Part {
     const index = new ChildIndex();
     const environments = new Map<string, CachedEnvironment>();
     let controller: Controller | undefined = undefined;
+    const members =
+      options.baseline === false
+        ? undefined
+        : new Members({
+            hub: client,
+            logger: context.logger.child({ part: "fleet-members" }),
+            enqueue: (name) => controller?.queue.add(name),
+            ...(options.argocdNamespace === undefined ? {} : { argocdNamespace: options.argocdNamespace }),
+          });
     const reconciler = new FleetReconciler({
       client,
       discover: discovery.resourceFor,
@@ -78,6 +99,8 @@ export class FleetPart implements Part {
       cached: (name) => environments.get(name),
       all: () => environments.values(),
       statusWritten: new Map(),
+      ...(members === undefined ? {} : { members }),
+      ...(options.local === undefined ? {} : { local: new LocalClusters(options.local) }),
       ...(options.identity === undefined ? {} : { identity: options.identity }),
       ...(options.applyConcurrency === undefined ? {} : { applyConcurrency: options.applyConcurrency }),
       ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
@@ -100,7 +123,7 @@ export class FleetPart implements Part {
       logger: controller.logger,
     });
     this.#client = client;
-    this.#run = { controller, watches };
+    this.#run = { controller, watches, members };
     const logger = controller.logger;
     void watches.start().catch((error: unknown) => {
       logger.error({ error: errorMessage(error) }, "fleet watches failed to start");
@@ -121,6 +144,7 @@ export class FleetPart implements Part {
     const stopped = run.controller.stop();
     run.watches.stop();
     await stopped;
+    await run.members?.closeAll();
     this.#reconciled += run.controller.reconciles;
   }
 }

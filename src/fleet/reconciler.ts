@@ -26,6 +26,7 @@
  *   Deleting.
  * - DeletionBlocked: while live tenants hold a deletion.
  */
+import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { childKey, ownedFields } from "../controllers/tenant/children.ts";
 import type { ChildIndex } from "../controllers/tenant/children.ts";
@@ -42,7 +43,11 @@ import type { DiscoverFn } from "../kube/discovery.ts";
 import type { ApiResource, Json } from "../kube/client.ts";
 import { APPLY_PATCH, KubeError, METADATA_ONLY, errorMessage, resourcePath } from "../kube/client.ts";
 import { API_VERSION, ENVIRONMENT, TENANT, collectionPath } from "../api/registry.ts";
+import type { HubTenant } from "../environment/baseline.ts";
 import { EnvironmentReporter } from "./status.ts";
+import type { LocalClusters } from "./local.ts";
+import { localProgress } from "./local.ts";
+import type { Members } from "./members.ts";
 import type { Condition, ReporterDeps, StatusFields, WriteInfo } from "./status.ts";
 import { ENVIRONMENTS_PATH, observe } from "./watches.ts";
 import type { CachedEnvironment } from "./watches.ts";
@@ -67,7 +72,23 @@ export interface FleetReconcilerDeps extends ReporterDeps {
   readonly cached?: (name: string) => CachedEnvironment | undefined;
   /** Every Environment the watch knows, for tenants hosted twice. */
   readonly all?: () => Iterable<CachedEnvironment>;
+  /** Starts the control planes of `local` Environments (absent: they wait, and status says so). */
+  readonly local?: LocalClusters;
+  /** Registers and baselines member clusters once their kubeconfig exists (absent: not done). */
+  readonly members?: Members;
 }
+
+/** What the bootstrap of a member cluster reports. */
+interface Bootstrap {
+  readonly conditions: Condition[];
+  readonly baselined: boolean;
+  readonly degraded: boolean;
+  readonly requeueAfterMs?: number;
+}
+
+const BASELINE_ESTABLISHING_RECHECK_MS = 1_000;
+const MEMBER_UNREACHABLE_RECHECK_MS = 10_000;
+const AUTOSCALING_RECHECK_MS = 15_000;
 
 /** Some objects could not be applied: retried with backoff after the status says why. */
 export class ApplyFailedError extends Error {
@@ -403,6 +424,18 @@ class EnvironmentReconcile {
   async #progress(environment: Environment, rendered: Rendered): Promise<Progress> {
     const provider = providerOf(environment);
     if (!("progress" in provider)) throw new Error(`provider ${environment.spec.provider} is not served`);
+    const local = this.#deps.local;
+    if (environment.spec.provider === "local" && local !== undefined) {
+      try {
+        const cluster = await local.ensure(environment);
+        await this.#writeKubeconfig(rendered, await readFile(cluster.kubeconfig, "utf8"));
+        return localProgress({ cluster });
+      } catch (error) {
+        if (error instanceof NotLeaderError) throw error;
+        this.#logger.warn({ error: errorMessage(error) }, "local cluster did not start");
+        return localProgress({ error });
+      }
+    }
     const ref = rendered.progress;
     if (ref === undefined) return provider.progress({});
     const resource = await this.#deps.discover(ref.apiVersion, ref.kind);
@@ -414,6 +447,187 @@ class EnvironmentReconcile {
     } catch (error) {
       if (error instanceof KubeError && error.code === 404) return provider.progress({});
       throw error;
+    }
+  }
+
+  /** The kubeconfig Secret in Cluster API's convention (what Cluster API writes for a cloud cluster). */
+  async #writeKubeconfig(rendered: Rendered, kubeconfig: string): Promise<void> {
+    const where = rendered.kubeconfigSecret;
+    if (where === undefined) return;
+    this.#guard({ verb: "apply", environment: this.#name, kind: "Secret", name: where.name });
+    const secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "cluster.x-k8s.io/secret",
+      metadata: {
+        name: where.name,
+        namespace: where.namespace,
+        labels: { "cluster.x-k8s.io/cluster-name": this.#name },
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: ENVIRONMENT.kind,
+            name: this.#name,
+            uid: this.#uid,
+            controller: false,
+          },
+        ],
+      },
+      data: { [where.key]: Buffer.from(kubeconfig).toString("base64") },
+    };
+    await this.#deps.client.request(
+      "PATCH",
+      `/api/v1/namespaces/${where.namespace}/secrets/${encodeURIComponent(where.name)}`,
+      {
+        query: { fieldManager: FIELD_MANAGER, force: "true", fieldValidation: "Strict" },
+        contentType: APPLY_PATCH,
+        json: JSON.stringify(secret),
+        accept: METADATA_ONLY,
+      },
+    );
+  }
+
+  /** The member's kubeconfig from its Secret, or undefined while there is none. */
+  async #readKubeconfig(rendered: Rendered): Promise<string | undefined> {
+    const where = rendered.kubeconfigSecret;
+    if (where === undefined) return undefined;
+    try {
+      const { body } = await this.#deps.client.request(
+        "GET",
+        `/api/v1/namespaces/${where.namespace}/secrets/${encodeURIComponent(where.name)}`,
+      );
+      const value = (body["data"] as Record<string, string> | undefined)?.[where.key];
+      return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The hub's Tenants this Environment hosts (those that exist), copied into the member. */
+  async #hubTenants(environment: Environment): Promise<HubTenant[]> {
+    const names = environment.spec.tenants ?? [];
+    if (names.length === 0 || (await this.#deps.discover(API_VERSION, TENANT.kind)) === undefined) return [];
+    const tenants: HubTenant[] = [];
+    for (const name of names) {
+      const body = await this.#tenant(name);
+      if (body !== undefined) tenants.push({ name, spec: (body["spec"] ?? {}) as Json });
+    }
+    return tenants;
+  }
+
+  /** A Tenant on the hub (metadata only, or whole), undefined when there is none. */
+  async #tenant(name: string, accept?: string): Promise<Json | undefined> {
+    try {
+      return (
+        await this.#deps.client.request("GET", `${collectionPath(TENANT)}/${encodeURIComponent(name)}`, {
+          ...(accept === undefined ? {} : { accept }),
+        })
+      ).body;
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Registers the member with Argo CD and installs the baseline into it, once its kubeconfig exists. */
+  async #bootstrap(environment: Environment, rendered: Rendered): Promise<Bootstrap> {
+    const report = this.#report;
+    const members = this.#deps.members;
+    if (members === undefined)
+      return {
+        conditions: [
+          report.condition(
+            "Baselined",
+            "Unknown",
+            "NotBaselining",
+            "this hub does not baseline member clusters",
+          ),
+        ],
+        baselined: false,
+        degraded: false,
+      };
+    const kubeconfig = await this.#readKubeconfig(rendered);
+    if (kubeconfig === undefined) {
+      const where = rendered.kubeconfigSecret;
+      const message = `waiting for the kubeconfig Secret ${where?.namespace ?? ""}/${where?.name ?? ""}`;
+      return {
+        conditions: [report.condition("Baselined", "Unknown", "WaitingForKubeconfig", message)],
+        baselined: false,
+        degraded: false,
+      };
+    }
+    const conditions: Condition[] = [];
+    try {
+      this.#guard({ verb: "apply", environment: this.#name, kind: "Secret", name: `cluster-${this.#name}` });
+      const registration = await members.register(environment, this.#uid, kubeconfig);
+      conditions.push(
+        report.condition(
+          "ArgoCDRegistered",
+          registration.registered ? "True" : "False",
+          registration.reason,
+          registration.message,
+        ),
+      );
+    } catch (error) {
+      if (error instanceof NotLeaderError) throw error;
+      conditions.push(
+        report.condition("ArgoCDRegistered", "False", "RegistrationFailed", errorMessage(error)),
+      );
+    }
+    try {
+      this.#guard({ verb: "apply", environment: this.#name, kind: "Baseline", name: this.#name });
+      const outcome = await members.baseline(environment, kubeconfig, await this.#hubTenants(environment));
+      if (outcome.establishing) {
+        conditions.push(
+          report.condition(
+            "Baselined",
+            "False",
+            "CRDsEstablishing",
+            "vakt's CRDs were applied; waiting until they are served",
+          ),
+        );
+        return {
+          conditions,
+          baselined: false,
+          degraded: false,
+          requeueAfterMs: BASELINE_ESTABLISHING_RECHECK_MS,
+        };
+      }
+      conditions.push(
+        report.condition(
+          "Baselined",
+          "True",
+          "Baselined",
+          `${outcome.applied} baseline objects applied in the cluster`,
+        ),
+        outcome.notServed.length === 0
+          ? report.condition(
+              "Autoscaling",
+              "True",
+              "NodePoolApplied",
+              "Karpenter NodePool and the KEDA namespace are in place",
+            )
+          : report.condition(
+              "Autoscaling",
+              "False",
+              "KarpenterNotInstalled",
+              `the cluster does not serve ${outcome.notServed.join(", ")}: install Karpenter (its CRDs) and vakt applies the NodePool`,
+            ),
+      );
+      // Karpenter may be installed later (by Argo CD, by people): look for it again.
+      return {
+        conditions,
+        baselined: true,
+        degraded: false,
+        ...(outcome.notServed.length === 0 ? {} : { requeueAfterMs: AUTOSCALING_RECHECK_MS }),
+      };
+    } catch (error) {
+      if (error instanceof NotLeaderError) throw error;
+      const message = `the member cluster could not be baselined: ${errorMessage(error)}`;
+      this.#logger.warn({ error: errorMessage(error) }, "member cluster not baselined");
+      conditions.push(report.condition("Baselined", "False", "MemberUnreachable", message));
+      return { conditions, baselined: false, degraded: true, requeueAfterMs: MEMBER_UNREACHABLE_RECHECK_MS };
     }
   }
 
@@ -449,6 +663,10 @@ class EnvironmentReconcile {
     }
     const progress = await this.#progress(environment, rendered);
     const available = progress.available;
+    const bootstrap: Bootstrap =
+      available.status === "True"
+        ? await this.#bootstrap(environment, rendered)
+        : { conditions: [], baselined: false, degraded: false };
     const conditions: Condition[] = [
       report.condition("Applied", "True", "Applied", `${objectCount} objects applied.`),
       report.condition(
@@ -460,8 +678,16 @@ class EnvironmentReconcile {
       ...progress.conditions.map((c) =>
         report.condition(`Cluster${c.type}`, c.status, c.reason || "Unknown", c.message),
       ),
+      ...bootstrap.conditions,
       available.status === "True"
-        ? report.condition("Ready", "True", "ClusterAvailable", "The cluster is available.")
+        ? bootstrap.baselined
+          ? report.condition("Ready", "True", "Baselined", "The cluster is available and baselined.")
+          : report.condition(
+              "Ready",
+              "False",
+              bootstrap.conditions.find((c) => c.type === "Baselined")?.reason ?? "NotBaselined",
+              `The cluster is available, not baselined yet: ${bootstrap.conditions.find((c) => c.type === "Baselined")?.message ?? ""}`,
+            )
         : report.condition(
             "Ready",
             "False",
@@ -469,14 +695,19 @@ class EnvironmentReconcile {
             `The cluster is not available yet (phase ${progress.phase})${available.message === "" ? "" : `: ${available.message}`}`,
           ),
     ];
+    const clusterRef =
+      rendered.progress ??
+      (environment.spec.provider === "local"
+        ? { namespace: rendered.namespace, name: this.#name }
+        : undefined);
     const fields: StatusFields = {
-      phase: progress.phase,
-      ...(rendered.progress === undefined
+      phase: bootstrap.degraded ? "Degraded" : progress.phase,
+      ...(clusterRef === undefined
         ? {}
         : {
             cluster: {
-              namespace: rendered.progress.namespace,
-              name: rendered.progress.name,
+              namespace: clusterRef.namespace,
+              name: clusterRef.name,
               phase: progress.phase,
             },
           }),
@@ -493,7 +724,7 @@ class EnvironmentReconcile {
       );
     if (outcome.pruned > 0)
       await report.event("Normal", "Pruned", `deleted ${outcome.pruned} objects no longer rendered`);
-    return {};
+    return bootstrap.requeueAfterMs === undefined ? {} : { requeueAfterMs: bootstrap.requeueAfterMs };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -518,6 +749,12 @@ class EnvironmentReconcile {
     }
     const cluster = await this.#deleteCluster();
     if (cluster === "gone") {
+      await this.#deps.members?.close(this.#name);
+      // A local cluster's processes and state go with it; a cloud one went with its Cluster.
+      if (this.#deps.local !== undefined) {
+        this.#guard({ verb: "delete", environment: this.#name, kind: "LocalCluster", name: this.#name });
+        await this.#deps.local.remove(this.#name);
+      }
       await this.#writeFinalizer(false);
       this.#logger.info({}, "environment released: its cluster is gone");
       return {};
@@ -542,19 +779,12 @@ class EnvironmentReconcile {
     if ((await this.#deps.discover(API_VERSION, TENANT.kind)) === undefined) return names;
     const live: string[] = [];
     for (const name of names) {
-      try {
-        const { body } = await this.#deps.client.request(
-          "GET",
-          `${collectionPath(TENANT)}/${encodeURIComponent(name)}`,
-          {
-            accept: METADATA_ONLY,
-          },
-        );
-        if ((body["metadata"] as { deletionTimestamp?: string } | undefined)?.deletionTimestamp === undefined)
-          live.push(name);
-      } catch (error) {
-        if (!(error instanceof KubeError && error.code === 404)) throw error;
-      }
+      const body = await this.#tenant(name, METADATA_ONLY);
+      if (
+        body !== undefined &&
+        (body["metadata"] as { deletionTimestamp?: string } | undefined)?.deletionTimestamp === undefined
+      )
+        live.push(name);
     }
     return live;
   }

@@ -8,15 +8,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { pino } from "pino";
 import { FleetPart } from "../../src/fleet/part.ts";
 import { ALLOW_DELETE_WITH_TENANTS, FINALIZER } from "../../src/fleet/reconciler.ts";
 import { ENVIRONMENTS_PATH } from "../../src/fleet/watches.ts";
 import { Manager } from "../../src/manager/manager.ts";
-import { KubeError, makeKubeClient } from "../../src/kube/client.ts";
+import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
-import { exampleEnvironment, installFleetCrds } from "./fleet-crds.ts";
+import { condition, exampleEnvironment, installFleetCrds, readObject, startFleet } from "./fleet-crds.ts";
 
 const config = testKubeConfig();
 const client = makeKubeClient(config);
@@ -26,20 +25,8 @@ const created: string[] = [];
 const CONVERGE_MS = 30_000;
 let manager: Manager | undefined;
 
-type Condition = { type: string; status: string; reason: string; message: string };
-
-async function read(path: string): Promise<Json | undefined> {
-  try {
-    return (await client.request("GET", path)).body;
-  } catch (error) {
-    if (error instanceof KubeError && error.code === 404) return undefined;
-    throw error;
-  }
-}
-
-function condition(object: Json, type: string): Condition | undefined {
-  const conditions = ((object["status"] as Json | undefined)?.["conditions"] ?? []) as Condition[];
-  return conditions.find((c) => c.type === type);
+function read(path: string): Promise<Json | undefined> {
+  return readObject(client, path);
 }
 
 async function applyEnvironment(environment: Json): Promise<string> {
@@ -93,23 +80,7 @@ async function names(path: string): Promise<string[]> {
 describe("fleet controller on the real API server", () => {
   before(async () => {
     await installFleetCrds();
-    await kubectl(["create", "namespace", infra]);
-    const part = new FleetPart({ workers: 4 });
-    manager = new Manager({
-      kubeconfig: config,
-      parts: [part],
-      lease: {
-        namespace: infra,
-        name: "fleet",
-        identity: `fleet-test-${run}`,
-        leaseDurationMs: 4_000,
-        renewDeadlineMs: 3_000,
-        retryPeriodMs: 500,
-      },
-      probes: { port: 0 },
-      logger: pino({ level: "warn" }),
-    });
-    await manager.start();
+    manager = await startFleet(new FleetPart({ workers: 4 }), infra, `fleet-test-${run}`);
   });
 
   after(async () => {
@@ -165,7 +136,7 @@ describe("fleet controller on the real API server", () => {
     );
   });
 
-  it("follows the Cluster: phase and conditions as Cluster API reports them, Ready when it is available", async () => {
+  it("follows the Cluster: phase and conditions as Cluster API reports them; available, it waits for its kubeconfig", async () => {
     const name = await applyEnvironment(exampleEnvironment("nordlab-gcp.yaml", "fl-gcp"));
     const namespace = `env-${name}`;
     await waitFor(name, "Applied", (e) => condition(e, "Applied")?.status === "True");
@@ -195,9 +166,20 @@ describe("fleet controller on the real API server", () => {
       phase: "Provisioned",
       conditions: [status("Available", "True", "Available")],
     });
-    environment = await waitFor(name, "Ready", (e) => condition(e, "Ready")?.status === "True");
+    environment = await waitFor(
+      name,
+      "ClusterAvailable",
+      (e) => condition(e, "ClusterAvailable")?.status === "True",
+    );
     assert.equal((environment["status"] as { phase: string }).phase, "Provisioned");
-    assert.equal(condition(environment, "ClusterAvailable")?.status, "True");
+    // Available is not Ready: the cluster is baselined first, once its kubeconfig Secret exists.
+    assert.equal(condition(environment, "Baselined")?.reason, "WaitingForKubeconfig");
+    assert.match(
+      condition(environment, "Baselined")?.message ?? "",
+      new RegExp(`${namespace}/${name}-kubeconfig`),
+    );
+    assert.equal(condition(environment, "Ready")?.status, "False");
+    assert.equal(condition(environment, "Ready")?.reason, "WaitingForKubeconfig");
   });
 
   it("heals drift, prunes a node pool taken out of the spec", async () => {

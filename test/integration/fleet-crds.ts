@@ -2,12 +2,17 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pino } from "pino";
 import { parse } from "yaml";
+import type { FleetPart } from "../../src/fleet/part.ts";
+import { Manager } from "../../src/manager/manager.ts";
 import { environmentCrd } from "../../src/environment/schema.ts";
 import type { Json } from "../../src/kube/client.ts";
-import { kubectl } from "../../src/testing/cluster.ts";
+import { kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { clusterApiCrds } from "../../src/testing/capi-crds.ts";
 import { tenantCrd } from "../../src/tenant/schema.ts";
+
+export { readObject } from "./tenant-crds.ts";
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples", "environments");
 
@@ -37,4 +42,36 @@ export function exampleEnvironment(file: string, prefix: string): Json {
     metadata: { ...(value["metadata"] as Json), name },
     spec: { ...(value["spec"] as Json), tenants: [] },
   };
+}
+
+/**
+ * Runs the fleet part under a Manager that holds a short Lease in `namespace` (created here), as
+ * `vakt run --parts fleet` runs it; the caller stops the manager.
+ */
+export async function startFleet(part: FleetPart, namespace: string, identity: string): Promise<Manager> {
+  await kubectl(["create", "namespace", namespace]);
+  const manager = new Manager({
+    kubeconfig: testKubeConfig(),
+    parts: [part],
+    lease: {
+      namespace,
+      name: "fleet",
+      identity,
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 500,
+    },
+    probes: { port: 0 },
+    logger: pino({ level: "warn" }),
+  });
+  await manager.start();
+  return manager;
+}
+
+export type Condition = { type: string; status: string; reason: string; message: string };
+
+/** A condition of an object's status by type. */
+export function condition(object: Json, type: string): Condition | undefined {
+  const conditions = ((object["status"] as Json | undefined)?.["conditions"] ?? []) as Condition[];
+  return conditions.find((c) => c.type === type);
 }
