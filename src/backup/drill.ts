@@ -23,9 +23,10 @@ import { readManifest } from "./copier.ts";
 import type { CopyManifest } from "./copier.ts";
 import { backupInventory, compareRestore, DRILL_EXCLUDED_RESOURCES } from "./drill-core.ts";
 import type { BackedUpObject, DrillComparison } from "./drill-core.ts";
+import { parseBackupLocation } from "./location.ts";
 import type { BackupLocation } from "./location.ts";
 import type { Bucket } from "./s3.ts";
-import { ConfigError } from "./s3.ts";
+import { bucketOf, ConfigError, s3Client } from "./s3.ts";
 
 /** Label of every scratch namespace: the drill's id. */
 export const DRILL_LABEL = "vakt.dev/drill";
@@ -122,6 +123,43 @@ async function readOffsite(offsite: Bucket, manifest: CopyManifest, key: string)
       `the off-site copy of ${key} (backup ${manifest.backup}) does not match its manifest: SHA-256 ${sha256}, manifest ${entry.sha256}`,
     );
   return body;
+}
+
+/**
+ * A BackupLocation by name and a client for its bucket (credentials from its Secret), for a drill
+ * run outside the backup part (`vakt backup drill`).
+ */
+export async function openLocation(
+  client: KubeClient,
+  name: string,
+): Promise<{ readonly location: BackupLocation; readonly offsite: Bucket }> {
+  const object = await getOrUndefined(client, `/apis/vakt.dev/v1alpha1/backuplocations/${name}`);
+  if (object === undefined)
+    throw new ConfigError(`BackupLocation ${name} does not exist; kubectl get backuplocations lists them`);
+  const { location, problems } = parseBackupLocation(object);
+  if (location === undefined)
+    throw new ConfigError(
+      `BackupLocation ${name}: ${problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; ")}`,
+    );
+  const s3 = location.spec.s3;
+  const ref = `Secret ${s3.credentialsSecret.namespace}/${s3.credentialsSecret.name}`;
+  const secret = await getOrUndefined(
+    client,
+    `/api/v1/namespaces/${s3.credentialsSecret.namespace}/secrets/${s3.credentialsSecret.name}`,
+  );
+  const data = record(secret?.["data"]);
+  const field = (key: string): string => {
+    const value = text(data[key]);
+    if (value === "")
+      throw new ConfigError(`${ref} (BackupLocation ${name} spec.s3.credentialsSecret) has no key ${key}`);
+    return Buffer.from(value, "base64").toString("utf8");
+  };
+  const credentials = { accessKeyId: field("accessKeyId"), secretAccessKey: field("secretAccessKey") };
+  const s3client = s3Client(
+    { region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle },
+    credentials,
+  );
+  return { location, offsite: bucketOf(s3client, s3.bucket, s3.prefix, s3.endpoint) };
 }
 
 /** The latest Completed backup of the tenant with a complete off-site copy, and that copy's manifest. */

@@ -1,0 +1,86 @@
+import type { Command } from "commander";
+import { UsageError, oneOf } from "./errors.ts";
+
+interface DrillCliOptions {
+  location: string;
+  drillNamespace: string;
+  drillLocation?: string;
+  backup?: string;
+  kubeconfig?: string;
+  database?: string;
+  cluster?: string;
+  timeout: string;
+  output: string;
+}
+
+export function registerBackup(program: Command): void {
+  const backup = program.command("backup").description("off-site backup copies and restore drills");
+  backup
+    .command("drill")
+    .description(
+      "restore a Tenant's latest backup from its off-site copy into scratch namespaces, compare it with what the backup holds, record the result (exit 1 when the drill fails)",
+    )
+    .argument(
+      "<tenant>",
+      "the Tenant whose backup is drilled (its Velero Backups carry vakt.dev/tenant=<tenant>)",
+    )
+    .requiredOption("--location <name>", "the BackupLocation holding the off-site copy")
+    .option("--drill-namespace <ns>", "namespace of the Velero that runs drills", "vakt-drill")
+    .option(
+      "--drill-location <name>",
+      "that Velero's ReadOnly BackupStorageLocation on the off-site bucket (default: the BackupLocation's name)",
+    )
+    .option("--backup <name>", "drill this backup instead of the tenant's latest")
+    .option("--kubeconfig <file>", "kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .option(
+      "--database <url>",
+      "record the drill in this evidence history (postgres:// URL or PGlite directory not held by a running vakt run)",
+    )
+    .option("--cluster <name>", "cluster name in the evidence record", "default")
+    .option("--timeout <seconds>", "how long the restore may take", "600")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (tenant: string, options: DrillCliOptions) => {
+      const format = oneOf(options.output, "--output", ["text", "json"] as const);
+      const timeout = Number(options.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0)
+        throw new UsageError(`--timeout ${options.timeout}: give a number of seconds above 0`);
+      const { loadKubeconfig } = await import("./kubeconfig.ts");
+      const { makeKubeClient } = await import("../kube/client.ts");
+      const { describeDrill, openLocation, runDrill } = await import("../backup/drill.ts");
+      const client = makeKubeClient(await loadKubeconfig(options.kubeconfig));
+      // A drill that cannot run (no copied backup, a bad location): exit 2 with what to fix.
+      const usage = (error: unknown): never => {
+        if (error instanceof Error && (error.name === "ConfigError" || error.name === "DrillError"))
+          throw new UsageError(`vakt backup drill ${tenant}: ${error.message}`);
+        throw error;
+      };
+      const { location, offsite } = await openLocation(client, options.location).catch(usage);
+      const store =
+        options.database === undefined
+          ? undefined
+          : await (await import("../evidence/store.ts")).openEvidenceStore({ url: options.database });
+      try {
+        const result = await runDrill({
+          client,
+          tenant,
+          location,
+          offsite,
+          drillVelero: {
+            namespace: options.drillNamespace,
+            storageLocation: options.drillLocation ?? location.name,
+          },
+          ...(options.backup === undefined ? {} : { backup: options.backup }),
+          ...(store === undefined ? {} : { evidence: { store, cluster: options.cluster ?? "default" } }),
+          timeoutMs: timeout * 1000,
+        }).catch(usage);
+        process.stdout.write(
+          format === "json" ? `${JSON.stringify(result, null, 2)}\n` : `${describeDrill(result)}\n`,
+        );
+        if (!result.passed) process.exitCode = 1;
+      } finally {
+        offsite.client.destroy();
+        await store?.close();
+        await client.close?.();
+      }
+    });
+}
