@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.ts";
+import { registerBackup } from "./backup.ts";
 import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
 import { registerInstall } from "./install.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerInstall(program);
   registerDev(program);
+  registerBackup(program);
   return program;
 }
 
