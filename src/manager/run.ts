@@ -5,6 +5,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { AuditPart } from "../audit/part.ts";
 import { backupLocationCrd } from "../backup/location.ts";
 import { BackupPart } from "../backup/part.ts";
@@ -13,6 +14,7 @@ import type { AuditPartOptions } from "../audit/part.ts";
 import { TenantControllerPart } from "../controllers/tenant/part.ts";
 import { environmentCrd } from "../environment/schema.ts";
 import { FleetPart } from "../fleet/part.ts";
+import { setting } from "../config/settings.ts";
 import { POLICY_EXCEPTION_CRD, VAKT_CONFIGURATION_CRD } from "../crds/vakt.ts";
 import { apply } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -124,6 +126,8 @@ const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, sh
   fleet: (options, { identity }) =>
     new FleetPart({
       identity,
+      // local Environments: control planes from the same binaries as `vakt dev`, state in <home>/fleet.
+      local: { binDir: setting("binDir"), root: join(setting("home"), "fleet") },
       ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
     }),
   audit: (options, { inputs, openEvidence }) => {
