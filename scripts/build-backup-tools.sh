@@ -15,7 +15,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-key=$( (cat "$repo"/tools/{velero,versitygw}/go.mod "$repo"/tools/{velero,versitygw}/go.sum; go version) | sha256sum | cut -c1-16)
+key=$( (cat "$repo"/tools/{velero,versitygw}/go.mod "$repo"/tools/{velero,versitygw}/go.sum "$repo"/tools/velero/cmd/velero/*.go; go version) | sha256sum | cut -c1-16)
 cache=${VAKT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vakt/tools}
 bin="$cache/backup-$key/bin"
 mkdir -p "$bin"
@@ -48,7 +48,8 @@ velero=$(version_of "$repo/tools/velero" github.com/vmware-tanzu/velero)
 plugin=$(version_of "$repo/tools/velero" github.com/vmware-tanzu/velero-plugin-for-aws)
 vgw=$(version_of "$repo/tools/versitygw" github.com/versity/versitygw)
 
-build velero "$repo/tools/velero" github.com/vmware-tanzu/velero/cmd/velero \
+# Our main (tools/velero/cmd/velero): Velero's, with controller-runtime's :8080 listener turned off.
+build velero "$repo/tools/velero" ./cmd/velero \
   "-X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=$velero"
 # Velero loads every executable of --plugin-dir as a plugin: this one gets a directory of its own.
 mkdir -p "$bin/plugins"
