@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { registerBackup } from "./backup.ts";
 import { registerCheck } from "./check.ts";
 import { registerDev } from "./dev.ts";
+import { registerFleet } from "./fleet.ts";
 import { registerInstall } from "./install.ts";
 import { registerRender } from "./render.ts";
 import { registerReport } from "./report.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerInstall(program);
   registerDev(program);
   registerBackup(program);
+  registerFleet(program);
   return program;
 }
 
