@@ -49,7 +49,8 @@ export interface TestLocation {
   /** Merges `spec` into the location's spec (a new generation). */
   patchSpec(spec: Json): Promise<void>;
   /** Waits until a condition has the status (and reason, when given); returns the object. */
-  waitFor(type: string, status: string, reason?: string, timeoutMs?: number): Promise<Json>;
+  /** Until the condition has this status (and reason, and a message matching `message`). */
+  waitFor(type: string, status: string, reason?: string, timeoutMs?: number, message?: RegExp): Promise<Json>;
 }
 
 async function applyJson(object: Json): Promise<void> {
@@ -145,14 +146,16 @@ export async function createBackupLocation(
     secret,
     setCredentials,
     read,
-    waitFor: (type, status, reason, timeoutMs = 60_000) =>
+    waitFor: (type, status, reason, timeoutMs = 60_000, message) =>
       eventually(
         `BackupLocation ${name} ${type}=${status}${reason === undefined ? "" : ` (${reason})`}`,
         timeoutMs,
         async () => {
           const object = await read();
           const condition = conditionOf(object, type);
-          return condition?.status === status && (reason === undefined || condition.reason === reason)
+          return condition?.status === status &&
+            (reason === undefined || condition.reason === reason) &&
+            (message === undefined || message.test(condition.message ?? ""))
             ? object
             : undefined;
         },

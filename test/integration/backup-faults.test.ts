@@ -59,7 +59,14 @@ describe("off-site copy faults", () => {
     await s3.stop({ keepData: true });
     await location.setCredentials(s3);
     await location.waitFor("CopiesUpToDate", "False", "S3Unavailable");
-    const down = await location.waitFor("LockVerified", "Unknown", "S3Unavailable", 30_000);
+    // The condition already said Unknown/S3Unavailable for the refused credentials: wait for the new cause.
+    const down = await location.waitFor(
+      "LockVerified",
+      "Unknown",
+      "S3Unavailable",
+      30_000,
+      /ECONNREFUSED|connect|socket/i,
+    );
     assert.match(conditionOf(down, "LockVerified")?.message ?? "", /ECONNREFUSED|connect|socket/i);
 
     // The server comes back on the same endpoint: the retries (with backoff) copy the backup,
