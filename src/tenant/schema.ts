@@ -513,8 +513,92 @@ export const tenantSpecSchema = obj(
   { description: "What the platform provides to the tenant." },
 );
 
+const when = (description: string) => str({ description, format: "date-time" });
+const named = (description: string) => str({ description, maxLength: 253 });
+
+/**
+ * What the backup part writes (field manager vakt-backup) and what a restore drill writes
+ * (vakt-drill) into a Tenant's status: each owns its own fields, the Tenant controller none.
+ */
+export const tenantBackupStatusSchema = obj(
+  {
+    lastBackup: obj(
+      {
+        namespace: named("Velero's namespace."),
+        name: named("The Velero Backup."),
+        phase: str({
+          description: "Its phase (New, InProgress, Completed, PartiallyFailed, Failed, ...).",
+          maxLength: 64,
+        }),
+        time: when("When it completed, or started when it has not."),
+      },
+      { description: "The tenant's latest Velero Backup, whatever its phase." },
+    ),
+    lastCompletedBackup: obj(
+      {
+        namespace: named("Velero's namespace."),
+        name: named("The Velero Backup."),
+        time: when("When it completed."),
+      },
+      { description: "The tenant's latest Completed Velero Backup." },
+    ),
+    policy: obj(
+      {
+        schedule: str({
+          description: "The tenant's backup schedule (spec.backup.schedule).",
+          maxLength: 256,
+        }),
+        maxAgeSeconds: int({
+          description: "The age a completed backup may reach: the longest gap of the schedule plus one hour.",
+          minimum: 0,
+        }),
+      },
+      { description: "The backup policy the age is judged against." },
+    ),
+    withinPolicy: bool({ description: "A completed backup younger than policy.maxAgeSeconds exists." }),
+    dueBy: when("When the latest completed backup becomes older than the policy allows."),
+    lastCopy: obj(
+      {
+        backup: named("The Velero Backup as <namespace>/<name>."),
+        location: named("The BackupLocation the copy is in."),
+        time: when("When the copy completed (or failed)."),
+        verified: bool({
+          description: "Every object of the copy was checked against the primary (size, checksums).",
+        }),
+        message: str({ description: "Why the copy is not verified.", maxLength: 4096 }),
+      },
+      { description: "The tenant's latest off-site copy." },
+    ),
+    lastDrill: obj(
+      {
+        id: str({ description: "The drill's id.", maxLength: 64 }),
+        time: when("When the drill finished."),
+        passed: bool({ description: "Everything the backup holds came back identical." }),
+        backup: named("The Velero Backup restored, as <namespace>/<name>."),
+        location: named("The BackupLocation the copy was restored from."),
+        rpoSeconds: int({
+          description: "Recovery point: the backup's age when the drill started.",
+          minimum: 0,
+        }),
+        rtoSeconds: int({ description: "Recovery time: the restore's duration, rounded up.", minimum: 0 }),
+        problems: arr(str({ description: "A problem.", maxLength: 4096 }), {
+          description: "Why the drill failed (the first 10).",
+          maxItems: 10,
+        }),
+      },
+      { description: "The tenant's latest restore drill." },
+    ),
+    lastPassedDrill: obj(
+      { id: str({ description: "The drill's id.", maxLength: 64 }), time: when("When the drill finished.") },
+      { description: "The tenant's latest restore drill that passed." },
+    ),
+  },
+  { description: "Backups, off-site copies and restore drills of the tenant." },
+);
+
 export const tenantStatusSchema = obj(
   {
+    backup: tenantBackupStatusSchema,
     observedGeneration: int({ description: "Generation of the spec last reconciled.", minimum: 0 }),
     namespaceCount: int({ description: "Namespaces the tenant owns.", minimum: 0 }),
     objectCount: int({ description: "Objects rendered for the tenant.", minimum: 0 }),
