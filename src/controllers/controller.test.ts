@@ -4,7 +4,7 @@ import { setImmediate } from "node:timers/promises";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { FakeClock } from "../testing/fake-clock.ts";
-import { Controller, NotLeaderError } from "./controller.ts";
+import { Controller, NOT_LEADER_RETRY_MS, NotLeaderError } from "./controller.ts";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "./controller.ts";
 
 /** The value of one series (histograms: name_count, name_sum, ...), 0 when absent. */
@@ -84,12 +84,57 @@ describe("Controller", () => {
     assert.equal(await metric(registry, "vakt_controller_max_concurrent_reconciles", tenant), 1);
     assert.equal(await metric(registry, "vakt_controller_active_workers", tenant), 0);
 
-    // The failure comes back after its backoff: one more add and one more error.
+    // The failure comes back after its backoff, the key cut short by the Lease after
+    // NOT_LEADER_RETRY_MS (the renewal may only have been late), and the requeue after its delay.
     clock.advance(60_000);
-    await reconciled(controller, 6);
-    assert.equal(await metric(registry, "vakt_workqueue_adds_total", tenant), 6, "the retry and the requeue");
+    await reconciled(controller, 7);
+    assert.equal(
+      await metric(registry, "vakt_workqueue_adds_total", tenant),
+      7,
+      "the retry, the deposed key and the requeue",
+    );
+    assert.equal(await total("aborted"), 2, "the deposed key was looked at again");
     assert.equal(await metric(registry, "vakt_controller_reconcile_errors_total", tenant), 2);
     await controller.stop();
+  });
+
+  it("tries a key cut short by NotLeaderError again while it runs, and not once stopped", async () => {
+    const clock = new FakeClock();
+    let leader = false;
+    const done: string[] = [];
+    const controller = new Controller({
+      name: "tenant",
+      reconciler: {
+        reconcile: (key) => {
+          if (!leader) return Promise.reject(new NotLeaderError());
+          done.push(key);
+          return Promise.resolve({});
+        },
+      },
+      logger: pino({ level: "silent" }),
+      registry: new Registry(),
+      workers: 1,
+      queue: { clock },
+    });
+    controller.start();
+    controller.queue.add("acme");
+    await reconciled(controller, 1);
+    // The renewal was late, not lost: this replica leads again, and nobody else will do the work.
+    leader = true;
+    clock.advance(NOT_LEADER_RETRY_MS - 1);
+    await setImmediate();
+    assert.deepEqual(done, [], "not before the retry delay");
+    clock.advance(1);
+    await reconciled(controller, 2);
+    assert.deepEqual(done, ["acme"]);
+
+    leader = false;
+    controller.queue.add("beta");
+    await reconciled(controller, 3);
+    await controller.stop();
+    clock.advance(NOT_LEADER_RETRY_MS * 10);
+    await setImmediate();
+    assert.equal(controller.reconciles, 3, "a stopped controller retries nothing");
   });
 
   it("shows the queue's depth and how long the reconciles in flight have run", async () => {

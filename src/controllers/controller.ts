@@ -31,13 +31,22 @@ export interface ReconcileContext {
 
 /**
  * Level-triggered: given only a key, re-read the state and make the cluster match it. A rejection
- * is retried with backoff, except NotLeaderError (the key is dropped: the next leader lists all).
+ * is retried with backoff; NotLeaderError is not an error, and the key is looked at again after
+ * NOT_LEADER_RETRY_MS while this controller runs (a lost Lease stops it, and the next leader lists
+ * all; a renewal that was only late must not leave the key unreconciled).
  */
 export interface Reconciler {
   reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult>;
 }
 
-/** Thrown when this instance lost the right to write mid-reconcile; the key is dropped. */
+/**
+ * How long a key whose reconcile was cut short by NotLeaderError waits before it is tried again:
+ * the Lease's renewal may only have been late (a busy event loop), and then this replica stays
+ * the leader with no one else to do the work.
+ */
+export const NOT_LEADER_RETRY_MS = 1_000;
+
+/** Thrown when this instance lost the right to write mid-reconcile (for now or for good). */
 export class NotLeaderError extends Error {
   constructor() {
     super("not the leader (or closing): write skipped");
@@ -131,8 +140,11 @@ export class Controller {
         this.queue.addAfter(key, result.requeueAfterMs);
       }
     } catch (error) {
-      if (error instanceof NotLeaderError || this.#stopped) outcome = "aborted";
-      else {
+      if (this.#stopped) outcome = "aborted";
+      else if (error instanceof NotLeaderError) {
+        outcome = "aborted";
+        this.queue.addAfter(key, NOT_LEADER_RETRY_MS);
+      } else {
         const delayMs = this.queue.addRateLimited(key);
         logger.warn({ error: errorMessage(error), retryInMs: delayMs }, "reconcile failed");
       }

@@ -6,7 +6,7 @@
 // controller in this process, as `vakt run` does: the part under a Manager, with a Lease of its own.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { TenantControllerPart } from "../../src/controllers/tenant/part.ts";
@@ -129,7 +129,13 @@ async function start(
 /** Stops a replica; `crash` keeps the Lease, as a killed process would. */
 async function stop(controller: Running, crash = false): Promise<void> {
   await controller.manager.stop({ crash });
-  controllers.splice(controllers.indexOf(controller), 1);
+  forget(controller);
+}
+
+/** No longer stopped by afterEach (it was stopped, or killed, by the test). */
+function forget(controller: Running): void {
+  const at = controllers.indexOf(controller);
+  if (at >= 0) controllers.splice(at, 1);
 }
 
 /** The value of a metric series in a replica's registry (0 when absent). */
@@ -150,8 +156,13 @@ describe("Tenant controller on the real API server", () => {
     await core.createNamespace({ body: { metadata: { name: infra, labels: { "vakt.dev/test": "true" } } } });
   });
 
+  // A test that fails half-way leaves its controllers running: stop them before the next test,
+  // which would otherwise see their writes as its own (each test starts the replicas it judges).
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) await controller.manager.stop();
+  });
+
   after(async () => {
-    for (const controller of [...controllers]) await controller.manager.stop();
     for (const name of tenantsCreated)
       await kubectl(["delete", "tenant", name, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
     await core.deleteNamespace({ name: infra }).catch(() => undefined);
@@ -362,7 +373,7 @@ describe("Tenant controller on the real API server", () => {
       Promise.resolve(killed === undefined ? undefined : true),
     );
     await killed;
-    controllers.splice(controllers.indexOf(first), 1);
+    forget(first);
     const expected = await expectedChildren(manifest);
     let present = 0;
     for (const child of expected) if ((await read(child.path)) !== undefined) present += 1;
