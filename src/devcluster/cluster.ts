@@ -40,6 +40,13 @@ export interface DevClusterOptions {
   readonly vakt?: { readonly command: string; readonly script: string; readonly args?: readonly string[] };
   /** Progress lines for people. */
   readonly progress?: (line: string) => void;
+  /**
+   * Continue an earlier start from `stateDir` instead of starting over (a caller killed during
+   * `up`, a component that died): its certificates, ports and data are reused, live components
+   * kept, recorded ones that died started again with their recorded command line, and the ones
+   * never started are started. Without a state file and certificates to continue from, a fresh start.
+   */
+  readonly resume?: boolean;
 }
 
 export interface ComponentState {
@@ -47,6 +54,9 @@ export interface ComponentState {
   readonly pid: number;
   readonly port: number;
   readonly log: string;
+  /** The command line it was started with (state files of earlier versions lack it). */
+  readonly command?: string;
+  readonly args?: readonly string[];
 }
 
 export interface DevClusterState {
@@ -254,20 +264,49 @@ interface Kubeconfigs {
   readonly scheduler: string;
 }
 
+function kubeconfigPaths(stateDir: string, dirs: StateDirs): Kubeconfigs {
+  return {
+    admin: join(stateDir, "kubeconfig"),
+    controllerManager: join(dirs.kcm, "kubeconfig"),
+    scheduler: join(dirs.scheduler, "kubeconfig"),
+  };
+}
+
 function writeKubeconfigs(stateDir: string, dirs: StateDirs, server: string, pki: Pki): Kubeconfigs {
-  const write = (file: string, user: string, client: IssuedCertificate): string => {
+  const paths = kubeconfigPaths(stateDir, dirs);
+  const write = (file: string, user: string, client: IssuedCertificate): void => {
     writeFileSync(
       file,
       kubeconfigYaml(server, user, pki.ca.certificatePem, client.certificatePem, client.privateKeyPem),
       { mode: 0o600 },
     );
-    return file;
   };
-  return {
-    admin: write(join(stateDir, "kubeconfig"), "vakt-admin", pki.admin),
-    controllerManager: write(join(dirs.kcm, "kubeconfig"), "kube-controller-manager", pki.controllerManager),
-    scheduler: write(join(dirs.scheduler, "kubeconfig"), "kube-scheduler", pki.scheduler),
-  };
+  write(paths.admin, "vakt-admin", pki.admin);
+  write(paths.controllerManager, "kube-controller-manager", pki.controllerManager);
+  write(paths.scheduler, "kube-scheduler", pki.scheduler);
+  return paths;
+}
+
+/** The admin's TLS material, for the API server's readiness probe. */
+interface AdminTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** An earlier start of `stateDir` that `resume` can continue: its state, certificates and kubeconfigs. */
+function resumable(stateDir: string, dirs: StateDirs): { state: DevClusterState; tls: AdminTls } | undefined {
+  const state = readState(stateDir);
+  if (state === undefined) return undefined;
+  const kubeconfigs = kubeconfigPaths(stateDir, dirs);
+  if (![kubeconfigs.admin, kubeconfigs.controllerManager, kubeconfigs.scheduler].every((f) => existsSync(f)))
+    return undefined;
+  try {
+    const read = (name: string): string => readFileSync(join(dirs.pki, name), "utf8");
+    return { state, tls: { ca: read("ca.crt"), cert: read("admin.crt"), key: read("admin.key") } };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts the components, records each in the state file as it starts, and waits for them. */
@@ -276,11 +315,31 @@ class Launcher {
   readonly #options: DevClusterOptions;
   readonly #logs: string;
   readonly #state: Omit<DevClusterState, "components">;
+  /** What an earlier start of this state directory recorded (resume). */
+  readonly #previous: readonly ComponentState[];
 
-  constructor(options: DevClusterOptions, logs: string, state: Omit<DevClusterState, "components">) {
+  constructor(
+    options: DevClusterOptions,
+    logs: string,
+    state: Omit<DevClusterState, "components">,
+    previous: readonly ComponentState[] = [],
+  ) {
     this.#options = options;
     this.#logs = logs;
     this.#state = state;
+    this.#previous = previous;
+  }
+
+  /** The port an earlier start recorded for the component, else a free one. */
+  async port(name: ComponentName): Promise<number> {
+    return this.#previous.find((c) => c.name === name)?.port ?? (await freePort());
+  }
+
+  /** Components an earlier start left running that this start did not take over. */
+  leftovers(): ComponentState[] {
+    return this.#previous.filter(
+      (c) => !this.components.some((kept) => kept.pid === c.pid) && isOurProcess(c.pid, this.#state.stateDir),
+    );
   }
 
   get state(): DevClusterState {
@@ -292,14 +351,30 @@ class Launcher {
     writeState(this.state);
   }
 
+  /**
+   * Starts a component, or on resume takes over the earlier one: still running, it is kept (its
+   * exit is not watched: the readiness probe tells); dead, it starts again with its recorded
+   * command line, so its ports and data stay what the other components know.
+   */
   launch(name: ComponentName, port: number, args: readonly string[], command?: string): StartedProcess {
     const log = join(this.#logs, `${name}.log`);
-    const started = startDetached(
-      command ?? join(this.#options.binDir, name),
-      [...args, ...(this.#options.extraArgs?.[name] ?? [])],
+    const previous = this.#previous.find((c) => c.name === name);
+    if (previous !== undefined && isOurProcess(previous.pid, this.#state.stateDir)) {
+      this.components.push(previous);
+      this.save();
+      return { pid: previous.pid, exited: new Promise(() => undefined) };
+    }
+    const binary = previous?.command ?? command ?? join(this.#options.binDir, name);
+    const argv = previous?.args ?? [...args, ...(this.#options.extraArgs?.[name] ?? [])];
+    const started = startDetached(binary, argv, log);
+    this.components.push({
+      name,
+      pid: started.pid,
+      port: previous?.port ?? port,
       log,
-    );
-    this.components.push({ name, pid: started.pid, port, log });
+      command: binary,
+      args: argv,
+    });
     this.save();
     return started;
   }
@@ -312,7 +387,7 @@ class Launcher {
 /** Where the started control plane is, for the steps after the API server. */
 interface ControlPlane {
   readonly dirs: StateDirs;
-  readonly pki: Pki;
+  readonly adminTls: AdminTls;
   readonly kubeconfigs: Kubeconfigs;
   readonly server: string;
   readonly apiPort: number;
@@ -320,7 +395,7 @@ interface ControlPlane {
 }
 
 async function startEtcd(launcher: Launcher, plane: ControlPlane): Promise<number> {
-  const etcdPort = await freePort();
+  const etcdPort = await launcher.port("etcd");
   const etcdPeerPort = await freePort();
   plane.progress(`starting etcd on 127.0.0.1:${etcdPort}`);
   const etcd = launcher.launch("etcd", etcdPort, [
@@ -341,7 +416,7 @@ async function startEtcd(launcher: Launcher, plane: ControlPlane): Promise<numbe
 }
 
 async function startApiServer(launcher: Launcher, plane: ControlPlane, etcdPort: number): Promise<void> {
-  const { dirs, pki, server, apiPort } = plane;
+  const { dirs, adminTls, server, apiPort } = plane;
   const file = (name: string): string => join(dirs.pki, name);
   plane.progress(`starting kube-apiserver on ${server}`);
   const apiserver = launcher.launch("kube-apiserver", apiPort, [
@@ -362,20 +437,14 @@ async function startApiServer(launcher: Launcher, plane: ControlPlane, etcdPort:
     `--profiling=false`,
     `--v=1`,
   ]);
-  await launcher.ready("kube-apiserver", apiserver, () =>
-    getOk(`${server}/readyz`, {
-      ca: pki.ca.certificatePem,
-      cert: pki.admin.certificatePem,
-      key: pki.admin.privateKeyPem,
-    }),
-  );
+  await launcher.ready("kube-apiserver", apiserver, () => getOk(`${server}/readyz`, adminTls));
 }
 
 /** kube-controller-manager and kube-scheduler (not waited for: nothing in `up` needs them yet). */
 async function startControllers(launcher: Launcher, plane: ControlPlane): Promise<void> {
   const { dirs, kubeconfigs } = plane;
   const file = (name: string): string => join(dirs.pki, name);
-  const kcmPort = await freePort();
+  const kcmPort = await launcher.port("kube-controller-manager");
   plane.progress("starting kube-controller-manager");
   launcher.launch("kube-controller-manager", kcmPort, [
     `--kubeconfig=${kubeconfigs.controllerManager}`,
@@ -394,7 +463,7 @@ async function startControllers(launcher: Launcher, plane: ControlPlane): Promis
     `--profiling=false`,
     `--v=1`,
   ]);
-  const schedulerPort = await freePort();
+  const schedulerPort = await launcher.port("kube-scheduler");
   plane.progress("starting kube-scheduler");
   launcher.launch("kube-scheduler", schedulerPort, [
     `--kubeconfig=${kubeconfigs.scheduler}`,
@@ -414,7 +483,7 @@ async function startKwok(
   binDir: string,
   nodes: number,
 ): Promise<void> {
-  const kwokPort = await freePort();
+  const kwokPort = await launcher.port("kwok");
   plane.progress(`starting kwok with ${nodes} fake node(s)`);
   const kwok = launcher.launch("kwok", kwokPort, [
     `--kubeconfig=${plane.kubeconfigs.admin}`,
@@ -435,7 +504,7 @@ async function startVakt(
   plane: ControlPlane,
   vakt: NonNullable<DevClusterOptions["vakt"]>,
 ): Promise<void> {
-  const vaktPort = await freePort();
+  const vaktPort = await launcher.port("vakt");
   plane.progress(`starting vakt (admission webhook) on https://127.0.0.1:${vaktPort}`);
   const started = launcher.launch(
     "vakt",
@@ -466,33 +535,55 @@ export async function up(options: DevClusterOptions): Promise<DevClusterState> {
   const stateDir = options.stateDir;
   const nodes = options.nodes ?? 0;
   requireBinaries(options.binDir, wantedBinaries(options));
-  await clearEarlierRun(stateDir, progress);
-  await checkApiServerPort(options.apiServerPort);
+  const earlier = options.resume === true ? resumable(stateDir, makeStateDirs(stateDir)) : undefined;
+  if (earlier === undefined) {
+    await clearEarlierRun(stateDir, progress);
+    await checkApiServerPort(options.apiServerPort);
+  } else progress(`continuing the control plane of ${stateDir} (API server ${earlier.state.server})`);
   const dirs = makeStateDirs(stateDir);
 
-  progress("generating certificates");
-  const pki = await writePki(dirs);
-  const apiPort =
-    options.apiServerPort !== undefined && options.apiServerPort !== 0
-      ? options.apiServerPort
-      : await freePort();
-  const server = `https://127.0.0.1:${apiPort}`;
-  const kubeconfigs = writeKubeconfigs(stateDir, dirs, server, pki);
-  const launcher = new Launcher(options, dirs.logs, {
-    version: 1,
-    stateDir,
-    kubeconfig: kubeconfigs.admin,
-    server,
-    startedAt: new Date().toISOString(),
-    nodes,
-  });
-  const plane: ControlPlane = { dirs, pki, kubeconfigs, server, apiPort, progress };
+  let server: string;
+  let apiPort: number;
+  let kubeconfigs: Kubeconfigs;
+  let adminTls: AdminTls;
+  if (earlier === undefined) {
+    progress("generating certificates");
+    const pki = await writePki(dirs);
+    apiPort =
+      options.apiServerPort !== undefined && options.apiServerPort !== 0
+        ? options.apiServerPort
+        : await freePort();
+    server = `https://127.0.0.1:${apiPort}`;
+    kubeconfigs = writeKubeconfigs(stateDir, dirs, server, pki);
+    adminTls = { ca: pki.ca.certificatePem, cert: pki.admin.certificatePem, key: pki.admin.privateKeyPem };
+  } else {
+    server = earlier.state.server;
+    apiPort = Number(new URL(server).port);
+    kubeconfigs = kubeconfigPaths(stateDir, dirs);
+    adminTls = earlier.tls;
+  }
+  const launcher = new Launcher(
+    options,
+    dirs.logs,
+    {
+      version: 1,
+      stateDir,
+      kubeconfig: kubeconfigs.admin,
+      server,
+      startedAt: earlier?.state.startedAt ?? new Date().toISOString(),
+      nodes,
+    },
+    earlier?.state.components,
+  );
+  const plane: ControlPlane = { dirs, adminTls, kubeconfigs, server, apiPort, progress };
   try {
     const etcdPort = await startEtcd(launcher, plane);
     await startApiServer(launcher, plane, etcdPort);
     if (options.controllers !== false) await startControllers(launcher, plane);
     if (nodes > 0) await startKwok(launcher, plane, options.binDir, nodes);
     if (options.vakt !== undefined) await startVakt(launcher, plane, options.vakt);
+    // What an earlier start ran and this one does not want (fewer components asked for).
+    await stopAll(launcher.leftovers(), stateDir);
     launcher.save();
     return launcher.state;
   } catch (error) {

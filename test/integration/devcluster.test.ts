@@ -105,4 +105,31 @@ describe("vakt dev", () => {
     for (const c of second.components) assert.equal(isOurProcess(c.pid, stateDir), false);
     assert.equal(existsSync(join(stateDir, "etcd")), false);
   });
+
+  it("resume continues a control plane in place: the live components kept, a dead one restarted on its port", async (t) => {
+    const stateDir = tempState(t);
+    const first = await up({ stateDir, binDir, controllers: false });
+    const apiserver = first.components.find((c) => c.name === "kube-apiserver");
+    const etcd = first.components.find((c) => c.name === "etcd");
+    assert.ok(apiserver !== undefined && etcd !== undefined);
+    process.kill(apiserver.pid, "SIGKILL");
+    await eventually("the killed kube-apiserver to be gone", 10_000, () =>
+      Promise.resolve(isOurProcess(apiserver.pid, stateDir) ? undefined : true),
+    );
+    const second = await up({ stateDir, binDir, controllers: false, resume: true });
+    assert.equal(second.server, first.server, "the same API server address");
+    assert.equal(second.startedAt, first.startedAt);
+    const etcdAgain = second.components.find((c) => c.name === "etcd");
+    const apiserverAgain = second.components.find((c) => c.name === "kube-apiserver");
+    assert.equal(etcdAgain?.pid, etcd.pid, "the live etcd is kept");
+    assert.notEqual(apiserverAgain?.pid, apiserver.pid);
+    assert.equal(apiserverAgain?.port, apiserver.port);
+    assert.equal((await status(stateDir)).ready, true);
+    // Everything runs: a resume changes nothing.
+    const third = await up({ stateDir, binDir, controllers: false, resume: true });
+    assert.deepEqual(
+      third.components.map((c) => c.pid),
+      second.components.map((c) => c.pid),
+    );
+  });
 });
