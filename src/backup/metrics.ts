@@ -4,6 +4,91 @@ import type { Registry } from "prom-client";
 
 export type CopyOutcome = "copied" | "failed" | "refused" | "unavailable";
 
+/** One Tenant's backup figures at scrape time (undefined: nothing to say yet, no sample). */
+export interface TenantBackupRow {
+  readonly tenant: string;
+  /** Age of the latest Completed backup. */
+  readonly backupAgeSeconds: number | undefined;
+  /** That age is under the policy (undefined: the tenant has no backup policy). */
+  readonly withinPolicy: boolean | undefined;
+  /** Age of the latest restore drill that passed. */
+  readonly drillAgeSeconds: number | undefined;
+  readonly drillPassed: boolean | undefined;
+  /** Age of the oldest Completed backup without a verified off-site copy (0: none waits). */
+  readonly copyLagSeconds: number;
+  /** The lock check of the location holding the tenant's latest copy: 1, 0, -1 (could not run). */
+  readonly lockPassed: number | undefined;
+}
+
+type TenantGauge = Gauge<"tenant">;
+
+/** Per registry: where the per-tenant gauges read their rows (the running part's tracker). */
+const tenantSources = new WeakMap<Registry, () => readonly TenantBackupRow[]>();
+
+const TENANT_GAUGES: readonly {
+  readonly name: string;
+  readonly help: string;
+  readonly value: (row: TenantBackupRow) => number | undefined;
+}[] = [
+  {
+    name: "vakt_backup_tenant_last_backup_age_seconds",
+    help: "Age of the tenant's latest Completed Velero backup (no sample before the first).",
+    value: (row) => row.backupAgeSeconds,
+  },
+  {
+    name: "vakt_backup_tenant_backup_within_policy",
+    help: "1 when the tenant's latest Completed backup is younger than its policy (the schedule's longest gap plus an hour), 0 when older or missing.",
+    value: (row) => (row.withinPolicy === undefined ? undefined : row.withinPolicy ? 1 : 0),
+  },
+  {
+    name: "vakt_backup_tenant_last_good_drill_age_seconds",
+    help: "Age of the tenant's latest restore drill that passed (no sample before the first).",
+    value: (row) => row.drillAgeSeconds,
+  },
+  {
+    name: "vakt_backup_tenant_last_drill_passed",
+    help: "1 when the tenant's latest restore drill passed, 0 when it failed.",
+    value: (row) => (row.drillPassed === undefined ? undefined : row.drillPassed ? 1 : 0),
+  },
+  {
+    name: "vakt_backup_tenant_copy_lag_seconds",
+    help: "Age of the tenant's oldest Completed backup without a verified off-site copy (0 when none waits).",
+    value: (row) => row.copyLagSeconds,
+  },
+  {
+    name: "vakt_backup_tenant_lock_check_passed",
+    help: "The lock check of the location holding the tenant's latest off-site copy: 1 passed, 0 failed, -1 could not run.",
+    value: (row) => row.lockPassed,
+  },
+];
+
+/**
+ * Registers the per-tenant gauges once per registry; they read `source` at each scrape (labels:
+ * tenant names only, and only Tenants that exist).
+ */
+export function exportTenantBackupMetrics(
+  registry: Registry,
+  source: () => readonly TenantBackupRow[],
+): void {
+  const registered = tenantSources.has(registry);
+  tenantSources.set(registry, source);
+  if (registered) return;
+  for (const { name, help, value } of TENANT_GAUGES)
+    new Gauge({
+      name,
+      help,
+      labelNames: ["tenant"],
+      registers: [registry],
+      collect(this: TenantGauge) {
+        this.reset();
+        for (const row of tenantSources.get(registry)?.() ?? []) {
+          const v = value(row);
+          if (v !== undefined) this.set({ tenant: row.tenant }, v);
+        }
+      },
+    });
+}
+
 export class BackupMetrics {
   readonly copies: Counter<"location" | "result">;
   readonly bytes: Counter<"location">;
