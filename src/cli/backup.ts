@@ -16,6 +16,43 @@ interface DrillCliOptions {
 export function registerBackup(program: Command): void {
   const backup = program.command("backup").description("off-site backup copies and restore drills");
   backup
+    .command("status")
+    .description(
+      "one line per Tenant: its last backup and that backup's age against the policy, the off-site copy, the last restore drill and its result, RPO, RTO and the lock check of the copy's location",
+    )
+    .option("--kubeconfig <file>", "kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (options: { kubeconfig?: string; output: string }) => {
+      const format = oneOf(options.output, "--output", ["text", "json"] as const);
+      const { loadKubeconfig } = await import("./kubeconfig.ts");
+      const { makeKubeClient, KubeError } = await import("../kube/client.ts");
+      const { BACKUP_LOCATION, TENANT, collectionPath } = await import("../api/registry.ts");
+      const { backupStatusRows, backupStatusTable } = await import("../backup/status-table.ts");
+      const client = makeKubeClient(await loadKubeconfig(options.kubeconfig));
+      try {
+        const list = async (path: string, what: string): Promise<Record<string, unknown>[]> => {
+          try {
+            return ((await client.request("GET", path)).body["items"] ?? []) as Record<string, unknown>[];
+          } catch (error) {
+            if (error instanceof KubeError && error.code === 404)
+              throw new UsageError(
+                `vakt backup status: the API server does not serve ${what} (${path}); install vakt's CRDs (vakt install)`,
+              );
+            throw error;
+          }
+        };
+        const tenants = await list(collectionPath(TENANT), "Tenants");
+        const locations = await list(collectionPath(BACKUP_LOCATION), "BackupLocations");
+        const now = new Date();
+        const rows = backupStatusRows(tenants, locations, now);
+        process.stdout.write(
+          format === "json" ? `${JSON.stringify(rows, null, 2)}\n` : backupStatusTable(rows, now),
+        );
+      } finally {
+        await client.close?.();
+      }
+    });
+  backup
     .command("drill")
     .description(
       "restore a Tenant's latest backup from its off-site copy into scratch namespaces, compare it with what the backup holds, record the result (exit 1 when the drill fails)",
