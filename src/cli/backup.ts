@@ -113,6 +113,13 @@ export function registerBackup(program: Command): void {
         process.stdout.write(
           format === "json" ? `${JSON.stringify(result, null, 2)}\n` : `${describeDrill(result)}\n`,
         );
+        // The Tenant's status.backup.lastDrill (vakt backup status reads it); the drill stands without it.
+        const { writeDrillStatus } = await import("../backup/status.ts");
+        await writeDrillStatus(client, result).catch((error: unknown) => {
+          process.stderr.write(
+            `vakt backup drill: the drill's result is not in Tenant ${tenant}'s status: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+        });
         if (!result.passed) process.exitCode = 1;
       } finally {
         offsite.client.destroy();
