@@ -32,6 +32,22 @@ import { bucketOf, ConfigError, s3Client } from "./s3.ts";
 export const DRILL_LABEL = "vakt.dev/drill";
 /** Label of every scratch namespace: the Tenant drilled. */
 export const DRILL_TENANT_LABEL = "vakt.dev/drill-tenant";
+/**
+ * Annotations of every scratch namespace: what a later process needs to clean up after a drill
+ * that was killed and to record it as an interrupted (failed) drill.
+ */
+export const DRILL_ANNOTATIONS = {
+  startedAt: "vakt.dev/drill-started-at",
+  location: "vakt.dev/drill-location",
+  backup: "vakt.dev/drill-backup",
+  /** "leader" (the backup part's schedule) or "cli" (`vakt backup drill`). */
+  runner: "vakt.dev/drill-runner",
+  /** After this time the drill is surely dead, whoever ran it. */
+  deadline: "vakt.dev/drill-deadline",
+} as const;
+
+/** How long after its restore's timeout a drill's scratch namespaces are taken for a crash's. */
+const DEADLINE_MARGIN_MS = 10 * 60_000;
 
 export interface DrillOptions {
   readonly client: KubeClient;
@@ -52,6 +68,13 @@ export interface DrillOptions {
    */
   readonly alsoExclude?: readonly string[];
   readonly now?: () => Date;
+  /** Who runs the drill, written on its scratch namespaces (default "cli"). */
+  readonly runner?: "leader" | "cli";
+  /**
+   * Test seam: called once the scratch namespaces exist and are isolated, before the restore; a
+   * promise that never settles holds the drill there (a crash test stops the process meanwhile).
+   */
+  readonly afterIsolation?: (id: string, namespaces: readonly string[]) => Promise<void>;
 }
 
 export interface DrillResult {
@@ -264,20 +287,129 @@ async function registerBackup(options: DrillOptions, manifest: CopyManifest): Pr
   }
 }
 
-/** Deletes the scratch namespaces of a tenant's earlier drills (a crash left them behind). */
-export async function cleanupScratch(client: KubeClient, tenant?: string): Promise<string[]> {
-  const selector = tenant === undefined ? DRILL_LABEL : `${DRILL_TENANT_LABEL}=${tenant}`;
+/** A drill whose process stopped before it finished: found by its scratch namespaces. */
+export interface InterruptedDrill {
+  readonly id: string;
+  readonly tenant: string;
+  /** The BackupLocation and the backup (velero namespace/name), "" when a namespace does not say. */
+  readonly location: string;
+  readonly backup: string;
+  readonly runner: string;
+  readonly startedAt: string;
+  /** When its scratch namespaces were found and deleted. */
+  readonly foundAt: string;
+  readonly namespaces: readonly string[];
+}
+
+/** What a drill's scratch namespace says about the drill (labels and annotations). */
+interface ScratchNamespace {
+  readonly name: string;
+  readonly id: string;
+  readonly tenant: string;
+  readonly annotations: Record<string, string>;
+  /** Already being deleted (a drill's own cleanup, or an earlier recovery). */
+  readonly terminating: boolean;
+}
+
+/**
+ * Finds the scratch namespaces of drills that will never finish, deletes them, and records each
+ * such drill as a failed `restore.drill` (outcome failed, interrupted). `interrupted` decides per
+ * drill: the backup part's new leader takes every drill a leader ran (only one leader drills at a
+ * time, and it has not started any yet) and any drill past its deadline; a drill's own start takes
+ * those of its tenant past their deadline (a `vakt backup drill` running beside it is left alone).
+ */
+export async function recoverInterrupted(
+  client: KubeClient,
+  options: {
+    readonly interrupted: (drill: { readonly runner: string; readonly deadline: number }) => boolean;
+    readonly tenant?: string;
+    readonly evidence?: { readonly store: EvidenceStore; readonly cluster: string } | undefined;
+    readonly now?: () => Date;
+  },
+): Promise<InterruptedDrill[]> {
+  const now = options.now ?? (() => new Date());
+  const selector = options.tenant === undefined ? DRILL_LABEL : `${DRILL_TENANT_LABEL}=${options.tenant}`;
   const list = (await client.request("GET", "/api/v1/namespaces", { query: { labelSelector: selector } }))
     .body;
-  const names: string[] = [];
-  for (const namespace of (list["items"] ?? []) as Json[]) {
-    const name = String(record(namespace["metadata"])["name"]);
-    names.push(name);
-    await client.request("DELETE", `/api/v1/namespaces/${name}`).catch((error: unknown) => {
-      if (!(error instanceof KubeError && error.code === 404)) throw error;
-    });
+  const byDrill = new Map<string, ScratchNamespace[]>();
+  for (const object of (list["items"] ?? []) as Json[]) {
+    const metadata = record(object["metadata"]);
+    const labels = record(metadata["labels"]);
+    const namespace: ScratchNamespace = {
+      name: text(metadata["name"]),
+      id: text(labels[DRILL_LABEL]),
+      tenant: text(labels[DRILL_TENANT_LABEL]),
+      annotations: record(metadata["annotations"]) as Record<string, string>,
+      terminating: text(metadata["deletionTimestamp"]) !== "",
+    };
+    if (namespace.id === "" || namespace.name === "") continue;
+    byDrill.set(namespace.id, [...(byDrill.get(namespace.id) ?? []), namespace]);
   }
-  return names;
+  const found: InterruptedDrill[] = [];
+  for (const [id, namespaces] of byDrill) {
+    const first = namespaces[0];
+    if (first === undefined) continue;
+    const annotations = first.annotations;
+    const runner = text(annotations[DRILL_ANNOTATIONS.runner]) || "cli";
+    const deadline = Date.parse(text(annotations[DRILL_ANNOTATIONS.deadline]));
+    // Namespaces all terminating: the drill deleted them itself (it ended), or a recovery did.
+    if (namespaces.every((n) => n.terminating)) continue;
+    if (!options.interrupted({ runner, deadline: Number.isNaN(deadline) ? 0 : deadline })) continue;
+    for (const namespace of namespaces)
+      await client.request("DELETE", `/api/v1/namespaces/${namespace.name}`).catch((error: unknown) => {
+        if (!(error instanceof KubeError && error.code === 404)) throw error;
+      });
+    const drill: InterruptedDrill = {
+      id,
+      tenant: first.tenant,
+      location: text(annotations[DRILL_ANNOTATIONS.location]),
+      backup: text(annotations[DRILL_ANNOTATIONS.backup]),
+      runner,
+      startedAt: text(annotations[DRILL_ANNOTATIONS.startedAt]),
+      foundAt: now().toISOString(),
+      namespaces: namespaces.map((n) => n.name).sort(),
+    };
+    found.push(drill);
+    const evidence = options.evidence;
+    if (evidence === undefined) continue;
+    const [backupNamespace = "", backupName = ""] = drill.backup.split("/");
+    while (
+      !evidence.store.append({
+        kind: "restore.drill",
+        time: drill.foundAt,
+        scope: { cluster: evidence.cluster, tenant: drill.tenant },
+        ...(backupName === ""
+          ? {}
+          : {
+              subject: {
+                apiVersion: "velero.io/v1",
+                kind: "Backup",
+                namespace: backupNamespace,
+                name: backupName,
+              },
+            }),
+        data: {
+          outcome: "failed",
+          interrupted: true,
+          id,
+          location: drill.location,
+          from: "off-site copy",
+          runner,
+          startedAt: drill.startedAt,
+          scratchNamespaces: [...drill.namespaces],
+          problems: [interruptedProblem(drill)],
+        },
+      })
+    )
+      await evidence.store.writable();
+  }
+  if (found.length > 0) await options.evidence?.store.flush();
+  return found;
+}
+
+/** Why an interrupted drill failed, in words. */
+export function interruptedProblem(drill: InterruptedDrill): string {
+  return `drill ${drill.id} (started ${drill.startedAt || "at an unknown time"} by the ${drill.runner === "leader" ? "backup part's leader" : "CLI"}) was interrupted before it finished (its process was killed or lost the Lease); its scratch namespaces ${drill.namespaces.join(", ")} were deleted at ${drill.foundAt}`;
 }
 
 /** The restored object for a backed-up one, in its scratch namespace, or undefined. */
@@ -311,7 +443,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const { client, tenant, location, drillVelero } = options;
   const started = now();
   const id = randomBytes(4).toString("hex");
-  await cleanupScratch(client, tenant);
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  // Drills of this tenant killed long ago (past their deadline) left scratch namespaces: gone first.
+  await recoverInterrupted(client, {
+    tenant,
+    evidence: options.evidence,
+    interrupted: ({ deadline }) => deadline < started.getTime(),
+    now,
+  });
   await checkDrillLocation(options);
   const { backup, manifest } = await latestCopied(options);
   const backupName = manifest.backup;
@@ -341,7 +480,19 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         body: {
           apiVersion: "v1",
           kind: "Namespace",
-          metadata: { name: namespace, labels: { [DRILL_LABEL]: id, [DRILL_TENANT_LABEL]: tenant } },
+          metadata: {
+            name: namespace,
+            labels: { [DRILL_LABEL]: id, [DRILL_TENANT_LABEL]: tenant },
+            annotations: {
+              [DRILL_ANNOTATIONS.startedAt]: started.toISOString(),
+              [DRILL_ANNOTATIONS.location]: location.name,
+              [DRILL_ANNOTATIONS.backup]: `${location.spec.source.veleroNamespace}/${backupName}`,
+              [DRILL_ANNOTATIONS.runner]: options.runner ?? "cli",
+              [DRILL_ANNOTATIONS.deadline]: new Date(
+                started.getTime() + timeoutMs + DEADLINE_MARGIN_MS,
+              ).toISOString(),
+            },
+          },
         },
       });
       // Before anything is restored: nothing in or out.
@@ -354,6 +505,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         },
       });
     }
+    await options.afterIsolation?.(id, scratch);
     const restoreStart = performance.now();
     await client.request("POST", `${VELERO}/namespaces/${drillVelero.namespace}/restores`, {
       body: {
@@ -370,7 +522,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         },
       },
     });
-    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const object = await getOrUndefined(
         client,

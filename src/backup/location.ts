@@ -32,6 +32,8 @@ import {
 import type { JsonSchema, OutputOf } from "../tenant/builder.ts";
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/** daily, weekly, or a Go-style duration of hours, minutes and seconds (168h, 1h30m, 45s). */
+export const DRILL_INTERVAL = "^(daily|weekly|[0-9]+h([0-9]+m)?([0-9]+s)?|[0-9]+m([0-9]+s)?|[0-9]+s)$";
 
 export const backupLocationSpecSchema = obj(
   {
@@ -151,6 +153,43 @@ export const backupLocationSpecSchema = obj(
       ),
       {},
     ),
+    drill: obj(
+      {
+        interval: req(
+          str({
+            description:
+              "How often each Tenant whose backups are copied here is drilled: daily, weekly, or a duration such as 168h or 30m (the first drill runs when a tenant's first copy is complete).",
+            pattern: DRILL_INTERVAL,
+            patternHint: "daily, weekly, or a duration such as 168h, 90m or 30s",
+          }),
+        ),
+        veleroNamespace: def(
+          str({
+            description:
+              "Namespace of the Velero that restores drills (its one location reads this bucket ReadOnly; ADR 0028).",
+            pattern: DNS_LABEL,
+          }),
+          "vakt-drill",
+        ),
+        storageLocation: str({
+          description:
+            "That Velero's BackupStorageLocation on this bucket, accessMode ReadOnly (default: this BackupLocation's name).",
+          minLength: 1,
+        }),
+        timeoutSeconds: def(
+          int({ description: "How long one drill's restore may take.", minimum: 10, maximum: 86_400 }),
+          600,
+        ),
+        tenants: arr(str({ description: "A Tenant name.", pattern: DNS_LABEL }), {
+          description: "Only these Tenants (default: every Tenant with a backup copied here).",
+          listType: "set",
+        }),
+      },
+      {
+        description:
+          "Restore drills on a schedule, run by the backup part (leader only, one at a time), from this bucket's copies (ADR 0030).",
+      },
+    ),
     suspend: def(bool({ description: "Stop copying (the lock check still runs)." }), false),
     tenants: arr(str({ description: "A Tenant name.", pattern: DNS_LABEL }), {
       description: "Only backups of these Tenants' namespaces (default: every backup of the source).",
@@ -265,6 +304,29 @@ export function backupLocationCrd(): JsonSchema {
                       },
                     },
                     copiedBackups: { type: "integer" },
+                    drills: {
+                      type: "array",
+                      description: "The last restore drill of each Tenant from this location (backup part).",
+                      "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["tenant"],
+                      items: {
+                        type: "object",
+                        required: ["tenant"],
+                        properties: {
+                          tenant: { type: "string" },
+                          id: { type: "string" },
+                          backup: { type: "string" },
+                          startedAt: { type: "string", format: "date-time" },
+                          finishedAt: { type: "string", format: "date-time" },
+                          passed: { type: "boolean" },
+                          interrupted: { type: "boolean" },
+                          rpoSeconds: { type: "number" },
+                          rtoSeconds: { type: "number" },
+                          problems: { type: "array", items: { type: "string" } },
+                          nextAt: { type: "string", format: "date-time" },
+                        },
+                      },
+                    },
                   },
                 },
               },

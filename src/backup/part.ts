@@ -39,6 +39,7 @@ import { backupNamespaces, JURISDICTION_LABEL, residencyProblems } from "./resid
 import type { NamespaceNeeds } from "./residency.ts";
 import { bucketOf, ConfigError, parseAwsCredentials, parseVeleroLocation, s3Client } from "./s3.ts";
 import type { Bucket } from "./s3.ts";
+import { DrillScheduler } from "./schedule.ts";
 
 export interface BackupPartOptions {
   /** The evidence history: opened at every start of the part, closed at its stop. */
@@ -54,6 +55,8 @@ export interface BackupPartOptions {
   readonly locationSelector?: string;
   /** Test seam: called before each object is copied; a throw is a crash mid-copy. */
   readonly beforeObject?: (location: string, backup: string, key: string) => void;
+  /** Test seam: a scheduled drill's scratch namespaces are isolated (schedule.ts). */
+  readonly drillAfterIsolation?: (id: string, namespaces: readonly string[]) => Promise<void>;
 }
 
 interface VeleroBackup {
@@ -62,6 +65,8 @@ interface VeleroBackup {
   readonly uid: string;
   readonly phase: string;
   readonly storageLocation: string;
+  /** Its vakt.dev/tenant label: whose backup it is (a Tenant's Schedule labels its backups). */
+  readonly tenant: string | undefined;
   readonly included: readonly string[] | undefined;
   readonly excluded: readonly string[] | undefined;
   readonly expiration: string | undefined;
@@ -159,7 +164,12 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 /** What a Velero Backup is to the copier. */
 function veleroBackup(object: Json): VeleroBackup {
-  const metadata = (object["metadata"] ?? {}) as { namespace?: string; name?: string; uid?: string };
+  const metadata = (object["metadata"] ?? {}) as {
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+  };
   const spec = (object["spec"] ?? {}) as {
     storageLocation?: string;
     includedNamespaces?: string[];
@@ -176,6 +186,7 @@ function veleroBackup(object: Json): VeleroBackup {
     uid: metadata.uid ?? "",
     phase: status.phase ?? "",
     storageLocation: spec.storageLocation ?? "default",
+    tenant: metadata.labels?.[TENANT_LABEL],
     included: spec.includedNamespaces,
     excluded: spec.excludedNamespaces,
     expiration: status.expiration,
@@ -229,6 +240,7 @@ function mirror<V>(
 /** One run, from winning the Lease to losing it (or stopping). */
 class BackupRun {
   readonly controller: Controller;
+  readonly drills: DrillScheduler;
   readonly #options: BackupPartOptions;
   readonly #context: PartContext;
   readonly #metrics: BackupMetrics;
@@ -267,6 +279,20 @@ class BackupRun {
       queue: { baseDelayMs: 1_000, maxDelayMs: 60_000, ...options.queue },
     });
     this.#logger = this.controller.logger;
+    const cluster = options.evidence?.cluster ?? "";
+    this.drills = new DrillScheduler({
+      client: context.client,
+      logger: context.logger,
+      registry: context.registry,
+      location: (name) => this.#locations.get(name)?.location,
+      offsite: (location) => this.#offsite(location),
+      evidence: store === undefined ? undefined : { store, cluster },
+      checkLeader: () => {
+        this.#checkLeader();
+      },
+      changed: (name) => this.#writeStatus(name),
+      ...(options.drillAfterIsolation === undefined ? {} : { afterIsolation: options.drillAfterIsolation }),
+    });
   }
 
   start(): void {
@@ -299,6 +325,7 @@ class BackupRun {
           else if (entry === undefined) {
             this.#states.delete(name);
             this.#generations.delete(name);
+            this.drills.forget(name);
           } else this.#locationChanged(name);
         },
       }),
@@ -351,17 +378,18 @@ class BackupRun {
     );
     for (const reflector of this.#reflectors) reflector.start();
     this.controller.start();
+    this.drills.start();
   }
 
-  async stop(): Promise<void> {
+  async stop(options?: { readonly crash?: boolean }): Promise<void> {
     this.#stopped = true;
     for (const reflector of this.#reflectors) reflector.stop();
-    await this.controller.stop();
+    await Promise.all([this.controller.stop(), this.drills.stop(options)]);
   }
 
   /** Degraded states /readyz reports without failing. */
   conditions(): string[] {
-    const out: string[] = [];
+    const out: string[] = this.drills.conditions();
     for (const [name, state] of this.#states)
       for (const condition of state.conditions.values())
         if (condition.status !== "True" && condition.reason !== "Copying")
@@ -403,21 +431,37 @@ class BackupRun {
   #locationChanged(name: string): void {
     const entry = this.#locations.get(name);
     const generation = (entry?.raw["metadata"] as { generation?: number } | undefined)?.generation ?? 0;
-    if (this.#generations.get(name) === generation) return;
+    const known = this.#generations.get(name);
+    if (known === generation) return;
+    // First sight in this run: the last drills its status records (before a restart).
+    if (known === undefined && entry !== undefined) this.drills.seed(name, entry.raw);
     this.#generations.set(name, generation);
     this.controller.queue.add(`lock/${name}`);
     const location = entry?.location;
     if (location === undefined) return;
+    this.drills.locationChanged(location);
+    this.#copiedTenants(location);
     for (const backup of this.#backups.values())
       if (backup.phase === "Completed" && this.#sources(location, backup))
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
   }
 
+  /** The tenants of the backups copied to the location: their drills are scheduled. */
+  #copiedTenants(location: BackupLocation): void {
+    const done = this.#state(location.name).done;
+    for (const backup of this.#backups.values())
+      if (backup.tenant !== undefined && done.has(key(backup))) this.drills.tenant(location, backup.tenant);
+  }
+
   #backupChanged(backup: VeleroBackup): void {
     if (backup.phase !== "Completed") return;
     for (const [name, entry] of this.#locations)
-      if (entry.location !== undefined && this.#sources(entry.location, backup))
+      if (entry.location !== undefined && this.#sources(entry.location, backup)) {
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
+        // Labelled with its tenant after it was copied: the copy is not made again, the drill is due.
+        if (backup.tenant !== undefined && this.#state(name).done.has(key(backup)))
+          this.drills.tenant(entry.location, backup.tenant);
+      }
   }
 
   /** A namespace's labels or a Tenant's regions changed: refusals are judged again. */
@@ -692,6 +736,7 @@ class BackupRun {
       if ((await readManifest(offsite, backupName)) !== undefined) {
         state.done.add(backupKey);
         state.issues.delete(backupKey);
+        if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
         await this.#writeStatus(name);
         return {};
       }
@@ -749,6 +794,7 @@ class BackupRun {
       });
       state.done.add(backupKey);
       state.issues.delete(backupKey);
+      if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
       const bytes = result.manifest.objects.reduce((sum, o) => sum + o.size, 0);
       state.lastCopy = {
         backup: backupKey,
@@ -955,6 +1001,7 @@ class BackupRun {
           ),
         );
     }
+    const drills = this.drills.status(name);
     const status: Json = {
       observedGeneration: generation,
       conditions,
@@ -969,6 +1016,7 @@ class BackupRun {
           }),
       ...(state.lastCopy === undefined ? {} : { lastCopy: state.lastCopy }),
       copiedBackups: state.done.size,
+      ...(drills.length === 0 ? {} : { drills }),
     };
     const serialized = JSON.stringify(status);
     if (serialized === state.written) return;
@@ -1012,6 +1060,11 @@ export class BackupPart implements Part {
     this.#options = options;
   }
 
+  /** When this run drills each <location>/<tenant> next (ms since the epoch), once decided. */
+  get drillSchedule(): ReadonlyMap<string, number> {
+    return this.#run?.drills.schedule() ?? new Map();
+  }
+
   /** The evidence store while the part runs with one. */
   get evidence(): EvidenceStore | undefined {
     return this.#store;
@@ -1053,7 +1106,7 @@ export class BackupPart implements Part {
     const run = this.#run;
     this.#run = undefined;
     if (run === undefined) return;
-    await run.stop();
+    await run.stop(options);
     const store = this.#store;
     this.#store = undefined;
     if (store !== undefined && options?.crash !== true) await store.close();

@@ -19,7 +19,10 @@ import type { Json } from "../kube/client.ts";
 import { startManager } from "../manager/run.ts";
 import type { RunningManager } from "../manager/run.ts";
 import { eventually, kubectl, testKubeConfig } from "./cluster.ts";
+import { createBackupBuckets, startS3 } from "./s3.ts";
 import type { S3Server } from "./s3.ts";
+import { startVelero } from "./velero.ts";
+import type { VeleroServer } from "./velero.ts";
 
 export interface LocationOptions {
   readonly bucket: string;
@@ -204,4 +207,47 @@ export async function startBackupRun(
   });
   t?.after(() => running.close());
   return running;
+}
+
+export interface DrillStack {
+  readonly s3: S3Server;
+  /** The primary's Velero, on bucket "velero". */
+  readonly velero: VeleroServer;
+  /** The drill's Velero: its one location, "offsite", reads the off-site bucket ReadOnly (ADR 0028). */
+  readonly drillVelero: VeleroServer;
+  /** A BackupLocation on the off-site bucket "offsite" whose source is the primary's Velero. */
+  readonly location: TestLocation;
+}
+
+/**
+ * What a restore drill needs, for drill tests and bench/backup-drill.ts: versitygw with Velero's
+ * bucket and an off-site bucket under Object Lock (COMPLIANCE, 1 day), both Velero servers side by
+ * side, and a BackupLocation. Everything is stopped or deleted when the test ends.
+ */
+export async function startDrillStack(t: TestContext): Promise<DrillStack> {
+  const s3 = await startS3(t);
+  await createBackupBuckets(s3, { primary: "velero", offsite: "offsite", retentionDays: 1 });
+  const velero = await startVelero(t, { s3, bucket: "velero" });
+  const drillVelero = await startVelero(t, {
+    s3,
+    bucket: "offsite",
+    accessMode: "ReadOnly",
+    locationName: "offsite",
+  });
+  const location = await createBackupLocation(t, s3, {
+    bucket: "offsite",
+    veleroNamespace: velero.namespace,
+  });
+  return { s3, velero, drillVelero, location };
+}
+
+/** A Completed Velero Backup of `namespace`, labelled as a Tenant's Schedule labels its backups. */
+export async function tenantBackup(
+  velero: VeleroServer,
+  name: string,
+  namespace: string,
+  tenant: string,
+): Promise<void> {
+  await velero.backup(name, { includedNamespaces: [namespace], ttl: "72h0m0s" });
+  await kubectl(["-n", velero.namespace, "label", "backups.velero.io", name, `vakt.dev/tenant=${tenant}`]);
 }

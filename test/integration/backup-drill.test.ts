@@ -12,10 +12,8 @@ import { parseBackupLocation } from "../../src/backup/location.ts";
 import { bucketOf, s3Client } from "../../src/backup/s3.ts";
 import type { EvidenceRecord } from "../../src/evidence/types.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
-import { conditionOf, createBackupLocation, startBackupRun } from "../../src/testing/backup.ts";
+import { conditionOf, startBackupRun, startDrillStack, tenantBackup } from "../../src/testing/backup.ts";
 import { eventually, kubectl, testKubeConfig, withNamespace } from "../../src/testing/cluster.ts";
-import { createBackupBuckets, startS3 } from "../../src/testing/s3.ts";
-import { startVelero } from "../../src/testing/velero.ts";
 
 const DEPLOYMENT = {
   apiVersion: "apps/v1",
@@ -39,39 +37,14 @@ describe("restore drills from the off-site copy", () => {
     await kubectl(["-n", app, "create", "secret", "generic", "db", "--from-literal=password=s3cret"]);
     await kubectl(["-n", app, "apply", "-f", "-"], JSON.stringify(DEPLOYMENT));
 
-    const s3 = await startS3(t);
-    await createBackupBuckets(s3, { primary: "velero", offsite: "offsite", retentionDays: 1 });
-    const velero = await startVelero(t, { s3, bucket: "velero" });
-    const location = await createBackupLocation(t, s3, {
-      bucket: "offsite",
-      veleroNamespace: velero.namespace,
-    });
+    const { s3, velero, drillVelero, location } = await startDrillStack(t);
     const run = await startBackupRun(t, { selector: location.selector, leaseNamespace: velero.namespace });
     await location.waitFor("LockVerified", "True", "Passed");
-    await velero.backup("nightly", { includedNamespaces: [app], ttl: "72h0m0s" });
-    await kubectl([
-      "-n",
-      velero.namespace,
-      "label",
-      "backups.velero.io",
-      "nightly",
-      `vakt.dev/tenant=${tenant}`,
-    ]);
+    await tenantBackup(velero, "nightly", app, tenant);
     await eventually("the backup copied off-site", 90_000, async () => {
       const object = await location.read();
       const copies = (object["status"] as { copiedBackups?: number } | undefined)?.copiedBackups;
       return copies === 1 && conditionOf(object, "CopiesUpToDate")?.status === "True" ? true : undefined;
-    });
-
-    // The drill's Velero: its one location is the off-site bucket, ReadOnly. The primary's Velero
-    // stops first (as in a disaster; and the velero binary still binds controller-runtime's :8080,
-    // so two cannot run at once on one machine).
-    await velero.stop();
-    const drillVelero = await startVelero(t, {
-      s3,
-      bucket: "offsite",
-      accessMode: "ReadOnly",
-      locationName: "offsite",
     });
 
     const parsed = parseBackupLocation(await location.read()).location;
