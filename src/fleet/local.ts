@@ -8,11 +8,20 @@
  * namespace), and reports a phase.
  *
  * The processes outlive a hub restart (devcluster starts them detached): a new leader finds them
- * by their state file and reuses them, so nothing is started twice.
+ * by their state file and reuses them, so nothing is started twice. A start cut short (the hub
+ * killed during it) or a component that died is continued in place (devcluster's resume: same
+ * certificates, ports and data). A cluster whose processes all run but whose API server does not
+ * answer is reported unreachable, not restarted: the hub cannot tell a stalled server from a slow
+ * one, and a second control plane for the same Environment would be worse than waiting.
+ *
+ * kwok nodes run no pods, so vakt's webhook cannot run in the member as a Deployment: with
+ * `vakt`, each member gets `vakt run` (the webhook) as a host process of its control plane,
+ * registered at 127.0.0.1, started and stopped with it.
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DevClusterError, down, status, up } from "../devcluster/cluster.ts";
+import type { ComponentName } from "../devcluster/cluster.ts";
 import type { Progress } from "../environment/provider.ts";
 import type { Environment } from "../environment/types.ts";
 import { createNodes } from "../devcluster/nodes.ts";
@@ -23,12 +32,24 @@ export interface LocalClustersOptions {
   readonly binDir: string;
   /** One state directory per Environment below it. */
   readonly root: string;
+  /**
+   * Run vakt's webhook in each member as a host process: the node binary and vakt's CLI script
+   * (absent: members have no webhook).
+   */
+  readonly vakt?: { readonly command: string; readonly script: string };
 }
+
+/** The parts of `vakt run` each member runs. */
+export const MEMBER_VAKT_ARGS: readonly string[] = ["--parts=webhook"];
 
 /** A started local cluster: where it is and how to reach it. */
 export interface LocalCluster {
   readonly server: string;
   readonly kubeconfig: string;
+  /** False when every process runs but the API server does not answer. */
+  readonly reachable: boolean;
+  /** vakt's webhook in the member (its HTTPS base URL), when it runs one. */
+  readonly vaktUrl?: string;
 }
 
 const ZONE = "topology.kubernetes.io/zone";
@@ -57,16 +78,40 @@ export class LocalClusters {
     return started;
   }
 
+  /** The components a member runs, in devcluster's start order. */
+  #wanted(): ComponentName[] {
+    return [
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kwok",
+      ...(this.#options.vakt === undefined ? [] : (["vakt"] as const)),
+    ];
+  }
+
   async #ensure(environment: Environment): Promise<LocalCluster> {
     const stateDir = this.stateDir(environment.metadata.name);
     const current = await status(stateDir);
-    if (current.ready && current.state !== undefined && current.components.every((c) => c.running)) {
-      await this.#nodes(environment, current.state.kubeconfig);
-      return { server: current.state.server, kubeconfig: current.state.kubeconfig };
+    const wanted = this.#wanted();
+    const complete =
+      current.state !== undefined &&
+      wanted.every((name) => current.components.some((c) => c.name === name && c.running));
+    if (complete) {
+      const found = clusterOf(current.state, current.ready);
+      if (current.ready) await this.#nodes(environment, current.state.kubeconfig);
+      return found;
     }
-    const state = await up({ stateDir, binDir: this.#options.binDir, nodes: nodeCount(environment) });
+    const vakt = this.#options.vakt;
+    const state = await up({
+      stateDir,
+      binDir: this.#options.binDir,
+      nodes: nodeCount(environment),
+      resume: true,
+      ...(vakt === undefined ? {} : { vakt: { ...vakt, args: MEMBER_VAKT_ARGS } }),
+    });
     await this.#nodes(environment, state.kubeconfig);
-    return { server: state.server, kubeconfig: state.kubeconfig };
+    return clusterOf(state, true);
   }
 
   /** kwok nodes for the pools: min of each (at least one), spread over its zones. */
@@ -93,6 +138,19 @@ export class LocalClusters {
     await down(stateDir);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+function clusterOf(
+  state: { server: string; kubeconfig: string; components: readonly { name: string; port: number }[] },
+  reachable: boolean,
+): LocalCluster {
+  const vakt = state.components.find((c) => c.name === "vakt");
+  return {
+    server: state.server,
+    kubeconfig: state.kubeconfig,
+    reachable,
+    ...(vakt === undefined ? {} : { vaktUrl: `https://127.0.0.1:${vakt.port}` }),
+  };
 }
 
 function nodeCount(environment: Environment): number {

@@ -13,6 +13,7 @@ import { makeDiscovery } from "../kube/discovery.ts";
 import type { Part, PartContext } from "../kube/part.ts";
 import type { WorkQueueOptions } from "../kube/workqueue.ts";
 import { LocalClusters } from "./local.ts";
+import type { LocalClustersOptions } from "./local.ts";
 import { Members } from "./members.ts";
 import { FleetReconciler } from "./reconciler.ts";
 import type { WriteInfo } from "./status.ts";
@@ -30,10 +31,11 @@ export interface FleetPartOptions {
   /** Test seam: called before every write; throwing aborts the reconcile like a crash would. */
   readonly onWrite?: (write: WriteInfo) => void;
   /**
-   * Start `local` Environments' control planes from these binaries, state under `root` (absent:
-   * local Environments wait, and their status says so).
+   * Start `local` Environments' control planes from these binaries, state under `root`, with
+   * vakt's webhook as a host process in each when `vakt` is given (absent: local Environments
+   * wait, and their status says so).
    */
-  readonly local?: { readonly binDir: string; readonly root: string };
+  readonly local?: LocalClustersOptions;
   /** Register and baseline member clusters (default true). */
   readonly baseline?: boolean;
   /** Argo CD's namespace on the hub (default argocd). */

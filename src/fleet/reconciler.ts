@@ -179,6 +179,8 @@ class EnvironmentReconcile {
   readonly #uid: string;
   readonly #logger: Logger;
   readonly #report: EnvironmentReporter;
+  /** Why the member cannot be reached, when its provider already knows (a local cluster's stalled API server). */
+  #unreachable: string | undefined;
 
   constructor(deps: FleetReconcilerDeps, object: Json, logger: Logger) {
     const metadata = object["metadata"] as { name: string; uid: string };
@@ -429,6 +431,8 @@ class EnvironmentReconcile {
       try {
         const cluster = await local.ensure(environment);
         await this.#writeKubeconfig(rendered, await readFile(cluster.kubeconfig, "utf8"));
+        if (!cluster.reachable)
+          this.#unreachable = `the API server of the local cluster at ${cluster.server} does not answer (its processes run)`;
         return localProgress({ cluster });
       } catch (error) {
         if (error instanceof NotLeaderError) throw error;
@@ -528,6 +532,26 @@ class EnvironmentReconcile {
       if (error instanceof KubeError && error.code === 404) return undefined;
       throw error;
     }
+  }
+
+  /** A member known to be unreachable: Degraded, looked at again shortly; nothing sent to it. */
+  #unreachableMember(reason: string): Bootstrap {
+    const message = `the member cluster could not be baselined: ${reason}`;
+    this.#logger.warn({ error: reason }, "member cluster not baselined");
+    const report = this.#report;
+    // The registration on the hub stands; only the member is out of reach.
+    const registered = report.previous("ArgoCDRegistered");
+    return {
+      conditions: [
+        ...(registered === undefined
+          ? []
+          : [report.condition(registered.type, registered.status, registered.reason, registered.message)]),
+        report.condition("Baselined", "False", "MemberUnreachable", message),
+      ],
+      baselined: false,
+      degraded: true,
+      requeueAfterMs: MEMBER_UNREACHABLE_RECHECK_MS,
+    };
   }
 
   /** Registers the member with Argo CD and installs the baseline into it, once its kubeconfig exists. */
@@ -664,9 +688,11 @@ class EnvironmentReconcile {
     const progress = await this.#progress(environment, rendered);
     const available = progress.available;
     const bootstrap: Bootstrap =
-      available.status === "True"
-        ? await this.#bootstrap(environment, rendered)
-        : { conditions: [], baselined: false, degraded: false };
+      available.status !== "True"
+        ? { conditions: [], baselined: false, degraded: false }
+        : this.#unreachable !== undefined
+          ? this.#unreachableMember(this.#unreachable)
+          : await this.#bootstrap(environment, rendered);
     const conditions: Condition[] = [
       report.condition("Applied", "True", "Applied", `${objectCount} objects applied.`),
       report.condition(

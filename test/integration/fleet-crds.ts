@@ -75,3 +75,27 @@ export function condition(object: Json, type: string): Condition | undefined {
   const conditions = ((object["status"] as Json | undefined)?.["conditions"] ?? []) as Condition[];
   return conditions.find((c) => c.type === type);
 }
+
+/** A `local` Environment in Sweden with a backup bucket there; `spec` adds to or replaces fields. */
+export function localEnvironment(name: string, spec: Json): Json {
+  return {
+    apiVersion: "vakt.dev/v1alpha1",
+    kind: "Environment",
+    metadata: { name },
+    spec: {
+      customer: "nordlab",
+      provider: "local",
+      region: "local",
+      jurisdiction: "SE",
+      kubernetesVersion: "v1.36",
+      backup: {
+        provider: "s3",
+        bucket: "nordlab-backups",
+        region: "se-sto",
+        endpoint: "https://s3.example.se",
+        jurisdiction: "SE",
+      },
+      ...spec,
+    },
+  };
+}

@@ -23,7 +23,7 @@ import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json, KubeClient } from "../../src/kube/client.ts";
 import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
 import { baselineCrds } from "../../src/testing/fleet-baseline-crds.ts";
-import { condition, installFleetCrds, readObject, startFleet } from "./fleet-crds.ts";
+import { condition, installFleetCrds, localEnvironment, readObject, startFleet } from "./fleet-crds.ts";
 
 const config = testKubeConfig();
 const hub = makeKubeClient(config);
@@ -46,37 +46,20 @@ function memberClient(): { client: KubeClient; kubeconfig: string } {
   return { client: makeKubeClient(member), kubeconfig: state.kubeconfig };
 }
 
-const localEnvironment = {
-  apiVersion: "vakt.dev/v1alpha1",
-  kind: "Environment",
-  metadata: { name },
-  spec: {
-    customer: "nordlab",
-    provider: "local",
-    region: "local",
-    jurisdiction: "SE",
-    kubernetesVersion: "v1.36",
-    nodePools: [
-      {
-        name: "general",
-        instanceTypes: ["local.small", "local.large"],
-        min: 2,
-        max: 5,
-        zones: ["local-a", "local-b"],
-      },
-    ],
-    backup: {
-      provider: "s3",
-      bucket: "nordlab-backups",
-      region: "se-sto",
-      endpoint: "https://s3.example.se",
-      jurisdiction: "SE",
+const spec = localEnvironment(name, {
+  nodePools: [
+    {
+      name: "general",
+      instanceTypes: ["local.small", "local.large"],
+      min: 2,
+      max: 5,
+      zones: ["local-a", "local-b"],
     },
-    tenants: [tenant],
-    gitops: { repoURL: "https://git.example.se/nordlab/apps.git" },
-    baseline: { failOn: "warn", rules: { "image-tag": "deny" } },
-  },
-};
+  ],
+  tenants: [tenant],
+  gitops: { repoURL: "https://git.example.se/nordlab/apps.git" },
+  baseline: { failOn: "warn", rules: { "image-tag": "deny" } },
+});
 
 describe("the local provider: a real cluster per Environment, registered and baselined", () => {
   before(async () => {
@@ -132,10 +115,7 @@ describe("the local provider: a real cluster per Environment, registered and bas
   });
 
   it("starts a control plane, writes its kubeconfig Secret, registers it with Argo CD and baselines it", async () => {
-    await kubectl(
-      ["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"],
-      JSON.stringify(localEnvironment),
-    );
+    await kubectl(["apply", "--server-side", "--field-manager=vakt-test", "-f", "-"], JSON.stringify(spec));
     const environment = await eventually(`${name} Ready`, START_MS, async () => {
       const object = await read(hub, `${ENVIRONMENTS_PATH}/${name}`);
       return object !== undefined && condition(object, "Ready")?.status === "True" ? object : undefined;
