@@ -127,7 +127,15 @@ const PART_BUILDERS: { readonly [name in PartName]: (options: ManagerOptions, sh
     new FleetPart({
       identity,
       // local Environments: control planes from the same binaries as `vakt dev`, state in <home>/fleet.
-      local: { binDir: setting("binDir"), root: join(setting("home"), "fleet") },
+      // Each member runs vakt's webhook from the same entry point as this process (bin/vakt.js or
+      // src/cli/main.ts), as `vakt dev up` does.
+      local: {
+        binDir: setting("binDir"),
+        root: join(setting("home"), "fleet"),
+        ...(process.argv[1] === undefined
+          ? {}
+          : { vakt: { command: process.execPath, script: process.argv[1] } }),
+      },
       ...(options.controller?.workers === undefined ? {} : { workers: options.controller.workers }),
     }),
   audit: (options, { inputs, openEvidence }) => {
