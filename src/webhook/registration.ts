@@ -1,6 +1,18 @@
 import type { KubeObject, Rule } from "../engine/types.ts";
 import { JUDGED_POD_SUBRESOURCES } from "./admission.ts";
 import { ENVIRONMENT, GROUP, POLICY_EXCEPTION } from "../api/registry.ts";
+import { VERSION } from "../version.ts";
+
+/** The label of vakt's webhook configurations that carries the version of the vakt answering them. */
+export const VERSION_LABEL = "app.kubernetes.io/version";
+
+/** A version as a label value (at most 63 of [A-Za-z0-9_.-]; a "+build" suffix becomes "_build"). */
+export function versionLabelValue(version: string): string {
+  return version
+    .replace(/[^A-Za-z0-9_.-]/g, "_")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+}
 
 /** Where the API server reaches the webhook: a URL (vakt as a host process) or a Service. */
 export type WebhookTarget =
@@ -182,7 +194,12 @@ export function webhookConfigurations(options: WebhookConfigOptions): KubeObject
     },
     matchConditions: [{ name: "not-being-deleted", expression: "!has(object.metadata.deletionTimestamp)" }],
   };
-  const labels = { "app.kubernetes.io/name": "vakt", "app.kubernetes.io/managed-by": "vakt" };
+  // The version label says which vakt answers here: a hub reads it to see version skew in its members.
+  const labels = {
+    "app.kubernetes.io/name": "vakt",
+    "app.kubernetes.io/managed-by": "vakt",
+    [VERSION_LABEL]: versionLabelValue(VERSION),
+  };
   const objects: KubeObject[] = [
     {
       apiVersion: "admissionregistration.k8s.io/v1",
