@@ -39,7 +39,9 @@ import { backupNamespaces, JURISDICTION_LABEL, residencyProblems } from "./resid
 import type { NamespaceNeeds } from "./residency.ts";
 import { bucketOf, ConfigError, parseAwsCredentials, parseVeleroLocation, s3Client } from "./s3.ts";
 import type { Bucket } from "./s3.ts";
-import { DrillScheduler } from "./schedule.ts";
+import { exportTenantBackupMetrics } from "./metrics.ts";
+import { locationDrills, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
+import type { TenantInfo } from "./status.ts";
 
 export interface BackupPartOptions {
   /** The evidence history: opened at every start of the part, closed at its stop. */
@@ -55,8 +57,6 @@ export interface BackupPartOptions {
   readonly locationSelector?: string;
   /** Test seam: called before each object is copied; a throw is a crash mid-copy. */
   readonly beforeObject?: (location: string, backup: string, key: string) => void;
-  /** Test seam: a scheduled drill's scratch namespaces are isolated (schedule.ts). */
-  readonly drillAfterIsolation?: (id: string, namespaces: readonly string[]) => Promise<void>;
 }
 
 interface VeleroBackup {
@@ -71,6 +71,7 @@ interface VeleroBackup {
   readonly excluded: readonly string[] | undefined;
   readonly expiration: string | undefined;
   readonly completion: string | undefined;
+  readonly start: string | undefined;
 }
 
 interface NamespaceInfo {
@@ -179,6 +180,7 @@ function veleroBackup(object: Json): VeleroBackup {
     phase?: string;
     expiration?: string;
     completionTimestamp?: string;
+    startTimestamp?: string;
   };
   return {
     namespace: metadata.namespace ?? "",
@@ -191,6 +193,7 @@ function veleroBackup(object: Json): VeleroBackup {
     excluded: spec.excludedNamespaces,
     expiration: status.expiration,
     completion: status.completionTimestamp,
+    start: status.startTimestamp,
   };
 }
 
@@ -240,7 +243,8 @@ function mirror<V>(
 /** One run, from winning the Lease to losing it (or stopping). */
 class BackupRun {
   readonly controller: Controller;
-  readonly drills: DrillScheduler;
+  /** Tenants' status.backup and per-tenant metrics (status.ts). */
+  readonly tenantStatus: TenantBackupStatusTracker;
   readonly #options: BackupPartOptions;
   readonly #context: PartContext;
   readonly #metrics: BackupMetrics;
@@ -251,7 +255,7 @@ class BackupRun {
   readonly #backups = new Map<string, VeleroBackup>();
   readonly #veleroLocations = new Map<string, Json>();
   readonly #namespaces = new Map<string, NamespaceInfo>();
-  readonly #tenants = new Map<string, readonly string[]>();
+  readonly #tenants = new Map<string, TenantInfo>();
   readonly #reflectors: Reflector<unknown>[] = [];
   /** The generation of each location last acted on. */
   readonly #generations = new Map<string, number>();
@@ -279,19 +283,28 @@ class BackupRun {
       queue: { baseDelayMs: 1_000, maxDelayMs: 60_000, ...options.queue },
     });
     this.#logger = this.controller.logger;
-    const cluster = options.evidence?.cluster ?? "";
-    this.drills = new DrillScheduler({
+    this.tenantStatus = new TenantBackupStatusTracker({
       client: context.client,
-      logger: context.logger,
-      registry: context.registry,
-      location: (name) => this.#locations.get(name)?.location,
-      offsite: (location) => this.#offsite(location),
-      evidence: store === undefined ? undefined : { store, cluster },
+      logger: this.#logger,
+      enqueue: (tenant) => {
+        this.controller.queue.add(`tenant/${tenant}`);
+      },
+      backups: () => this.#backups.values(),
+      tenant: (name) => this.#tenants.get(name),
+      tenants: () => this.#tenants.keys(),
+      settled: () => this.#settled,
+      drills: (tenant) =>
+        [...this.#locations.values()].flatMap((entry) =>
+          locationDrills(entry.raw).filter((drill) => drill.tenant === tenant),
+        ),
+      lockPassed: (location) => {
+        const lock = this.#states.get(location)?.lock;
+        if (lock === undefined) return undefined;
+        return lock.result === undefined ? -1 : lock.result.passed ? 1 : 0;
+      },
       checkLeader: () => {
         this.#checkLeader();
       },
-      changed: (name) => this.#writeStatus(name),
-      ...(options.drillAfterIsolation === undefined ? {} : { afterIsolation: options.drillAfterIsolation }),
     });
   }
 
@@ -321,11 +334,15 @@ class BackupRun {
           ];
         },
         changed: (name, entry) => {
+          // A drill recorded in the location's status goes into its Tenant's status.
+          for (const each of name === undefined ? this.#locations.values() : [entry])
+            if (each !== undefined)
+              for (const drill of locationDrills(each.raw))
+                this.controller.queue.add(`tenant/${drill.tenant}`);
           if (name === undefined) for (const each of this.#locations.keys()) this.#locationChanged(each);
           else if (entry === undefined) {
             this.#states.delete(name);
             this.#generations.delete(name);
-            this.drills.forget(name);
           } else this.#locationChanged(name);
         },
       }),
@@ -336,6 +353,8 @@ class BackupRun {
           return [key(backup), backup];
         },
         changed: (name, backup) => {
+          for (const each of name === undefined ? this.#backups.values() : [backup])
+            if (each?.tenant !== undefined) this.controller.queue.add(`tenant/${each.tenant}`);
           if (name === undefined) for (const each of this.#backups.values()) this.#backupChanged(each);
           else if (backup !== undefined) this.#backupChanged(backup);
         },
@@ -364,32 +383,28 @@ class BackupRun {
       }),
       mirror(client, logger, TENANTS_PATH, this.#tenants, {
         settled: settle(),
-        entry: (object) => {
-          const regions = ((object["spec"] ?? {}) as { regions?: unknown }).regions;
-          return [
-            ((object["metadata"] ?? {}) as { name?: string }).name ?? "",
-            Array.isArray(regions) ? regions.filter((r): r is string => typeof r === "string") : [],
-          ];
-        },
-        changed: () => {
+        entry: (object) => [((object["metadata"] ?? {}) as { name?: string }).name ?? "", tenantInfo(object)],
+        changed: (name, info) => {
+          for (const tenant of name === undefined ? this.#tenants.keys() : [name])
+            if (info === undefined && name !== undefined) this.tenantStatus.forget(tenant);
+            else this.controller.queue.add(`tenant/${tenant}`);
           this.#residencyInputsChanged();
         },
       }),
     );
     for (const reflector of this.#reflectors) reflector.start();
     this.controller.start();
-    this.drills.start();
   }
 
-  async stop(options?: { readonly crash?: boolean }): Promise<void> {
+  async stop(): Promise<void> {
     this.#stopped = true;
     for (const reflector of this.#reflectors) reflector.stop();
-    await Promise.all([this.controller.stop(), this.drills.stop(options)]);
+    await this.controller.stop();
   }
 
   /** Degraded states /readyz reports without failing. */
   conditions(): string[] {
-    const out: string[] = this.drills.conditions();
+    const out: string[] = [];
     for (const [name, state] of this.#states)
       for (const condition of state.conditions.values())
         if (condition.status !== "True" && condition.reason !== "Copying")
@@ -431,37 +446,21 @@ class BackupRun {
   #locationChanged(name: string): void {
     const entry = this.#locations.get(name);
     const generation = (entry?.raw["metadata"] as { generation?: number } | undefined)?.generation ?? 0;
-    const known = this.#generations.get(name);
-    if (known === generation) return;
-    // First sight in this run: the last drills its status records (before a restart).
-    if (known === undefined && entry !== undefined) this.drills.seed(name, entry.raw);
+    if (this.#generations.get(name) === generation) return;
     this.#generations.set(name, generation);
     this.controller.queue.add(`lock/${name}`);
     const location = entry?.location;
     if (location === undefined) return;
-    this.drills.locationChanged(location);
-    this.#copiedTenants(location);
     for (const backup of this.#backups.values())
       if (backup.phase === "Completed" && this.#sources(location, backup))
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
   }
 
-  /** The tenants of the backups copied to the location: their drills are scheduled. */
-  #copiedTenants(location: BackupLocation): void {
-    const done = this.#state(location.name).done;
-    for (const backup of this.#backups.values())
-      if (backup.tenant !== undefined && done.has(key(backup))) this.drills.tenant(location, backup.tenant);
-  }
-
   #backupChanged(backup: VeleroBackup): void {
     if (backup.phase !== "Completed") return;
     for (const [name, entry] of this.#locations)
-      if (entry.location !== undefined && this.#sources(entry.location, backup)) {
+      if (entry.location !== undefined && this.#sources(entry.location, backup))
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
-        // Labelled with its tenant after it was copied: the copy is not made again, the drill is due.
-        if (backup.tenant !== undefined && this.#state(name).done.has(key(backup)))
-          this.drills.tenant(entry.location, backup.tenant);
-      }
   }
 
   /** A namespace's labels or a Tenant's regions changed: refusals are judged again. */
@@ -479,6 +478,7 @@ class BackupRun {
     const [kind, name, namespace, backup] = work.split("/");
     if (name === undefined) return {};
     if (kind === "lock") return this.#lockCheck(name, logger);
+    if (kind === "tenant") return this.tenantStatus.reconcile(name, logger);
     if (kind === "copy" && namespace !== undefined && backup !== undefined)
       return this.#copy(name, namespace, backup, logger);
     return {};
@@ -647,7 +647,7 @@ class BackupRun {
       return {
         namespace,
         tenant,
-        regions: tenant === undefined ? undefined : this.#tenants.get(tenant),
+        regions: tenant === undefined ? undefined : this.#tenants.get(tenant)?.regions,
         jurisdiction: info?.jurisdiction,
       };
     });
@@ -679,6 +679,7 @@ class BackupRun {
     ].sort();
     const only = location.spec.tenants;
     if (only !== undefined && !tenants.some((tenant) => only.includes(tenant))) return {};
+    const owners = new Set([...tenants, ...(backup.tenant === undefined ? [] : [backup.tenant])]);
     const subject = {
       apiVersion: "velero.io/v1",
       kind: "Backup",
@@ -733,10 +734,16 @@ class BackupRun {
     try {
       offsite = await this.#offsite(location);
       primary = await this.#primary(location, backup);
-      if ((await readManifest(offsite, backupName)) !== undefined) {
+      const existing = await readManifest(offsite, backupName);
+      if (existing !== undefined) {
         state.done.add(backupKey);
         state.issues.delete(backupKey);
-        if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
+        this.tenantStatus.copied(owners, {
+          backup: backupKey,
+          location: name,
+          time: existing.completedAt,
+          verified: true,
+        });
         await this.#writeStatus(name);
         return {};
       }
@@ -794,7 +801,12 @@ class BackupRun {
       });
       state.done.add(backupKey);
       state.issues.delete(backupKey);
-      if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
+      this.tenantStatus.copied(owners, {
+        backup: backupKey,
+        location: name,
+        time: result.manifest.completedAt,
+        verified: true,
+      });
       const bytes = result.manifest.objects.reduce((sum, o) => sum + o.size, 0);
       state.lastCopy = {
         backup: backupKey,
@@ -821,6 +833,13 @@ class BackupRun {
       if (error instanceof NotLeaderError) throw error;
       if (error instanceof IntegrityError) {
         state.issues.set(backupKey, { reason: "CopyFailed", message: error.message });
+        this.tenantStatus.copied(owners, {
+          backup: backupKey,
+          location: name,
+          time: new Date().toISOString(),
+          verified: false,
+          message: error.message,
+        });
         logger.error(
           { location: name, backup: backupKey, key: error.key, problem: error.problem, error: error.message },
           "off-site copy FAILED verification",
@@ -1001,7 +1020,6 @@ class BackupRun {
           ),
         );
     }
-    const drills = this.drills.status(name);
     const status: Json = {
       observedGeneration: generation,
       conditions,
@@ -1016,7 +1034,6 @@ class BackupRun {
           }),
       ...(state.lastCopy === undefined ? {} : { lastCopy: state.lastCopy }),
       copiedBackups: state.done.size,
-      ...(drills.length === 0 ? {} : { drills }),
     };
     const serialized = JSON.stringify(status);
     if (serialized === state.written) return;
@@ -1060,11 +1077,6 @@ export class BackupPart implements Part {
     this.#options = options;
   }
 
-  /** When this run drills each <location>/<tenant> next (ms since the epoch), once decided. */
-  get drillSchedule(): ReadonlyMap<string, number> {
-    return this.#run?.drills.schedule() ?? new Map();
-  }
-
   /** The evidence store while the part runs with one. */
   get evidence(): EvidenceStore | undefined {
     return this.#store;
@@ -1089,6 +1101,7 @@ export class BackupPart implements Part {
       }
     const run = new BackupRun(this.#options, context, this.#metrics, this.#store);
     this.#run = run;
+    exportTenantBackupMetrics(context.registry, () => this.#run?.tenantStatus.rows() ?? []);
     run.start();
   }
 
@@ -1106,7 +1119,7 @@ export class BackupPart implements Part {
     const run = this.#run;
     this.#run = undefined;
     if (run === undefined) return;
-    await run.stop(options);
+    await run.stop();
     const store = this.#store;
     this.#store = undefined;
     if (store !== undefined && options?.crash !== true) await store.close();
