@@ -39,6 +39,7 @@ import { backupNamespaces, JURISDICTION_LABEL, residencyProblems } from "./resid
 import type { NamespaceNeeds } from "./residency.ts";
 import { bucketOf, ConfigError, parseAwsCredentials, parseVeleroLocation, s3Client } from "./s3.ts";
 import type { Bucket } from "./s3.ts";
+import { DrillScheduler } from "./schedule.ts";
 import { exportTenantBackupMetrics } from "./metrics.ts";
 import { locationDrills, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
 import type { TenantInfo } from "./status.ts";
@@ -57,6 +58,8 @@ export interface BackupPartOptions {
   readonly locationSelector?: string;
   /** Test seam: called before each object is copied; a throw is a crash mid-copy. */
   readonly beforeObject?: (location: string, backup: string, key: string) => void;
+  /** Test seam: a scheduled drill's scratch namespaces are isolated (schedule.ts). */
+  readonly drillAfterIsolation?: (id: string, namespaces: readonly string[]) => Promise<void>;
 }
 
 interface VeleroBackup {
@@ -243,6 +246,7 @@ function mirror<V>(
 /** One run, from winning the Lease to losing it (or stopping). */
 class BackupRun {
   readonly controller: Controller;
+  readonly drills: DrillScheduler;
   /** Tenants' status.backup and per-tenant metrics (status.ts). */
   readonly tenantStatus: TenantBackupStatusTracker;
   readonly #options: BackupPartOptions;
@@ -283,6 +287,20 @@ class BackupRun {
       queue: { baseDelayMs: 1_000, maxDelayMs: 60_000, ...options.queue },
     });
     this.#logger = this.controller.logger;
+    const cluster = options.evidence?.cluster ?? "";
+    this.drills = new DrillScheduler({
+      client: context.client,
+      logger: context.logger,
+      registry: context.registry,
+      location: (name) => this.#locations.get(name)?.location,
+      offsite: (location) => this.#offsite(location),
+      evidence: store === undefined ? undefined : { store, cluster },
+      checkLeader: () => {
+        this.#checkLeader();
+      },
+      changed: (name) => this.#writeStatus(name),
+      ...(options.drillAfterIsolation === undefined ? {} : { afterIsolation: options.drillAfterIsolation }),
+    });
     this.tenantStatus = new TenantBackupStatusTracker({
       client: context.client,
       logger: this.#logger,
@@ -343,6 +361,7 @@ class BackupRun {
           else if (entry === undefined) {
             this.#states.delete(name);
             this.#generations.delete(name);
+            this.drills.forget(name);
           } else this.#locationChanged(name);
         },
       }),
@@ -394,17 +413,18 @@ class BackupRun {
     );
     for (const reflector of this.#reflectors) reflector.start();
     this.controller.start();
+    this.drills.start();
   }
 
-  async stop(): Promise<void> {
+  async stop(options?: { readonly crash?: boolean }): Promise<void> {
     this.#stopped = true;
     for (const reflector of this.#reflectors) reflector.stop();
-    await this.controller.stop();
+    await Promise.all([this.controller.stop(), this.drills.stop(options)]);
   }
 
   /** Degraded states /readyz reports without failing. */
   conditions(): string[] {
-    const out: string[] = [];
+    const out: string[] = this.drills.conditions();
     for (const [name, state] of this.#states)
       for (const condition of state.conditions.values())
         if (condition.status !== "True" && condition.reason !== "Copying")
@@ -446,21 +466,37 @@ class BackupRun {
   #locationChanged(name: string): void {
     const entry = this.#locations.get(name);
     const generation = (entry?.raw["metadata"] as { generation?: number } | undefined)?.generation ?? 0;
-    if (this.#generations.get(name) === generation) return;
+    const known = this.#generations.get(name);
+    if (known === generation) return;
+    // First sight in this run: the last drills its status records (before a restart).
+    if (known === undefined && entry !== undefined) this.drills.seed(name, entry.raw);
     this.#generations.set(name, generation);
     this.controller.queue.add(`lock/${name}`);
     const location = entry?.location;
     if (location === undefined) return;
+    this.drills.locationChanged(location);
+    this.#copiedTenants(location);
     for (const backup of this.#backups.values())
       if (backup.phase === "Completed" && this.#sources(location, backup))
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
   }
 
+  /** The tenants of the backups copied to the location: their drills are scheduled. */
+  #copiedTenants(location: BackupLocation): void {
+    const done = this.#state(location.name).done;
+    for (const backup of this.#backups.values())
+      if (backup.tenant !== undefined && done.has(key(backup))) this.drills.tenant(location, backup.tenant);
+  }
+
   #backupChanged(backup: VeleroBackup): void {
     if (backup.phase !== "Completed") return;
     for (const [name, entry] of this.#locations)
-      if (entry.location !== undefined && this.#sources(entry.location, backup))
+      if (entry.location !== undefined && this.#sources(entry.location, backup)) {
         this.controller.queue.add(`copy/${name}/${key(backup)}`);
+        // Labelled with its tenant after it was copied: the copy is not made again, the drill is due.
+        if (backup.tenant !== undefined && this.#state(name).done.has(key(backup)))
+          this.drills.tenant(entry.location, backup.tenant);
+      }
   }
 
   /** A namespace's labels or a Tenant's regions changed: refusals are judged again. */
@@ -744,6 +780,7 @@ class BackupRun {
           time: existing.completedAt,
           verified: true,
         });
+        if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
         await this.#writeStatus(name);
         return {};
       }
@@ -801,6 +838,7 @@ class BackupRun {
       });
       state.done.add(backupKey);
       state.issues.delete(backupKey);
+      if (backup.tenant !== undefined) this.drills.tenant(location, backup.tenant);
       this.tenantStatus.copied(owners, {
         backup: backupKey,
         location: name,
@@ -1020,6 +1058,7 @@ class BackupRun {
           ),
         );
     }
+    const drills = this.drills.status(name);
     const status: Json = {
       observedGeneration: generation,
       conditions,
@@ -1034,6 +1073,7 @@ class BackupRun {
           }),
       ...(state.lastCopy === undefined ? {} : { lastCopy: state.lastCopy }),
       copiedBackups: state.done.size,
+      ...(drills.length === 0 ? {} : { drills }),
     };
     const serialized = JSON.stringify(status);
     if (serialized === state.written) return;
@@ -1075,6 +1115,11 @@ export class BackupPart implements Part {
 
   constructor(options: BackupPartOptions = {}) {
     this.#options = options;
+  }
+
+  /** When this run drills each <location>/<tenant> next (ms since the epoch), once decided. */
+  get drillSchedule(): ReadonlyMap<string, number> {
+    return this.#run?.drills.schedule() ?? new Map();
   }
 
   /** The evidence store while the part runs with one. */
@@ -1119,7 +1164,7 @@ export class BackupPart implements Part {
     const run = this.#run;
     this.#run = undefined;
     if (run === undefined) return;
-    await run.stop();
+    await run.stop(options);
     const store = this.#store;
     this.#store = undefined;
     if (store !== undefined && options?.crash !== true) await store.close();
