@@ -12,6 +12,8 @@ import type { Control } from "../catalog/index.ts";
 import type { Severity } from "../engine/types.ts";
 import type { EvidenceRecord, Subject, VerifyResult } from "../evidence/types.ts";
 import { findingKey } from "../evidence/types.ts";
+import { BACKUP_RULES, backupEvent, backupFindings } from "./backup.ts";
+import type { BackupEvent } from "./backup.ts";
 
 /** What the caller asked for. Times are instants; `to` is exclusive. */
 export interface ReportRequest {
@@ -139,6 +141,8 @@ export interface Digest {
   /** Every exception.applied before the period's end, in sequence order. */
   readonly exceptions: readonly ExceptionRecord[];
   readonly passes: PassSummary & { readonly lastFull: string | null };
+  /** The backup records from backupLookback() to the end (backup.ts), in sequence order. */
+  readonly backup?: readonly BackupEvent[];
 }
 
 /** What an exception.applied record says, as the builder reads it. */
@@ -230,6 +234,7 @@ export class ModelBuilder {
   private lastFullPass: string | null = null;
   private passObjects = 0;
   private passUnjudgeable = 0;
+  private readonly backupEvents: BackupEvent[] = [];
   private readonly request: ReportRequest;
   private readonly rules: readonly RuleInfo[];
 
@@ -307,6 +312,11 @@ export class ModelBuilder {
       }
       case "exception.applied":
         this.exception(record);
+        return;
+      case "backup.copied":
+      case "backup.lock-checked":
+      case "restore.drill":
+        this.backupEvents.push(backupEvent(record));
         return;
       case "audit.pass": {
         if (!inPeriod) return;
@@ -392,10 +402,18 @@ export class ModelBuilder {
     this.lastFullPass = passes.lastFull;
     this.passObjects = passes.objects;
     this.passUnjudgeable = passes.unjudgeable;
+    if (digest.backup !== undefined) this.backupEvents.push(...digest.backup);
   }
 
   finish(chain?: VerifyResult): ReportModel {
     const openList = [...this.openFindings.values()];
+    // Backup findings: derived from the backup records at the period's end (backup.ts).
+    const backupRules = this.backupEvents.length === 0 ? [] : BACKUP_RULES;
+    for (const entry of backupFindings(this.backupEvents, this.request)) {
+      const wanted = entry.controls.filter((c) => this.wantedControls.has(c));
+      if (wanted.length > 0) openList.push({ entry, wanted });
+    }
+    const rules = [...this.rules, ...backupRules];
     const openByControl = new Map<string, number>();
     for (const open of openList) for (const control of open.wanted) bump(openByControl, control);
 
@@ -414,9 +432,9 @@ export class ModelBuilder {
       if (list === undefined) rulesByControl.set(control, [rule]);
       else if (!list.includes(rule)) list.push(rule);
     };
-    for (const rule of this.rules) for (const control of rule.controls) addRule(control, rule.id);
+    for (const rule of rules) for (const control of rule.controls) addRule(control, rule.id);
     for (const open of openList) for (const control of open.wanted) addRule(control, open.entry.rule);
-    const boundaries = new Map(this.rules.map((rule) => [rule.id, rule.evidenceBoundary]));
+    const boundaries = new Map(rules.map((rule) => [rule.id, rule.evidenceBoundary]));
 
     const frameworks = this.request.frameworks.map((id): FrameworkPosture => {
       const framework = frameworkById(id);

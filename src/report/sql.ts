@@ -11,6 +11,8 @@ import type { Subject } from "../evidence/types.ts";
 import type { Severity } from "../engine/types.ts";
 import { FRAMEWORKS, controlsOf } from "../catalog/index.ts";
 import type { Digest, ExceptionRecord, FindingEntry, ReportRequest } from "./model.ts";
+import { backupEvent, backupLookback } from "./backup.ts";
+import type { BackupEvent } from "./backup.ts";
 
 type Row = Record<string, unknown>;
 
@@ -155,6 +157,7 @@ export async function digestFromDatabase(sql: Sql, request: ReportRequest): Prom
     passParams,
   );
   const lastFullData = lastFull === undefined ? {} : json(lastFull["data"]);
+  const backup = await backupEvents(sql, request);
 
   return {
     open: open.map((row) => findingOf(row, iso(row["time"]))),
@@ -204,5 +207,56 @@ export async function digestFromDatabase(sql: Sql, request: ReportRequest): Prom
       objects: Number(lastFullData["objects"] ?? 0),
       unjudgeable: Number(lastFullData["unjudgeable"] ?? 0),
     },
+    backup,
   };
+}
+
+/**
+ * The backup records the backup findings read (report/backup.ts): only the fields they need (a
+ * copy's record lists every file). Lock checks are cluster-wide: a tenant's scope keeps them.
+ */
+async function backupEvents(sql: Sql, request: ReportRequest): Promise<BackupEvent[]> {
+  const params: unknown[] = [backupLookback(request).toISOString(), request.to.toISOString()];
+  const where = [
+    "kind IN ('backup.copied', 'backup.lock-checked', 'restore.drill')",
+    "time >= $1::timestamptz",
+    "time < $2::timestamptz",
+  ];
+  if (request.scope.cluster !== undefined) {
+    params.push(request.scope.cluster);
+    where.push(`cluster = $${String(params.length)}`);
+  }
+  if (request.scope.tenant !== undefined) {
+    params.push(request.scope.tenant);
+    where.push(`(tenant = $${String(params.length)} OR kind = 'backup.lock-checked')`);
+  }
+  const rows = await sql.query(
+    `SELECT time, kind, cluster, tenant, subject_api_version, subject_kind, subject_namespace, subject_name,
+       subject_uid, data->>'outcome' AS outcome, data->>'passed' AS passed, data->>'location' AS location,
+       data->'problems' AS problems, data->>'detail' AS detail
+     FROM evidence_record WHERE ${where.join(" AND ")} ORDER BY seq`,
+    params,
+  );
+  return rows.map((row) => {
+    const problems: unknown =
+      typeof row["problems"] === "string" ? JSON.parse(row["problems"]) : row["problems"];
+    return backupEvent({
+      kind: text(row["kind"]) as BackupEvent["kind"],
+      time: iso(row["time"]),
+      scope: {
+        cluster: text(row["cluster"]),
+        ...(typeof row["tenant"] === "string" ? { tenant: row["tenant"] } : {}),
+      },
+      ...(typeof row["subject_kind"] === "string" ? { subject: subjectOf(row) } : {}),
+      data: {
+        ...(typeof row["outcome"] === "string" ? { outcome: row["outcome"] } : {}),
+        ...(row["passed"] === "true" || row["passed"] === "false"
+          ? { passed: row["passed"] === "true" }
+          : {}),
+        ...(typeof row["location"] === "string" ? { location: row["location"] } : {}),
+        ...(Array.isArray(problems) ? { problems } : {}),
+        ...(typeof row["detail"] === "string" ? { detail: row["detail"] } : {}),
+      },
+    });
+  });
 }
