@@ -43,6 +43,7 @@ export function registerInstall(program: Command): void {
         const { installManifests } = await import("../install/manifests.ts");
         const { tenantCrd } = await import("../tenant/schema.ts");
         const { openReportsCrds } = await import("../audit/crds.ts");
+        const { backupLocationCrd } = await import("../backup/location.ts");
         const objects = installManifests({
           namespace: options.namespace,
           image: options.image,
@@ -51,8 +52,9 @@ export function registerInstall(program: Command): void {
           timeoutSeconds,
           tls,
           rules: ALL_RULES,
-          // The audit's reports: OpenReports' own CRDs, read from its Go module.
-          crds: [tenantCrd(), ...(await openReportsCrds())],
+          // The audit's reports: OpenReports' own CRDs, read from its Go module. BackupLocation:
+          // the off-site copies' kind (the backup part is not among the Deployment's parts yet).
+          crds: [tenantCrd(), backupLocationCrd(), ...(await openReportsCrds())],
         });
         process.stdout.write(yamlStream(objects));
       },
