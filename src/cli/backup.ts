@@ -53,6 +53,41 @@ export function registerBackup(program: Command): void {
       }
     });
   backup
+    .command("now")
+    .description(
+      "a Velero Backup now from each Tenant's Schedule (as `velero backup create --from-schedule`): its first copy and drill need not wait for the cron time",
+    )
+    .argument("[tenants...]", "the Tenants (default: every Tenant with a Schedule)")
+    .option("--kubeconfig <file>", "kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .option("--wait <seconds>", "wait this long for the Schedules to exist and the backups to end", "0")
+    .action(async (tenants: string[], options: { kubeconfig?: string; wait: string }) => {
+      const wait = Number(options.wait);
+      if (!Number.isFinite(wait) || wait < 0)
+        throw new UsageError(`--wait ${options.wait}: give seconds, 0 or more`);
+      const { loadKubeconfig } = await import("./kubeconfig.ts");
+      const { makeKubeClient } = await import("../kube/client.ts");
+      const { backupNow } = await import("../backup/schedule-now.ts");
+      const client = makeKubeClient(await loadKubeconfig(options.kubeconfig));
+      try {
+        const made = await backupNow(client, {
+          ...(tenants.length === 0 ? {} : { tenants }),
+          waitForSchedulesMs: wait * 1000,
+          ...(wait > 0 ? { waitMs: wait * 1000 } : {}),
+        });
+        if (made.length === 0)
+          throw new UsageError(
+            "vakt backup now: no Velero Schedule labelled vakt.dev/tenant; are the Tenants applied, with Velero's CRDs installed?",
+          );
+        for (const each of made)
+          process.stdout.write(
+            `${each.tenant}: backup ${each.backup} from Schedule ${each.schedule}${each.phase === "" ? "" : ` ${each.phase}`}\n`,
+          );
+        if (made.some((each) => each.phase !== "" && each.phase !== "Completed")) process.exitCode = 1;
+      } finally {
+        await client.close?.();
+      }
+    });
+  backup
     .command("drill")
     .description(
       "restore a Tenant's latest backup from its off-site copy into scratch namespaces, compare it with what the backup holds, record the result (exit 1 when the drill fails)",

@@ -25,6 +25,10 @@ export function registerDev(program: Command): void {
     .option("--port <port>", "API server port on 127.0.0.1 (default: a free port)")
     .option("--nodes <n>", "fake nodes simulated by kwok", "0")
     .option("--no-vakt", "do not start vakt's admission webhook with the control plane")
+    .option(
+      "--backups",
+      "also start versitygw (Velero's bucket and an off-site bucket under Object Lock), Velero and the restore drills' Velero, and a BackupLocation that drills every tenant daily",
+    )
     .action(
       async (options: {
         stateDir?: string;
@@ -32,6 +36,7 @@ export function registerDev(program: Command): void {
         port?: string;
         nodes: string;
         vakt: boolean;
+        backups?: boolean;
       }) => {
         const stateDir = stateDirOf(options);
         const nodes = wholeNumber(options.nodes, "--nodes", 0, 10_000);
@@ -39,17 +44,40 @@ export function registerDev(program: Command): void {
         const { up } = await import("../devcluster/cluster.ts");
         const { createFakeNodes } = await import("../devcluster/nodes.ts");
         const started = Date.now();
-        const state = await up({
+        const progress = (line: string): void => {
+          process.stderr.write(`vakt dev: ${line}\n`);
+        };
+        const upOptions = {
           stateDir,
           binDir: options.binDir ?? setting("binDir"),
           apiServerPort: options.port === undefined ? 0 : wholeNumber(options.port, "--port", 1, 65_535),
           nodes,
           // vakt runs from the same entry point as this command (bin/vakt.js or src/cli/main.ts).
           ...(options.vakt ? { vakt: { command: process.execPath, script: process.argv[1] ?? "" } } : {}),
-          progress: (line) => {
-            process.stderr.write(`vakt dev: ${line}\n`);
-          },
-        });
+          progress,
+        };
+        let state;
+        if (options.backups === true) {
+          // The backup stack goes up before vakt, so vakt's backup part and Tenant controller find
+          // Velero's CRDs: the control plane first, then the stack, then vakt (up resumes).
+          const { startBackups, stopBackups } = await import("../devcluster/backups.ts");
+          await stopBackups(stateDir);
+          const { vakt: _vakt, ...withoutVakt } = upOptions;
+          state = await up(withoutVakt);
+          const stack = await startBackups({
+            stateDir,
+            kubeconfig: state.kubeconfig,
+            binDir: upOptions.binDir,
+            backupBinDir: setting("backupBinDir"),
+            progress,
+          });
+          const { applyDevBackupLocation } = await import("./dev-backups.ts");
+          await applyDevBackupLocation(state.kubeconfig, stack);
+          progress(
+            "BackupLocation offsite applied (copies under COMPLIANCE, a restore drill of each tenant daily)",
+          );
+          if (options.vakt) state = await up({ ...upOptions, resume: true });
+        } else state = await up(upOptions);
         if (nodes > 0) await createFakeNodes(state.kubeconfig, nodes);
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(
@@ -74,7 +102,10 @@ export function registerDev(program: Command): void {
     .option("--state-dir <dir>", "state directory (default: $VAKT_HOME/dev)")
     .action(async (options: { stateDir?: string }) => {
       const { down } = await import("../devcluster/cluster.ts");
+      const { stopBackups } = await import("../devcluster/backups.ts");
+      const backups = await stopBackups(stateDirOf(options));
       const result = await down(stateDirOf(options));
+      result.stopped.push(...backups);
       if (!result.existed) process.stdout.write("No local control plane was running.\n");
       else
         process.stdout.write(

@@ -44,10 +44,23 @@ export interface StartedProcess {
  * Starts a long-running component detached from this process (it outlives `vakt dev up`),
  * with stdout and stderr appended to `logFile`.
  */
-export function startDetached(binary: string, args: readonly string[], logFile: string): StartedProcess {
+export function startDetached(
+  binary: string,
+  args: readonly string[],
+  logFile: string,
+  /**
+   * The process's whole environment (with PATH /usr/bin:/bin) instead of this one's: for secrets
+   * that `ps` must not show on the command line.
+   */
+  env?: Readonly<Record<string, string>>,
+): StartedProcess {
   const fd = openSync(logFile, "a");
   try {
-    const child = spawn(binary, args, { detached: true, stdio: ["ignore", fd, fd] });
+    const child = spawn(binary, args, {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      ...(env === undefined ? {} : { env: { PATH: "/usr/bin:/bin", ...env } }),
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once("exit", (code, signal) => {
         resolve({ code, signal });

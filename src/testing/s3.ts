@@ -9,12 +9,19 @@
  *   await createBackupBuckets(s3, { primary: "velero", offsite: "offsite", retentionDays: 1 });
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { setting } from "../config/settings.ts";
+import {
+  createBackupBuckets as createBuckets,
+  versitygwArgs,
+  versitygwBinary as binaryIn,
+  versitygwEnv,
+} from "../devcluster/backups.ts";
+import type { BackupBuckets } from "../devcluster/backups.ts";
 import { freePort, tail } from "../devcluster/processes.ts";
 import { startTestProcess } from "./process.ts";
 
@@ -44,12 +51,7 @@ export interface StartS3Options {
 
 /** The versitygw binary, or an error saying how to build it. */
 export function versitygwBinary(): string {
-  const binary = join(setting("backupBinDir"), "versitygw");
-  if (!existsSync(binary))
-    throw new Error(
-      `versitygw is not built (looked for ${binary}); run \`bash scripts/build-backup-tools.sh\` (npm run setup does), or set VAKT_BACKUP_BIN_DIR`,
-    );
-  return binary;
+  return binaryIn(setting("backupBinDir"));
 }
 
 /**
@@ -73,20 +75,8 @@ export async function startS3(t?: TestContext, options: StartS3Options = {}): Pr
   // Credentials through the environment, not the command line (which `ps` shows).
   const server = startTestProcess(
     binary,
-    [
-      "--port",
-      `127.0.0.1:${port}`,
-      "--region",
-      region,
-      "--health",
-      "/health",
-      "--quiet",
-      "posix",
-      "--versioning-dir",
-      versionsDir,
-      dataDir,
-    ],
-    { ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
+    versitygwArgs(port, region, dataDir, versionsDir),
+    versitygwEnv(accessKeyId, secretAccessKey),
     join(base, "versitygw.log"),
   );
   const { pid, logFile } = server;
@@ -139,27 +129,9 @@ export async function startS3(t?: TestContext, options: StartS3Options = {}): Pr
   };
 }
 
-export interface BackupBuckets {
-  /** Velero's bucket: plain, unversioned (Velero rewrites its metadata; ADR 0026). */
-  readonly primary: string;
-  /** The off-site bucket: Object Lock on, default retention in COMPLIANCE mode. */
-  readonly offsite: string;
-  /** Default retention of the off-site bucket, in days (default 1). */
-  readonly retentionDays?: number;
-}
+export type { BackupBuckets };
 
 /** Creates Velero's bucket and an off-site bucket with Object Lock and a COMPLIANCE default retention. */
 export async function createBackupBuckets(server: S3Server, buckets: BackupBuckets): Promise<void> {
-  const s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: buckets.primary }));
-  await s3.send(new CreateBucketCommand({ Bucket: buckets.offsite, ObjectLockEnabledForBucket: true }));
-  await s3.send(
-    new PutObjectLockConfigurationCommand({
-      Bucket: buckets.offsite,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: "Enabled",
-        Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: buckets.retentionDays ?? 1 } },
-      },
-    }),
-  );
+  await createBuckets(server.client(), buckets);
 }

@@ -12,34 +12,23 @@
  *   const backup = await velero.backup("b1", { includedNamespaces: [namespace] });  // Completed
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setting } from "../config/settings.ts";
-import { goModuleDir } from "../devcluster/go-modules.ts";
+import {
+  veleroBinaries as binariesIn,
+  veleroCrdFiles,
+  veleroObjects,
+  veleroServerArgs,
+} from "../devcluster/backups.ts";
 import { freePort, tail } from "../devcluster/processes.ts";
 import type { Json } from "../kube/client.ts";
 import { eventually, kubectl, testKubeconfigPath } from "./cluster.ts";
 import { startTestProcess } from "./process.ts";
 import type { TestProcess } from "./process.ts";
 import type { S3Server } from "./s3.ts";
-
-const VELERO_MODULE = "github.com/vmware-tanzu/velero";
-const VELERO_GO_MOD = resolve(import.meta.dirname, "../../tools/velero/go.mod");
-
-/** The Velero release tools/velero/go.mod pins (the binary and the CRDs come from the same one). */
-export function veleroVersion(): string {
-  const match = /^\s*github\.com\/vmware-tanzu\/velero (v\S+)/m.exec(readFileSync(VELERO_GO_MOD, "utf8"));
-  if (match?.[1] === undefined) throw new Error(`${VELERO_GO_MOD} does not require ${VELERO_MODULE}`);
-  return match[1];
-}
-
-/** Velero's own CRD files (v1 and v2alpha1 bases) in the Go module cache. */
-export async function veleroCrdFiles(): Promise<string[]> {
-  const dir = await goModuleDir(VELERO_MODULE, veleroVersion());
-  return ["config/crd/v1/bases", "config/crd/v2alpha1/bases"].map((sub) => join(dir, sub));
-}
 
 /** Applies Velero's CRDs to the test control plane and waits until they are served. */
 export async function installVeleroCrds(): Promise<void> {
@@ -92,19 +81,7 @@ export interface VeleroServer {
 
 /** The velero binary and its plugin directory, or an error saying how to build them. */
 export function veleroBinaries(): { readonly velero: string; readonly pluginDir: string } {
-  const bin = setting("backupBinDir");
-  const velero = join(bin, "velero");
-  const pluginDir = join(bin, "plugins");
-  if (!existsSync(velero) || !existsSync(join(pluginDir, "velero-plugin-for-aws")))
-    throw new Error(
-      `Velero is not built (looked for ${velero} and ${pluginDir}/velero-plugin-for-aws); run \`bash scripts/build-backup-tools.sh\` (npm run setup does), or set VAKT_BACKUP_BIN_DIR`,
-    );
-  return { velero, pluginDir };
-}
-
-/** The credentials file velero-plugin-for-aws reads (the AWS shared credentials format). */
-export function awsCredentialsFile(accessKeyId: string, secretAccessKey: string): string {
-  return `[default]\naws_access_key_id=${accessKeyId}\naws_secret_access_key=${secretAccessKey}\n`;
+  return binariesIn(setting("backupBinDir"));
 }
 
 async function applyJson(objects: readonly Json[]): Promise<void> {
@@ -133,50 +110,19 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
   const namespace = options.namespace ?? `velero-${randomBytes(3).toString("hex")}`;
   const locationName = options.locationName ?? "default";
   const { s3 } = options;
-  await applyJson([{ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }]);
+  const objects = veleroObjects({
+    namespace,
+    locationName,
+    bucket: options.bucket,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.accessMode === undefined ? {} : { accessMode: options.accessMode }),
+    s3,
+  });
+  await applyJson(objects.slice(0, 1));
   t.after(async () => {
     await kubectl(["delete", "namespace", namespace, "--wait=false"]).catch(() => undefined);
   });
-  await applyJson([
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "cloud-credentials", namespace },
-      stringData: { cloud: awsCredentialsFile(s3.accessKeyId, s3.secretAccessKey) },
-    },
-    // Velero's restores read the image of its own Deployment "velero" (the pod-volume restore
-    // action is built for every restore and fails it without one). In a cluster it runs as that
-    // Deployment; here it runs outside, so the Deployment is a record with no replicas.
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "velero", namespace },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { deploy: "velero" } },
-        template: {
-          metadata: { labels: { deploy: "velero" } },
-          spec: { containers: [{ name: "velero", image: `velero/velero:${veleroVersion()}` }] },
-        },
-      },
-    },
-    {
-      apiVersion: "velero.io/v1",
-      kind: "BackupStorageLocation",
-      metadata: { name: locationName, namespace },
-      spec: {
-        provider: "aws",
-        default: true,
-        ...(options.accessMode === undefined ? {} : { accessMode: options.accessMode }),
-        objectStorage: {
-          bucket: options.bucket,
-          ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-        },
-        config: { region: s3.region, s3ForcePathStyle: "true", s3Url: s3.endpoint },
-        credential: { name: "cloud-credentials", key: "cloud" },
-      },
-    },
-  ]);
+  await applyJson(objects.slice(1));
 
   const home = mkdtempSync(join(tmpdir(), "vakt-velero-"));
   const logFile = join(home, "velero.log");
@@ -184,18 +130,7 @@ export async function startVelero(t: TestContext, options: StartVeleroOptions): 
   const launch = (): TestProcess =>
     startTestProcess(
       velero,
-      [
-        "server",
-        `--kubeconfig=${testKubeconfigPath()}`,
-        `--namespace=${namespace}`,
-        `--plugin-dir=${pluginDir}`,
-        `--metrics-address=127.0.0.1:${String(metricsPort)}`,
-        // Velero's pprof listener defaults to :6060 on every interface; off.
-        "--profiler-address=",
-        "--log-format=json",
-        // Locations are validated every 10 s (default 1 min), so Available comes soon.
-        "--store-validation-frequency=10s",
-      ],
+      veleroServerArgs({ kubeconfig: testKubeconfigPath(), namespace, pluginDir, metricsPort }),
       // HOME (Velero's client config) and TMPDIR (its credential files) of its own.
       { HOME: home, TMPDIR: home },
       logFile,
