@@ -11,6 +11,11 @@ kubectl="$(bash scripts/build-tools.sh | tail -n 1)/kubectl --kubeconfig=$home/d
 # vakt installs the Tenant CRD at start; wait until the API server serves it.
 $kubectl wait --for=condition=Established --timeout=60s crd/tenants.vakt.dev >/dev/null
 $kubectl apply --server-side --field-manager=vakt-examples -f examples/tenants/
+if [[ " $* " == *" --backups "* ]]; then
+  # Velero runs a new Schedule first at its cron time: each tenant's first backup now, so that
+  # vakt copies it off-site and drills it at once (vakt backup status shows the drill).
+  node_modules/.bin/node bin/vakt.js backup now --kubeconfig "$home/dev/kubeconfig" --wait 180
+fi
 cat <<MSG
 
 Example tenants applied. Look at them:
@@ -19,4 +24,5 @@ Example tenants applied. Look at them:
   $kubectl get tenant carelink -o yaml | less   # status: conditions, children, skipped kinds
   $kubectl get ns,networkpolicies,resourcequotas -l vakt.dev/tenant=carelink -A
 Kinds whose CRDs are not installed here (cert-manager, Velero, ...) are listed in the status as skipped.
+With --backups: $kubectl get backuplocations, then vakt backup status (the drill comes within minutes).
 MSG
