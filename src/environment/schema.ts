@@ -266,6 +266,28 @@ export const environmentStatusSchema = obj(
       },
       { description: "The Cluster API Cluster that provisions this environment." },
     ),
+    posture: obj(
+      {
+        webhook: enumOf(["Ready", "NotAnswering", "NotRegistered", "Registered"], {
+          description:
+            "vakt's webhook in the cluster: Ready (answers), NotAnswering, NotRegistered, or Registered behind a Service the hub cannot probe.",
+        }),
+        vaktVersion: str({
+          description: "The vakt version that answers the cluster's webhook.",
+          maxLength: 63,
+        }),
+        wantedVersion: str({
+          description: "The vakt version wanted there (spec.baseline.vaktVersion or the hub's).",
+          maxLength: 63,
+        }),
+        findings: int({
+          description:
+            "Findings (fail, warn, error) in vakt's audit reports in the cluster; absent: none to read.",
+          minimum: 0,
+        }),
+      },
+      { description: "The member cluster's posture as the hub last read it." },
+    ),
     objectCount: int({ description: "Objects rendered for the environment.", minimum: 0 }),
     children: map(int({ description: "Objects of this kind.", minimum: 0 }), {
       description: "Objects applied for the environment, counted per kind.",

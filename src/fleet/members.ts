@@ -28,6 +28,14 @@ import { makeDiscovery } from "../kube/discovery.ts";
 import type { Discovery } from "../kube/discovery.ts";
 import { Reflector } from "../kube/reflector.ts";
 import { API_VERSION, ENVIRONMENT } from "../api/registry.ts";
+import { getOk } from "../devcluster/cluster.ts";
+import { VERSION_LABEL } from "../webhook/registration.ts";
+import type { MemberPosture } from "./posture.ts";
+import { summaryFindings } from "./posture.ts";
+
+/** vakt's audit reports (audit/report.ts: a layer of its own beside fleet/, so spelled here). */
+const REPORT_KINDS = ["Report", "ClusterReport"] as const;
+const REPORTS_API_VERSION = "openreports.io/v1alpha1";
 
 const CRD_KIND = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" };
 
@@ -183,6 +191,66 @@ export class Members {
     });
     member.watches.set(key, reflector);
     reflector.start();
+  }
+
+  /**
+   * The member's posture: vakt's webhook configuration there (its version label), whether the
+   * webhook answers its readiness probe (at `vaktUrl`, or the URL it is registered with; behind a
+   * Service the hub cannot reach it), and the findings of vakt's reports there.
+   */
+  async posture(environment: string, kubeconfig: string, vaktUrl?: string): Promise<MemberPosture> {
+    const member = this.#member(environment, kubeconfig);
+    const findings = await this.#findings(member);
+    const { body } = await member.client.request(
+      "GET",
+      "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+      { query: { labelSelector: "app.kubernetes.io/name=vakt" } },
+    );
+    const configuration = ((body["items"] ?? []) as Json[])[0];
+    const withFindings = findings === undefined ? {} : { findings };
+    if (configuration === undefined)
+      return {
+        webhook: "NotRegistered",
+        webhookMessage:
+          "no ValidatingWebhookConfiguration of vakt (app.kubernetes.io/name=vakt) in the cluster: nothing there refuses what vakt's rules deny",
+        ...withFindings,
+      };
+    const metadata = (configuration["metadata"] ?? {}) as { name?: string; labels?: Record<string, string> };
+    const version = metadata.labels?.[VERSION_LABEL];
+    const withVersion = { ...(version === undefined ? {} : { vaktVersion: version }), ...withFindings };
+    const hooks = (configuration["webhooks"] ?? []) as { clientConfig?: { url?: string } }[];
+    const registered = hooks.map((hook) => hook.clientConfig?.url).find((url) => url !== undefined);
+    const base = vaktUrl ?? (registered === undefined ? undefined : new URL(registered).origin);
+    if (base === undefined)
+      return {
+        webhook: "Registered",
+        webhookMessage: `ValidatingWebhookConfiguration ${metadata.name ?? ""} calls vakt through a Service, which the hub cannot reach to probe`,
+        ...withVersion,
+      };
+    // Readiness only: the probe skips verifying the webhook's self-made CA.
+    const answering = await getOk(`${base}/readyz`, "insecure");
+    return {
+      webhook: answering ? "Ready" : "NotAnswering",
+      webhookMessage: answering
+        ? `vakt's webhook answers at ${base}`
+        : `vakt's webhook registered in ValidatingWebhookConfiguration ${metadata.name ?? ""} does not answer at ${base}/readyz: with failurePolicy Fail the cluster refuses what it judges`,
+      ...withVersion,
+    };
+  }
+
+  /** fail + warn + error over vakt's reports in the member; undefined when it serves none. */
+  async #findings(member: Member): Promise<number | undefined> {
+    let total: number | undefined;
+    for (const kind of REPORT_KINDS) {
+      const resource = await member.discovery.resourceFor(REPORTS_API_VERSION, kind);
+      if (resource === undefined) continue;
+      const { body } = await member.client.request("GET", resourcePath(resource), {
+        query: { labelSelector: "app.kubernetes.io/managed-by=vakt" },
+      });
+      const items = (body["items"] ?? []) as Json[];
+      total = (total ?? 0) + items.reduce((sum, item) => sum + summaryFindings(item["summary"]), 0);
+    }
+    return total;
   }
 
   /** Registers the member with Argo CD on the hub: the cluster Secret and the ApplicationSet. */

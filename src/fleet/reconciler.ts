@@ -50,6 +50,9 @@ import { localProgress } from "./local.ts";
 import type { Members } from "./members.ts";
 import type { Condition, ReporterDeps, StatusFields, WriteInfo } from "./status.ts";
 import { ENVIRONMENTS_PATH, observe } from "./watches.ts";
+import { rollUp } from "./posture.ts";
+import type { PostureStatus } from "./posture.ts";
+import { VERSION } from "../version.ts";
 import type { CachedEnvironment } from "./watches.ts";
 
 export const FINALIZER = "vakt.dev/environment-protection";
@@ -84,11 +87,13 @@ interface Bootstrap {
   readonly baselined: boolean;
   readonly degraded: boolean;
   readonly requeueAfterMs?: number;
+  readonly posture?: PostureStatus;
 }
 
 const BASELINE_ESTABLISHING_RECHECK_MS = 1_000;
 const MEMBER_UNREACHABLE_RECHECK_MS = 10_000;
 const AUTOSCALING_RECHECK_MS = 15_000;
+const POSTURE_RECHECK_MS = 30_000;
 
 /** Some objects could not be applied: retried with backoff after the status says why. */
 export class ApplyFailedError extends Error {
@@ -181,6 +186,8 @@ class EnvironmentReconcile {
   readonly #report: EnvironmentReporter;
   /** Why the member cannot be reached, when its provider already knows (a local cluster's stalled API server). */
   #unreachable: string | undefined;
+  /** vakt's webhook beside a local cluster, probed for the posture. */
+  #vaktUrl: string | undefined;
 
   constructor(deps: FleetReconcilerDeps, object: Json, logger: Logger) {
     const metadata = object["metadata"] as { name: string; uid: string };
@@ -431,6 +438,7 @@ class EnvironmentReconcile {
       try {
         const cluster = await local.ensure(environment);
         await this.#writeKubeconfig(rendered, await readFile(cluster.kubeconfig, "utf8"));
+        this.#vaktUrl = cluster.vaktUrl;
         if (!cluster.reachable)
           this.#unreachable = `the API server of the local cluster at ${cluster.server} does not answer (its processes run)`;
         return localProgress({ cluster });
@@ -531,6 +539,27 @@ class EnvironmentReconcile {
     } catch (error) {
       if (error instanceof KubeError && error.code === 404) return undefined;
       throw error;
+    }
+  }
+
+  /** The member's posture rolled up: status fields and the WebhookReady and VersionMatched conditions. */
+  async #posture(
+    environment: Environment,
+    kubeconfig: string,
+  ): Promise<{ status?: PostureStatus; conditions: Condition[] }> {
+    const report = this.#report;
+    const members = this.#deps.members;
+    if (members === undefined) return { conditions: [] };
+    try {
+      const read = await members.posture(this.#name, kubeconfig, this.#vaktUrl);
+      const rolled = rollUp(read, environment.spec.baseline.vaktVersion ?? VERSION);
+      return {
+        status: rolled.status,
+        conditions: rolled.conditions.map((c) => report.condition(c.type, c.status, c.reason, c.message)),
+      };
+    } catch (error) {
+      const message = `the member's posture could not be read: ${errorMessage(error)}`;
+      return { conditions: [report.condition("WebhookReady", "Unknown", "PostureUnreadable", message)] };
     }
   }
 
@@ -639,12 +668,16 @@ class EnvironmentReconcile {
               `the cluster does not serve ${outcome.notServed.join(", ")}: install Karpenter (its CRDs) and vakt applies the NodePool`,
             ),
       );
-      // Karpenter may be installed later (by Argo CD, by people): look for it again.
+      const posture = await this.#posture(environment, kubeconfig);
+      conditions.push(...posture.conditions);
+      // Karpenter may be installed later (by Argo CD, by people): look for it again. The posture
+      // (webhook, version, findings) is read again on the same beat.
       return {
         conditions,
         baselined: true,
         degraded: false,
-        ...(outcome.notServed.length === 0 ? {} : { requeueAfterMs: AUTOSCALING_RECHECK_MS }),
+        requeueAfterMs: outcome.notServed.length === 0 ? POSTURE_RECHECK_MS : AUTOSCALING_RECHECK_MS,
+        ...(posture.status === undefined ? {} : { posture: posture.status }),
       };
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;
@@ -739,6 +772,7 @@ class EnvironmentReconcile {
           }),
       objectCount,
       children,
+      ...(bootstrap.posture === undefined ? {} : { posture: bootstrap.posture }),
     };
     await report.writeStatus(fields, conditions);
     if (outcome.created > 0) await report.event("Normal", "Created", `created ${outcome.created} objects`);

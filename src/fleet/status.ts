@@ -3,6 +3,7 @@
  * follows, what was applied, conditions with observedGeneration) and Events. An unchanged status
  * is not written again; an Event that cannot be recorded does not fail the reconcile.
  */
+import type { PostureStatus } from "./posture.ts";
 import type { Logger } from "pino";
 import type { Condition } from "../controllers/tenant/status.ts";
 import { NotLeaderError } from "../controllers/controller.ts";
@@ -38,6 +39,7 @@ export interface StatusFields {
   readonly cluster?: { readonly namespace: string; readonly name: string; readonly phase: string };
   readonly objectCount?: number;
   readonly children?: Readonly<Record<string, number>>;
+  readonly posture?: PostureStatus;
 }
 
 export interface ReporterDeps {

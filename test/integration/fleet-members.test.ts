@@ -23,7 +23,8 @@ import { ENVIRONMENTS_PATH } from "../../src/fleet/watches.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
 import type { Manager } from "../../src/manager/manager.ts";
-import { eventually, kubectl, testKubeConfig } from "../../src/testing/cluster.ts";
+import { eventually, kubectl, testKubeConfig, testKubeconfigPath } from "../../src/testing/cluster.ts";
+import { VERSION } from "../../src/version.ts";
 import { condition, installFleetCrds, localEnvironment, readObject, startFleet } from "./fleet-crds.ts";
 
 const run = randomBytes(2).toString("hex");
@@ -150,6 +151,37 @@ describe("local members: vakt's webhook in each, healed, unreachable, deleted", 
       });
       assert.equal(await memberRead(name, "/api/v1/namespaces/default/pods/root-shell"), undefined);
     }
+  });
+
+  it("rolls each member's posture up: its webhook answers, the same vakt version; vakt fleet status shows both", async () => {
+    for (const name of names) {
+      const object = await eventually(`${name}'s posture`, 60_000, async () => {
+        const read = await readObject(hub, `${ENVIRONMENTS_PATH}/${name}`);
+        return read !== undefined && (read["status"] as Json)["posture"] !== undefined ? read : undefined;
+      });
+      assert.deepEqual((object["status"] as Json)["posture"], {
+        webhook: "Ready",
+        vaktVersion: VERSION,
+        wantedVersion: VERSION,
+      });
+      assert.equal(condition(object, "WebhookReady")?.status, "True");
+      assert.equal(condition(object, "VersionMatched")?.reason, "SameVersion");
+    }
+    const { stdout } = await run$(process.execPath, [
+      CLI,
+      "fleet",
+      "status",
+      `--kubeconfig=${testKubeconfigPath()}`,
+    ]);
+    for (const name of names)
+      assert.match(
+        stdout,
+        new RegExp(
+          `^${name}\\s+local\\s+local\\s+Provisioned\\s+True\\s+${VERSION.replaceAll(".", "\\.")}\\s+Ready\\s+-\\s+`,
+          "m",
+        ),
+        stdout,
+      );
   });
 
   it("heals a baseline object deleted in one member", async () => {
