@@ -86,6 +86,7 @@ export function confinementPolicy(options: {
     key("", "namespaces"),
     key(GROUP, TENANT.plural),
     key(GROUP, `${TENANT.plural}/status`),
+    key(GROUP, "backuplocations/status"),
   ];
   const labelled = (object: string): string =>
     `(has(${object}.metadata.labels) && ${JSON.stringify(TENANT_LABEL)} in ${object}.metadata.labels)`;

@@ -119,7 +119,7 @@ describe("vakt install", () => {
     assert.equal(rules("Role").filter(namesSecrets).length, 1);
   });
 
-  it("writes cluster-wide only what the Tenant controller applies, namespaces, events and the audit's reports", () => {
+  it("writes cluster-wide only what the Tenant controller applies, namespaces, events, the audit's reports and the backup locations' status", () => {
     const role = manifests("self").find((o) => o.kind === "ClusterRole");
     const written = (
       (role?.["rules"] ?? []) as { apiGroups: string[]; resources: string[]; verbs: string[] }[]
@@ -136,6 +136,7 @@ describe("vakt install", () => {
       "events.k8s.io/events",
       "vakt.dev/tenants",
       "vakt.dev/tenants/status",
+      "vakt.dev/backuplocations/status",
       "admissionregistration.k8s.io/validatingwebhookconfigurations",
       "admissionregistration.k8s.io/mutatingwebhookconfigurations",
       "openreports.io/reports",

@@ -5,7 +5,7 @@ import type { KubeObject, Rule } from "../engine/types.ts";
 import { webhookConfigurations } from "../webhook/registration.ts";
 import { RUN_NODE_FLAGS } from "../config/runtime.ts";
 import { OWNER_ROLES, TENANT_WRITES, confinementPolicy } from "./confinement.ts";
-import { GROUP, POLICY_EXCEPTION, TENANT, VAKT_CONFIGURATION } from "../api/registry.ts";
+import { BACKUP_LOCATION, GROUP, POLICY_EXCEPTION, TENANT, VAKT_CONFIGURATION } from "../api/registry.ts";
 
 export interface InstallOptions {
   readonly namespace: string;
@@ -270,6 +270,15 @@ function clusterRole(labels: Record<string, string>, rules: readonly Rule[]): Ku
       { apiGroups: [GROUP], resources: [POLICY_EXCEPTION.plural, VAKT_CONFIGURATION.plural], verbs: read },
       { apiGroups: [GROUP], resources: [TENANT.plural], verbs: ["get", "list", "watch", "update", "patch"] },
       { apiGroups: [GROUP], resources: [`${TENANT.plural}/status`], verbs: ["get", "update", "patch"] },
+      // The backup part (--parts backup): its locations and their status, the Velero backups and
+      // locations it copies from. Credentials Secrets: in vakt's namespace (its Role).
+      { apiGroups: [GROUP], resources: [BACKUP_LOCATION.plural], verbs: read },
+      {
+        apiGroups: [GROUP],
+        resources: [`${BACKUP_LOCATION.plural}/status`],
+        verbs: ["get", "update", "patch"],
+      },
+      { apiGroups: ["velero.io"], resources: ["backups", "backupstoragelocations"], verbs: read },
       {
         apiGroups: ["admissionregistration.k8s.io"],
         resources: ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],

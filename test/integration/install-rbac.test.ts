@@ -1,6 +1,6 @@
 // The permissions `vakt install` grants are enough: its CRDs, Namespace, ServiceAccount and RBAC
-// are applied for real, and `vakt run` (webhook and Tenant controller, a process of its own, as
-// the Deployment runs it) works as that ServiceAccount with a token from the TokenRequest API.
+// are applied for real, and `vakt run` (webhook, Tenant controller and backup part, a process of
+// its own, as the Deployment runs it) works as that ServiceAccount with a token from the TokenRequest API.
 // A permission missing from the ClusterRole or Role shows up as a forbidden request in vakt's
 // log, as vakt exiting, or (Lease attempts are logged at debug level only) as a Lease never held,
 // and the test fails naming it.
@@ -98,7 +98,7 @@ function validate(port: number, ca: string, servername: string, review: Json): P
 }
 
 describe("vakt install grants what vakt run needs", () => {
-  it("runs the webhook and the Tenant controller as vakt's ServiceAccount without a forbidden request", async (t) => {
+  it("runs the webhook, the Tenant controller and the backup part as vakt's ServiceAccount without a forbidden request", async (t) => {
     // 1. What `vakt install` prints: CRDs, Namespace, ServiceAccount, RBAC and the admission
     // policy applied for real.
     t.after(async () => {
@@ -140,7 +140,7 @@ describe("vakt install grants what vakt run needs", () => {
         "--kubeconfig",
         sa.path,
         "--parts",
-        "webhook,controller",
+        "webhook,controller,backup",
         `--namespace=${namespace}`,
         "--webhook-host=127.0.0.1",
         "--webhook-port=0",
@@ -236,11 +236,26 @@ describe("vakt install grants what vakt run needs", () => {
           : undefined;
       });
     const ready = await tenantReady();
+    // The backup part (same Lease) watched the Tenant and wrote its status.backup through the
+    // confinement policy, as field manager vakt-backup: no backup yet, so not within policy.
+    const backup = await until(`tenant ${tenant}'s status.backup`, 60_000, async () => {
+      const current = await readObject(client, `${TENANTS_PATH}/${tenant}`);
+      const block = (
+        current?.["status"] as { backup?: { withinPolicy?: boolean; policy?: Json } } | undefined
+      )?.backup;
+      return block?.withinPolicy === undefined ? undefined : block;
+    });
+    assert.equal(backup.withinPolicy, false);
+    assert.ok(backup.policy !== undefined, "the policy read from the tenant's schedule");
     // One registry: the webhook's port serves the controller's metrics next to its own.
     const metrics = await getText(`https://127.0.0.1:${port}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /^vakt_admission_requests_total\{/m);
     assert.match(metrics.body, /^vakt_controller_reconcile_total\{[^}]*controller="tenant"[^}]*\} [1-9]/m);
+    assert.match(
+      metrics.body,
+      new RegExp(`^vakt_backup_tenant_copy_lag_seconds\\{tenant="${tenant}"\\} 0$`, "m"),
+    );
     const discovery = makeDiscovery(client);
     const children = await expectedChildren(discovery, manifest);
     assert.equal((ready["status"] as { objectCount: number }).objectCount, children.length);
