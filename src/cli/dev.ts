@@ -1,7 +1,7 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
-import { wholeNumber } from "./errors.ts";
+import { UsageError, wholeNumber } from "./errors.ts";
 
 function stateDirOf(options: { stateDir?: string }): string {
   return options.stateDir ?? join(setting("home"), "dev");
@@ -29,6 +29,11 @@ export function registerDev(program: Command): void {
       "--backups",
       "also start versitygw (Velero's bucket and an off-site bucket under Object Lock), Velero and the restore drills' Velero, and a BackupLocation that drills every tenant daily",
     )
+    .option(
+      "--fleet <n>",
+      "make this control plane a hub with n local Environments (dev-1 .. dev-n), each a control plane of its own with vakt's webhook; waits until they are Ready",
+      "0",
+    )
     .action(
       async (options: {
         stateDir?: string;
@@ -37,9 +42,13 @@ export function registerDev(program: Command): void {
         nodes: string;
         vakt: boolean;
         backups?: boolean;
+        fleet: string;
       }) => {
         const stateDir = stateDirOf(options);
         const nodes = wholeNumber(options.nodes, "--nodes", 0, 10_000);
+        const fleet = wholeNumber(options.fleet, "--fleet", 0, 10);
+        if (fleet > 0 && !options.vakt)
+          throw new UsageError("--fleet needs vakt's fleet part: leave out --no-vakt");
         // Loaded on demand: the PKI libraries are not needed by other commands.
         const { up } = await import("../devcluster/cluster.ts");
         const { createFakeNodes } = await import("../devcluster/nodes.ts");
@@ -79,6 +88,10 @@ export function registerDev(program: Command): void {
           if (options.vakt) state = await up({ ...upOptions, resume: true });
         } else state = await up(upOptions);
         if (nodes > 0) await createFakeNodes(state.kubeconfig, nodes);
+        if (fleet > 0) {
+          const { applyDevFleet } = await import("./dev-fleet.ts");
+          await applyDevFleet(state.kubeconfig, fleet, progress);
+        }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(
           [
@@ -89,6 +102,7 @@ export function registerDev(program: Command): void {
             "Use it:",
             `  export KUBECONFIG=${state.kubeconfig}`,
             `  ${join(options.binDir ?? setting("binDir"), "kubectl")} get namespaces`,
+            ...(fleet > 0 ? ["The fleet: vakt fleet status"] : []),
             "Stop it: vakt dev down",
             "",
           ].join("\n"),
@@ -106,6 +120,16 @@ export function registerDev(program: Command): void {
       const backups = await stopBackups(stateDirOf(options));
       const result = await down(stateDirOf(options));
       result.stopped.push(...backups);
+      if (options.stateDir === undefined) {
+        // The local members the dev hub started (vakt dev up --fleet): their processes outlive it.
+        const { devFleetMembers } = await import("./dev-fleet.ts");
+        const { rm } = await import("node:fs/promises");
+        for (const member of devFleetMembers(setting("home"))) {
+          const stopped = await down(member);
+          await rm(member, { recursive: true, force: true });
+          if (stopped.existed) result.stopped.push(`fleet member ${basename(member)}`);
+        }
+      }
       if (!result.existed) process.stdout.write("No local control plane was running.\n");
       else
         process.stdout.write(
