@@ -9,6 +9,7 @@ import { ALL_RULES } from "../engine/rules/index.ts";
 import { installManifests } from "../install/manifests.ts";
 import { openReportsCrds } from "../audit/crds.ts";
 import { tenantCrd } from "../tenant/schema.ts";
+import { backupLocationCrd } from "../backup/location.ts";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const MAIN = join(REPO, "src", "cli", "main.ts");
@@ -78,7 +79,7 @@ describe("YAML that vakt prints has no anchors or aliases", () => {
       const expected = installManifests({
         ...options,
         rules: ALL_RULES,
-        crds: [tenantCrd(), ...(await openReportsCrds())],
+        crds: [tenantCrd(), backupLocationCrd(), ...(await openReportsCrds())],
       });
       // The RBAC rules share their verb lists: what made the aliases (`verbs: *a1`) before.
       assert.ok(expected.some((object) => object.kind === "ClusterRole"));
