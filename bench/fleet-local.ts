@@ -6,25 +6,24 @@
 //
 // Starts a hub control plane of its own in a temp dir (etcd, kube-apiserver, controller-manager,
 // scheduler), installs the Environment and Tenant CRDs and Argo CD's ApplicationSet CRD (Go module
-// cache), runs the fleet controller IN THIS PROCESS (so the peak RSS printed is the hub
-// controller's plus this small driver's: an upper bound), applies N local Environments at once and
-// prints the time until each is Ready; then deletes the VaktConfiguration "default" in the first
-// member and prints the time until it is back (polled every 20 ms); then deletes the Environments
-// (each stops its control plane) and the hub.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+// cache), runs the hub controller as `vakt run --parts=fleet` in a CHILD PROCESS (VAKT_HOME in the
+// temp dir; each member gets vakt's webhook as a host process of its own), applies N local
+// Environments at once and prints the time until each is Ready; then deletes the
+// VaktConfiguration "default" in the first member and prints the time until it is back (polled
+// every 20 ms); then deletes the Environments (each stops its control plane and vakt) and prints
+// the hub controller's peak RSS (VmHWM of the child: the hub alone, not the members' processes).
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { setting } from "../src/config/settings.ts";
 import { down, readState, up } from "../src/devcluster/cluster.ts";
 import { environmentCrd } from "../src/environment/schema.ts";
-import { FleetPart } from "../src/fleet/part.ts";
 import { ENVIRONMENTS_PATH } from "../src/fleet/watches.ts";
 import { KubeError, makeKubeClient } from "../src/kube/client.ts";
 import type { Json, KubeClient } from "../src/kube/client.ts";
-import { Manager } from "../src/manager/manager.ts";
 import { baselineCrds } from "../src/testing/fleet-baseline-crds.ts";
 import { tenantCrd } from "../src/tenant/schema.ts";
 
@@ -35,7 +34,8 @@ if (!Number.isInteger(count) || count < 1) throw new Error("--environments must 
 const binDir = setting("binDir");
 const work = mkdtempSync(join(tmpdir(), "vakt-bench-fleet-local-"));
 const hubDir = join(work, "hub");
-const root = join(work, "members");
+// `vakt run --parts fleet` keeps its local members under $VAKT_HOME/fleet.
+const root = join(work, "fleet");
 const names = Array.from({ length: count }, (_, i) => `bench-local-${i}`);
 
 async function read(client: KubeClient, path: string): Promise<Json | undefined> {
@@ -55,8 +55,16 @@ function ready(object: Json | undefined): boolean {
   return conditions.some((c) => c.type === "Ready" && c.status === "True");
 }
 
+/** Peak resident set of a live process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmHWM:"));
+  return Math.round(Number(line?.replace(/\D+/g, "") ?? "0") / 1024);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-let manager: Manager | undefined;
+let hubController: ChildProcess | undefined;
 try {
   const hub = await up({ stateDir: hubDir, binDir });
   const kubectl = (args: string[], input?: string): string =>
@@ -84,14 +92,19 @@ try {
   const config = new KubeConfig();
   config.loadFromFile(hub.kubeconfig);
   const client = makeKubeClient(config);
-  manager = new Manager({
-    kubeconfig: config,
-    parts: [new FleetPart({ workers: count, local: { binDir, root } })],
-    lease: { namespace: "vakt-system", identity: "bench" },
-    probes: { port: 0 },
-    logger: pino({ level: "error" }),
-  });
-  await manager.start();
+  hubController = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, "..", "src", "cli", "main.ts"),
+      "run",
+      "--parts=fleet",
+      `--kubeconfig=${hub.kubeconfig}`,
+      "--namespace=vakt-system",
+      "--probe-port=0",
+      `--workers=${count}`,
+    ],
+    { env: { ...process.env, VAKT_HOME: work, VAKT_BIN_DIR: binDir }, stdio: "ignore" },
+  );
 
   const started = Date.now();
   const environments = names.map((name) => ({
@@ -157,12 +170,9 @@ try {
   }
   await member.close?.();
   process.stdout.write(`deleted baseline object back in: ${heals.map((ms) => `${ms} ms`).join(", ")}\n`);
-  process.stdout.write(
-    `peak RSS of this process (hub controller + driver): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; ` +
-      `load average ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" ")}\n`,
-  );
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
   const deleting = Date.now();
   kubectl(["delete", "environments", "--all", "--wait=false"]);
@@ -174,9 +184,18 @@ try {
   process.stdout.write(
     `${count} Environments deleted (control planes stopped, state removed): ${((Date.now() - deleting) / 1000).toFixed(1)} s\n`,
   );
+  if (hubController.pid !== undefined)
+    process.stdout.write(
+      `peak RSS of the hub controller (vakt run --parts=fleet, its own process): ${peakRssMb(hubController.pid)} MB; ` +
+        `this driver ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; load average ${load}\n`,
+    );
   await client.close?.();
 } finally {
-  await manager?.stop();
+  if (hubController !== undefined && hubController.exitCode === null) {
+    const exited = new Promise((resolve) => hubController?.once("exit", resolve));
+    hubController.kill("SIGTERM");
+    await exited;
+  }
   for (const name of names) await down(join(root, name));
   await down(hubDir);
   rmSync(work, { recursive: true, force: true });
