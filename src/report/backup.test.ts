@@ -23,15 +23,28 @@ import { modelFromDatabase } from "./run.ts";
  * - acme: copies daily until 30 March (46 h old at the end: overdue), a drill passed then one failed;
  * - beta: copies daily until 31 March to offsite-de, never lock-checked, and no drill;
  * - gamma: all well (copies, a passed drill, its location's lock checked);
+ * - delta: a weekly schedule (its records say so), copied on 22 and 29 March and drilled: within policy;
  * - offsite-se: its latest lock check failed.
  */
-function copied(tenant: string, time: string, location: string, outcome = "copied"): EvidenceEvent {
+function copied(
+  tenant: string,
+  time: string,
+  location: string,
+  outcome = "copied",
+  policyMaxAgeSeconds?: number,
+): EvidenceEvent {
   return {
     kind: "backup.copied",
     time,
     scope: { cluster: "prod", tenant },
     subject: { apiVersion: "velero.io/v1", kind: "Backup", namespace: "velero", name: `${tenant}-${time}` },
-    data: { outcome, location, bucket: "offsite", objects: 12 },
+    data: {
+      outcome,
+      location,
+      bucket: "offsite",
+      objects: 12,
+      ...(policyMaxAgeSeconds === undefined ? {} : { policyMaxAgeSeconds }),
+    },
   };
 }
 
@@ -78,7 +91,12 @@ function history(): EvidenceEvent[] {
     if (d <= 30) events.push(copied("acme", day(d), "offsite-se"));
     events.push(copied("beta", day(d), "offsite-de"), copied("gamma", day(d), "offsite-se"));
   }
+  const weekly = 7 * 86_400 + 3600;
   events.push(
+    copied("delta", "2026-02-26T02:05:00.000Z", "offsite-se", "copied", weekly),
+    copied("delta", day(22), "offsite-se", "copied", weekly),
+    copied("delta", day(29), "offsite-se", "copied", weekly),
+    drill("delta", day(29, "06:00:00.000Z"), "passed"),
     copied("beta", day(31, "03:00:00.000Z"), "offsite-de", "failed"),
     drill("acme", day(10, "04:00:00.000Z"), "passed"),
     drill("acme", day(20, "04:00:00.000Z"), "failed", ["1 object(s) missing: Secret shop/db"]),

@@ -9,8 +9,13 @@ import type { Severity } from "../engine/types.ts";
 import type { Subject } from "../evidence/types.ts";
 import type { FindingEntry, ReportRequest, RuleInfo } from "./model.ts";
 
-/** The age a tenant's latest verified off-site copy may reach: a daily schedule plus an hour. */
+/**
+ * The age a tenant's latest verified off-site copy may reach when its records do not say (copies
+ * recorded before the policy was): a daily schedule plus an hour.
+ */
 export const BACKUP_POLICY_SECONDS = 25 * 3600;
+/** How far before the period the latest copy is looked for: a weekly schedule plus an hour. */
+export const BACKUP_LOOKBACK_SECONDS = 7 * 86_400 + 3600;
 
 /** A backup record as the findings need it. */
 export interface BackupEvent {
@@ -25,6 +30,8 @@ export interface BackupEvent {
   readonly passed?: boolean;
   /** The BackupLocation (data.location). */
   readonly location?: string;
+  /** backup.copied: the tenant's policy when it was copied (data.policyMaxAgeSeconds). */
+  readonly maxAgeSeconds?: number;
   readonly problems: readonly string[];
 }
 
@@ -102,13 +109,16 @@ export function backupEvent(record: {
     ...(typeof data["outcome"] === "string" ? { outcome: data["outcome"] } : {}),
     ...(typeof data["passed"] === "boolean" ? { passed: data["passed"] } : {}),
     ...(typeof data["location"] === "string" ? { location: data["location"] } : {}),
+    ...(typeof data["policyMaxAgeSeconds"] === "number" && data["policyMaxAgeSeconds"] > 0
+      ? { maxAgeSeconds: data["policyMaxAgeSeconds"] }
+      : {}),
     problems,
   };
 }
 
 /** The earliest record the findings need: the latest copy before the period may still be within policy. */
-export function backupLookback(request: ReportRequest, maxAgeSeconds = BACKUP_POLICY_SECONDS): Date {
-  return new Date(request.from.getTime() - maxAgeSeconds * 1000);
+export function backupLookback(request: ReportRequest): Date {
+  return new Date(request.from.getTime() - BACKUP_LOOKBACK_SECONDS * 1000);
 }
 
 /**
@@ -119,7 +129,7 @@ export function backupLookback(request: ReportRequest, maxAgeSeconds = BACKUP_PO
 export function backupFindings(
   events: readonly BackupEvent[],
   request: ReportRequest,
-  maxAgeSeconds = BACKUP_POLICY_SECONDS,
+  defaultMaxAgeSeconds = BACKUP_POLICY_SECONDS,
 ): FindingEntry[] {
   const fromIso = request.from.toISOString();
   const toIso = request.to.toISOString();
@@ -150,6 +160,8 @@ export function backupFindings(
     cluster: string;
     tenant: string;
     lastGood: string | undefined;
+    /** The policy the latest record states. */
+    maxAgeSeconds: number | undefined;
     drills: number;
     lastDrill: BackupEvent | undefined;
     locations: Set<string>;
@@ -167,7 +179,7 @@ export function backupFindings(
     return state;
   };
 
-  const sinceIso = backupLookback(request, maxAgeSeconds).toISOString();
+  const sinceIso = backupLookback(request).toISOString();
   for (const event of events) {
     if (event.time >= toIso || event.time < sinceIso) continue;
     const inPeriod = event.time >= fromIso;
@@ -184,6 +196,7 @@ export function backupFindings(
         cluster: event.cluster,
         tenant: event.tenant,
         lastGood: undefined,
+        maxAgeSeconds: undefined,
         drills: 0,
         lastDrill: undefined,
         locations: new Set(),
@@ -191,6 +204,7 @@ export function backupFindings(
       tenants.set(k, state);
     }
     if (event.kind === "backup.copied") {
+      if (event.maxAgeSeconds !== undefined) state.maxAgeSeconds = event.maxAgeSeconds;
       if (event.outcome === "copied") {
         if (state.lastGood === undefined || event.time > state.lastGood) state.lastGood = event.time;
         if (inPeriod && event.location !== undefined) state.locations.add(event.location);
@@ -204,6 +218,7 @@ export function backupFindings(
   const out: FindingEntry[] = [];
   for (const state of tenants.values()) {
     const subject = tenantSubject(state.tenant);
+    const maxAgeSeconds = state.maxAgeSeconds ?? defaultMaxAgeSeconds;
     const at = state.lastGood === undefined ? NaN : Date.parse(state.lastGood);
     if (Number.isNaN(at))
       out.push(
@@ -211,7 +226,7 @@ export function backupFindings(
           "backup-overdue",
           state.cluster,
           subject,
-          `no verified off-site copy of a backup of tenant ${state.tenant} is recorded since ${new Date(request.from.getTime() - maxAgeSeconds * 1000).toISOString()}; the policy allows ${hours(maxAgeSeconds)}: check the tenant's Velero Schedule and the BackupLocation's CopiesUpToDate condition`,
+          `no verified off-site copy of a backup of tenant ${state.tenant} is recorded since ${sinceIso}; the policy allows ${hours(maxAgeSeconds)}: check the tenant's Velero Schedule and the BackupLocation's CopiesUpToDate condition`,
           fromIso,
           state.tenant,
         ),

@@ -233,7 +233,8 @@ async function backupEvents(sql: Sql, request: ReportRequest): Promise<BackupEve
   const rows = await sql.query(
     `SELECT time, kind, cluster, tenant, subject_api_version, subject_kind, subject_namespace, subject_name,
        subject_uid, data->>'outcome' AS outcome, data->>'passed' AS passed, data->>'location' AS location,
-       data->'problems' AS problems, data->>'detail' AS detail
+       data->'problems' AS problems, data->>'detail' AS detail,
+       data->>'policyMaxAgeSeconds' AS policy
      FROM evidence_record WHERE ${where.join(" AND ")} ORDER BY seq`,
     params,
   );
@@ -256,6 +257,7 @@ async function backupEvents(sql: Sql, request: ReportRequest): Promise<BackupEve
         ...(typeof row["location"] === "string" ? { location: row["location"] } : {}),
         ...(Array.isArray(problems) ? { problems } : {}),
         ...(typeof row["detail"] === "string" ? { detail: row["detail"] } : {}),
+        ...(typeof row["policy"] === "string" ? { policyMaxAgeSeconds: Number(row["policy"]) } : {}),
       },
     });
   });
