@@ -41,7 +41,7 @@ import { bucketOf, ConfigError, parseAwsCredentials, parseVeleroLocation, s3Clie
 import type { Bucket } from "./s3.ts";
 import { DrillScheduler } from "./schedule.ts";
 import { exportTenantBackupMetrics } from "./metrics.ts";
-import { locationDrills, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
+import { locationDrills, policyMaxAgeSeconds, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
 import type { TenantInfo } from "./status.ts";
 
 export interface BackupPartOptions {
@@ -728,6 +728,10 @@ class BackupRun {
       ...(tenants.length === 1 && tenants[0] !== undefined ? { tenant: tenants[0] } : {}),
       ...(needs.length === 1 && needs[0] !== undefined ? { namespace: needs[0].namespace } : {}),
     };
+    const policy =
+      tenants.length === 1 && tenants[0] !== undefined
+        ? policyMaxAgeSeconds(this.#tenants.get(tenants[0]))
+        : undefined;
     const place = {
       location: name,
       bucket: location.spec.s3.bucket,
@@ -820,6 +824,8 @@ class BackupRun {
                 copied: manifest.objects.filter((o) => o.action === "copied").length,
                 present: manifest.objects.filter((o) => o.action === "present").length,
                 bytes: manifest.objects.reduce((sum, o) => sum + o.size, 0),
+                // The tenant's backup policy: what vakt report judges this copy's age against.
+                ...(policy === undefined ? {} : { policyMaxAgeSeconds: policy }),
                 retainUntil: manifest.retainUntil,
                 mode: "COMPLIANCE",
                 files: manifest.objects.map((o) => ({

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import type { KubeClient, RequestOptions } from "../kube/client.ts";
-import { locationDrills, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
+import { locationDrills, policyMaxAgeSeconds, TenantBackupStatusTracker, tenantInfo } from "./status.ts";
 import type { DrillOutcome, TenantBackupStatus } from "./status-core.ts";
 import type { LabelledBackup, TenantInfo } from "./status.ts";
 
@@ -77,6 +77,9 @@ describe("tenantInfo and locationDrills", () => {
       spec: { namespaces: [{ name: "a", backup: { enabled: false, justification: "cache" } }] },
     });
     assert.equal(off.schedule, undefined);
+    assert.equal(policyMaxAgeSeconds(info), 25 * 3600);
+    assert.equal(policyMaxAgeSeconds(off), undefined);
+    assert.equal(policyMaxAgeSeconds({ ...info, schedule: "0 99 * * *" }), undefined);
   });
 
   it("read the finished, uninterrupted drills of a BackupLocation's status", () => {

@@ -15,7 +15,12 @@ import { API_VERSION, TENANT, collectionPath } from "../api/registry.ts";
 import type { Json, KubeClient } from "../kube/client.ts";
 import { APPLY_PATCH, KubeError, errorMessage } from "../kube/client.ts";
 import type { ReconcileResult } from "../controllers/controller.ts";
-import { backupStatusFields, drillStatusFields } from "./status-core.ts";
+import {
+  backupStatusFields,
+  drillStatusFields,
+  longestCronGapSeconds,
+  POLICY_GRACE_SECONDS,
+} from "./status-core.ts";
 import type { CopyOutcome, DrillOutcome, TenantBackup, TenantBackupStatus } from "./status-core.ts";
 import type { TenantBackupRow } from "./metrics.ts";
 
@@ -51,6 +56,17 @@ export function tenantInfo(object: Json): TenantInfo {
     schedule: backedUp ? (typeof schedule === "string" ? schedule : "0 2 * * *") : undefined,
     status: status === undefined ? undefined : (status as TenantBackupStatus),
   };
+}
+
+/** The age a tenant's latest completed backup may reach (its schedule's policy), when known. */
+export function policyMaxAgeSeconds(info: TenantInfo | undefined): number | undefined {
+  if (info?.schedule === undefined) return undefined;
+  try {
+    const gap = longestCronGapSeconds(info.schedule);
+    return gap === undefined ? undefined : gap + POLICY_GRACE_SECONDS;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

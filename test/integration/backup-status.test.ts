@@ -14,6 +14,7 @@ import { Manager } from "../../src/manager/manager.ts";
 import { tenantCrd } from "../../src/tenant/schema.ts";
 import type { TenantBackupStatus } from "../../src/backup/status-core.ts";
 import type { BackupStatusRow } from "../../src/backup/status-table.ts";
+import type { EvidenceRecord } from "../../src/evidence/types.ts";
 import { createBackupLocation, startBackupRun } from "../../src/testing/backup.ts";
 import { eventually, kubectl, testKubeConfig, testKubeconfigPath } from "../../src/testing/cluster.ts";
 import { createBackupBuckets, startS3 } from "../../src/testing/s3.ts";
@@ -114,6 +115,17 @@ describe("backup status in Tenants, vakt backup status and metrics", () => {
     assert.ok(copied.lastCopy !== undefined);
     assert.equal(copied.lastCopy.backup, `${velero.namespace}/nightly`);
     assert.equal(copied.lastCopy.location, location.name);
+    // The copy's evidence states the tenant's policy (what vakt report judges its age against).
+    const store = run.backup?.evidence;
+    assert.ok(store !== undefined, "the backup part runs with an evidence history");
+    await store.flush();
+    const records: EvidenceRecord[] = [];
+    for await (const record of store.query({ kinds: ["backup.copied"] })) records.push(record);
+    const record = records.find((r) => r.scope.tenant === tenant);
+    assert.equal(
+      (record?.data as { policyMaxAgeSeconds?: number } | undefined)?.policyMaxAgeSeconds,
+      25 * 3600,
+    );
 
     // A drill by hand, as an operator runs it: the primary's Velero stops (a disaster), the
     // drill's Velero reads the off-site bucket ReadOnly.
