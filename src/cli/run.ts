@@ -22,6 +22,7 @@ interface RunFlags {
   auditInterval: string;
   evidenceUrl?: string;
   evidence: boolean;
+  backupLocations?: string;
 }
 
 /** `--audit-interval`: 90s, 15m, 1h, 2h30m; at least 10 s. */
@@ -96,6 +97,10 @@ export function registerRun(program: Command): void {
       "audit: the evidence history, a postgres:// URL or a directory for the embedded database (default: the setting evidence-url, <home>/evidence)",
     )
     .option("--no-evidence", "audit: write reports only, no evidence history")
+    .option(
+      "--backup-locations <selector>",
+      "backup: only the BackupLocations this label selector picks (e.g. vakt.dev/region=se), for one vakt per set of locations",
+    )
     .action(async (flags: RunFlags) => {
       const webhookPort = wholeNumber(flags.webhookPort, "--webhook-port", 0, 65_535);
       const probePort = wholeNumber(flags.probePort, "--probe-port", 0, 65_535);
@@ -124,6 +129,9 @@ export function registerRun(program: Command): void {
         controller: { leaseNamespace: flags.namespace, workers },
         probes: { host: flags.probeHost, port: probePort },
         audit: { intervalMs: auditIntervalMs },
+        ...(flags.backupLocations === undefined
+          ? {}
+          : { backup: { locationSelector: flags.backupLocations } }),
         ...(flags.evidence
           ? {
               evidence: { url: flags.evidenceUrl ?? setting("evidenceUrl"), cluster: setting("clusterName") },
