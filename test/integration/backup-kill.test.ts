@@ -48,7 +48,10 @@ describe("an off-site copy cut short by kill -9", () => {
       metadata: { name: `blob-${String(i)}` },
       data: { blob: randomBytes((CONFIGMAP_BYTES * 3) / 4).toString("base64") },
     }));
-    await kubectl(["-n", app, "create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    await kubectl(
+      ["-n", app, "create", "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+    );
     const s3 = await startS3(t);
     await createBackupBuckets(s3, { primary: "velero", offsite: "offsite", retentionDays: 1 });
     const velero = await startVelero(t, { s3, bucket: "velero" });
