@@ -37,6 +37,7 @@ import { summaryFindings } from "./posture.ts";
 const REPORT_KINDS = ["Report", "ClusterReport"] as const;
 const REPORTS_API_VERSION = "openreports.io/v1alpha1";
 
+const MEMBER_REQUEST_IDLE_MS = 15_000;
 const CRD_KIND = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" };
 
 /** What the baseline step did in one member. */
@@ -113,7 +114,8 @@ export class Members {
     if (known !== undefined) void this.close(environment);
     const config = new KubeConfig();
     config.loadFromString(kubeconfig);
-    const client = makeKubeClient(config, { maxConnections: 4 });
+    // A stalled member fails its reconcile in 15 s instead of holding a worker for the default 70 s.
+    const client = makeKubeClient(config, { maxConnections: 4, requestIdleMs: MEMBER_REQUEST_IDLE_MS });
     const member: Member = {
       kubeconfig,
       client,

@@ -48,6 +48,7 @@ import { EnvironmentReporter } from "./status.ts";
 import type { LocalClusters } from "./local.ts";
 import { localProgress } from "./local.ts";
 import type { Members } from "./members.ts";
+import { memberAccess } from "./members.ts";
 import type { Condition, ReporterDeps, StatusFields, WriteInfo } from "./status.ts";
 import { ENVIRONMENTS_PATH, observe } from "./watches.ts";
 import { rollUp } from "./posture.ts";
@@ -109,6 +110,15 @@ function formatProblems(problems: readonly EnvironmentProblem[]): string {
 
 function kindName(apiVersion: string, kind: string): string {
   return apiVersion.includes("/") ? `${kind}.${apiVersion.slice(0, apiVersion.indexOf("/"))}` : kind;
+}
+
+/** " at <server>" of a kubeconfig, for messages ("" when it names none). */
+function serverOf(kubeconfig: string): string {
+  try {
+    return ` at ${memberAccess(kubeconfig).server}`;
+  } catch {
+    return "";
+  }
 }
 
 function metaOf(object: KubeObject): { name: string; namespace?: string } {
@@ -681,7 +691,7 @@ class EnvironmentReconcile {
       };
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;
-      const message = `the member cluster could not be baselined: ${errorMessage(error)}`;
+      const message = `the member cluster${serverOf(kubeconfig)} could not be baselined: ${errorMessage(error)}`;
       this.#logger.warn({ error: errorMessage(error) }, "member cluster not baselined");
       conditions.push(report.condition("Baselined", "False", "MemberUnreachable", message));
       return { conditions, baselined: false, degraded: true, requeueAfterMs: MEMBER_UNREACHABLE_RECHECK_MS };
