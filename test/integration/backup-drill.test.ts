@@ -1,12 +1,15 @@
 // Restore drills on the real control plane, the real Velero (two: the primary's, and the drill's,
-// reading the off-site bucket ReadOnly) and the real S3 server: a tenant's backup is copied
-// off-site -> the drill restores it from the copy into scratch namespaces behind a deny-all
+// reading the off-site bucket ReadOnly) and the real S3 server, the whole loop: a tenant's backup
+// completes -> it is copied off-site under COMPLIANCE lock -> deleting any copied version is
+// refused -> the drill restores it from the copy into scratch namespaces behind a deny-all
 // NetworkPolicy -> every object is back with its content -> a restore-time exclusion of Secrets
 // fails the drill naming the missing Secret -> both drills are evidence -> the scratch namespaces
 // are gone.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { readManifest } from "../../src/backup/copier.ts";
 import { runDrill } from "../../src/backup/drill.ts";
 import { parseBackupLocation } from "../../src/backup/location.ts";
 import { bucketOf, s3Client } from "../../src/backup/s3.ts";
@@ -57,6 +60,18 @@ describe("restore drills from the off-site copy", () => {
     t.after(() => {
       offsite.client.destroy();
     });
+    // The copy is locked: deleting any of its versions is refused by the bucket, before the drill
+    // reads it back.
+    const manifest = await readManifest(offsite, "nightly");
+    assert.ok(manifest !== undefined && manifest.objects.length > 0, "the copy's manifest is off-site");
+    for (const object of manifest.objects)
+      await assert.rejects(
+        offsite.client.send(
+          new DeleteObjectCommand({ Bucket: "offsite", Key: object.key, VersionId: object.versionId }),
+        ),
+        (error: unknown) => error instanceof Error && error.name === "AccessDenied",
+        `deleting ${object.key} is refused`,
+      );
     const store = run.backup?.evidence;
     assert.ok(store !== undefined, "the backup part runs with an evidence history");
     const client = makeKubeClient(testKubeConfig());
