@@ -63,3 +63,18 @@ describe("vakt run --audit-interval", () => {
       );
   });
 });
+
+describe("vakt run --backup-locations", () => {
+  it("refuses a selector the API server would refuse on every list, before connecting", async () => {
+    const program = new Command();
+    registerRun(program);
+    await assert.rejects(
+      program.parseAsync(["node", "vakt", "run", "--parts=backup", "--backup-locations=region=se,,tier=db"]),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        /--backup-locations "region=se,,tier=db": requirement 2 is empty .*such as vakt\.dev\/region=se/.test(
+          error.message,
+        ),
+    );
+  });
+});

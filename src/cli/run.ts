@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { setting } from "../config/settings.ts";
 import { KNOWN_PARTS, PART_NAMES, parsePartList } from "../manager/parts.ts";
 import type { PartName } from "../manager/parts.ts";
+import { checkLabelSelector } from "../kube/selector.ts";
 import { UsageError, oneOf, wholeNumber } from "./errors.ts";
 
 interface RunFlags {
@@ -111,6 +112,13 @@ export function registerRun(program: Command): void {
       if (flags.tls !== undefined && flags.tls !== "self")
         throw new UsageError(`--tls must be "self", got "${flags.tls}"`);
       const parts = parseParts(flags.parts);
+      if (flags.backupLocations !== undefined) {
+        const problem = checkLabelSelector(flags.backupLocations);
+        if (problem !== undefined)
+          throw new UsageError(
+            `--backup-locations "${flags.backupLocations}": ${problem}; write a label selector such as vakt.dev/region=se`,
+          );
+      }
       const { loadKubeconfig } = await import("./kubeconfig.ts");
       const kubeconfig = await loadKubeconfig(flags.kubeconfig);
       const { startManager } = await import("../manager/run.ts");
