@@ -11,6 +11,7 @@ import { tenantCrd } from "../tenant/schema.ts";
 import type { KubeObject } from "../engine/types.ts";
 import { INVENTORY_RESOURCES } from "../manager/inventory.ts";
 import { parseAllDocuments } from "yaml";
+import { parseParts } from "../cli/run.ts";
 import { installManifests } from "./manifests.ts";
 import { TENANT_WRITES } from "./confinement.ts";
 
@@ -249,5 +250,20 @@ describe("vakt install", () => {
           missing.push(`${verb} ${plural}.${group === "" ? "core" : group}`);
     }
     assert.deepEqual(missing, []);
+  });
+});
+
+describe("vakt install's Deployment", () => {
+  it("names the parts it runs: known ones, and not the fleet part its ClusterRole does not grant", () => {
+    const deployment = manifests("self").find((object) => object.kind === "Deployment");
+    const args = (
+      deployment?.["spec"] as { template: { spec: { containers: { args: string[] }[] } } } | undefined
+    )?.template.spec.containers[0]?.args;
+    const flag = args?.find((arg) => arg.startsWith("--parts="));
+    assert.ok(flag !== undefined, `--parts is given: ${JSON.stringify(args)}`);
+    const parts = parseParts(flag.slice("--parts=".length));
+    assert.deepEqual(parts, ["webhook", "controller", "audit", "backup"]);
+    const role = JSON.stringify(manifests("self").find((object) => object.kind === "ClusterRole"));
+    assert.ok(!role.includes('"environments"'), "no grant on Environments");
   });
 });

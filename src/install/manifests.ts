@@ -35,6 +35,9 @@ const PORT = 9443;
  * context, probes, requests and limits, no service-account token beyond what it needs (it talks to
  * the API), and a NetworkPolicy that only opens the webhook port.
  */
+/** The parts the installed Deployment runs (`vakt run --parts`), in start order. */
+export const INSTALLED_PARTS = ["webhook", "controller", "audit", "backup"] as const;
+
 export function installManifests(options: InstallOptions): KubeObject[] {
   const ns = options.namespace;
   const labels = { "app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "vakt" };
@@ -212,6 +215,9 @@ function deployment(
               image: options.image,
               args: [
                 "run",
+                // Named, not the default of every part: the ClusterRole grants what these need; the
+                // fleet part is for a hub, set up on purpose (its Environments are not granted here).
+                `--parts=${INSTALLED_PARTS.join(",")}`,
                 `--webhook-port=${PORT}`,
                 `--namespace=${options.namespace}`,
                 ...(tlsFromSecret ? ["--tls-dir=/tls"] : ["--tls=self"]),

@@ -20,7 +20,7 @@ export const KNOWN_PARTS = [
   {
     name: "backup",
     description:
-      "off-site copies of completed Velero backups under S3 Object Lock, and the lock check of each BackupLocation, leader-elected",
+      "off-site copies of completed Velero backups under S3 Object Lock, the lock check of each BackupLocation, scheduled restore drills and each Tenant's status.backup, leader-elected",
   },
   {
     name: "fleet",
