@@ -50,9 +50,13 @@ function yamlHasNoContent(text: string): boolean {
   // The oracle follows the YAML spec where the `yaml` package does not:
   // - a lone carriage return is a line break (YAML 1.1 and 1.2, js-yaml, go-yaml: what the API
   //   server uses); `yaml` reads "\r" as a plain scalar;
-  // - byte order marks before the first document are document prefixes (`l-document-prefix*`),
-  //   not content; `yaml` takes a second one as a scalar.
-  const normalized = text.replace(/^\uFEFF+/, "").replace(/\r(?!\n)/g, "\n");
+  // - byte order marks before a document are document prefixes (`l-document-prefix*`), not
+  //   content: at the start of the stream, and after a marker line that ends a document with no
+  //   content ("---" or "..." alone, as in "---\n\uFEFF"); `yaml` takes them as a scalar.
+  const normalized = text
+    .replace(/^\uFEFF+/, "")
+    .replace(/\r(?!\n)/g, "\n")
+    .replace(/^((?:---|\.\.\.)[ \t]*(?:#[^\n]*)?\n)\uFEFF+/gm, "$1");
   return parseAllDocuments(normalized).every((document) => {
     const contents = document.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) return true;
@@ -332,7 +336,8 @@ describe("runCheck on hostile input", () => {
       fc.asyncProperty(fc.array(fc.constantFrom(...YAML_PIECES), { maxLength: 40 }), async (pieces) => {
         await checkFile("pieces.yaml", pieces.join(""), "yaml");
       }),
-      { numRuns: 150, examples: [[["\uFEFF", "\uFEFF"]]] },
+      // A byte order mark after an empty document's marker is the next one's prefix (CI found it).
+      { numRuns: 150, examples: [[["\uFEFF", "\uFEFF"]], [["---\n", "\uFEFF"]]] },
     );
   });
 
