@@ -5,6 +5,7 @@
  */
 import type { Json } from "../kube/client.ts";
 import type { TenantBackupStatus } from "./status-core.ts";
+import { textTable } from "../outputs/table.ts";
 
 export interface BackupStatusRow {
   readonly tenant: string;
@@ -168,12 +169,5 @@ export function backupStatusTable(rows: readonly BackupStatusRow[], now: Date): 
         ? `passed (${row.lockCheck.location})`
         : `${row.lockCheck.status === "False" ? "FAILED" : "unknown"}: ${row.lockCheck.reason} (${row.lockCheck.location})`,
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((line) => line[column]?.length ?? 0)),
-  );
-  const line = (values: readonly string[]): string =>
-    values
-      .map((value, column) => (column === values.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
-      .join("  ");
-  return [line(header), ...cells.map(line)].join("\n") + "\n";
+  return textTable(header, cells);
 }

@@ -9,6 +9,7 @@
  * Environments report them.
  */
 import type { Json } from "../kube/client.ts";
+import { textTable } from "../outputs/table.ts";
 
 export interface FleetRow {
   readonly environment: string;
@@ -103,12 +104,5 @@ export function fleetTable(rows: readonly FleetRow[]): string {
     row.lastBackup ?? "-",
     row.lastDrill ?? "-",
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((line) => line[column]?.length ?? 0)),
-  );
-  const line = (values: readonly string[]): string =>
-    values
-      .map((value, column) => (column === values.length - 1 ? value : value.padEnd(widths[column] ?? 0)))
-      .join("  ");
-  return [line(header), ...cells.map(line)].join("\n") + "\n";
+  return textTable(header, cells);
 }

@@ -4,7 +4,7 @@
  * after 5 s, SIGKILL.
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 
 export interface TestProcess {
   readonly pid: number;
@@ -50,4 +50,18 @@ export function startTestProcess(
       }
     },
   };
+}
+
+/** The pids, ascending, of every process on this machine whose command line mentions `text` (a state directory, say). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(text)) pids.push(Number(entry));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return pids.sort((a, b) => a - b);
 }

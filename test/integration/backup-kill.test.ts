@@ -7,7 +7,7 @@
 // history of the embedded database both processes used in turn.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -17,6 +17,7 @@ import { openEvidenceStore } from "../../src/evidence/store.ts";
 import type { EvidenceRecord } from "../../src/evidence/types.ts";
 import { createBackupLocation } from "../../src/testing/backup.ts";
 import { eventually, kubectl, testKubeconfigPath, withNamespace } from "../../src/testing/cluster.ts";
+import { processesMentioning } from "../../src/testing/process.ts";
 import { createBackupBuckets, startS3 } from "../../src/testing/s3.ts";
 import { startVelero } from "../../src/testing/velero.ts";
 import { exited, spawnVakt } from "./vakt-process.ts";
@@ -24,20 +25,6 @@ import { exited, spawnVakt } from "./vakt-process.ts";
 /** ConfigMaps of random (incompressible) data: a tarball that takes a while to copy and verify. */
 const CONFIGMAPS = 60;
 const CONFIGMAP_BYTES = 700 * 1024;
-
-/** The pids of processes whose command line names `dir` (the evidence database's host). */
-function processesNaming(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
-    } catch {
-      // It exited while we looked.
-    }
-  }
-  return pids;
-}
 
 describe("an off-site copy cut short by kill -9", () => {
   it("is finished by the next vakt: each object copied once, the copy recorded once", async (t) => {
@@ -111,7 +98,7 @@ describe("an off-site copy cut short by kill -9", () => {
       half.size < primaryKeys.length && !(await manifest()),
       `the copy is half done when vakt is killed: ${String(half.size)} of ${String(primaryKeys.length)} objects off-site`,
     );
-    const hosts = processesNaming(evidenceDir);
+    const hosts = processesMentioning(evidenceDir);
     process.kill(firstPid, "SIGKILL");
     await exited(first.child);
     // The embedded database's process goes with its parent: no second writer on the directory.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -20,6 +20,7 @@ import { ENVIRONMENTS_PATH } from "../../src/fleet/watches.ts";
 import { makeKubeClient } from "../../src/kube/client.ts";
 import type { Json } from "../../src/kube/client.ts";
 import { eventually, kubectl, testKubeConfig, testKubeconfigPath } from "../../src/testing/cluster.ts";
+import { processesMentioning } from "../../src/testing/process.ts";
 import { condition, installFleetCrds, localEnvironment, readObject } from "./fleet-crds.ts";
 
 const run = randomBytes(2).toString("hex");
@@ -60,20 +61,6 @@ function startHub(): ChildProcess {
   });
   hubs.push(child);
   return child;
-}
-
-/** Every process on this machine whose command line mentions the member's state directory. */
-function processesOf(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.sort((a, b) => a - b);
 }
 
 describe("kill -9 of the hub while a local cluster starts", () => {
@@ -142,7 +129,7 @@ describe("kill -9 of the hub while a local cluster starts", () => {
     );
     assert.ok(state.components.every((c) => isOurProcess(c.pid, stateDir)));
     assert.deepEqual(
-      processesOf(stateDir),
+      processesMentioning(stateDir),
       state.components.map((c) => c.pid).sort((a, b) => a - b),
       "exactly the recorded processes run: no second control plane, no orphan",
     );
@@ -157,7 +144,7 @@ describe("kill -9 of the hub while a local cluster starts", () => {
     await eventually("the Environment gone", 90_000, async () =>
       (await readObject(hub, `${ENVIRONMENTS_PATH}/${name}`)) === undefined ? true : undefined,
     );
-    assert.deepEqual(processesOf(stateDir), [], "no process of the member is left");
+    assert.deepEqual(processesMentioning(stateDir), [], "no process of the member is left");
     assert.equal(existsSync(stateDir), false, "its state directory is removed");
   });
 });
