@@ -5,30 +5,16 @@
 // them: each tenant has a passed drill in the location's status.
 // `vakt dev down` stops every process, the backup stack's included.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
-import { promisify } from "node:util";
+import { test } from "node:test";
 import { lastDrills } from "../../src/backup/schedule.ts";
 import { setting } from "../../src/config/settings.ts";
 import { isOurProcess } from "../../src/devcluster/processes.ts";
 import { eventually } from "../../src/testing/cluster.ts";
+import { freshHome } from "./vakt-process.ts";
 
-const run = promisify(execFile);
-const home = mkdtempSync(join(tmpdir(), "vakt-dev-backups-"));
-// eslint-disable-next-line no-restricted-properties -- passed on to child processes, not read here
-const env = { ...process.env, VAKT_HOME: home, KUBECONFIG: join(home, "dev", "kubeconfig") };
-const vakt = async (...args: string[]): Promise<string> =>
-  (await run(process.execPath, ["src/cli/main.ts", ...args], { env, maxBuffer: 64 << 20 })).stdout;
-const kubectl = async (...args: string[]): Promise<string> =>
-  (await run(join(setting("testBinDir"), "kubectl"), args, { env })).stdout;
-
-after(async () => {
-  await vakt("dev", "down").catch(() => undefined);
-  rmSync(home, { recursive: true, force: true });
-});
+const { dir: home, vakt, kubectl } = freshHome("vakt-dev-backups-");
 
 test("vakt dev up --backups shows each example tenant with a passed restore drill", async () => {
   await vakt("dev", "up", "--nodes", "1", "--backups", "--bin-dir", setting("testBinDir"));

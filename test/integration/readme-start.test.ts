@@ -4,29 +4,14 @@
 // scripts/start.sh applies them; then the README's command prints the HTML report of those
 // tenants, read from the embedded database while `vakt run` holds it open.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
-import { promisify } from "node:util";
+import { test } from "node:test";
 import { setting } from "../../src/config/settings.ts";
 import { eventually } from "../../src/testing/cluster.ts";
+import { freshHome } from "./vakt-process.ts";
 
-const run = promisify(execFile);
-const home = mkdtempSync(join(tmpdir(), "vakt-readme-"));
-// The children's environment, with VAKT_HOME set as a user would set it (settings read it in them).
-// eslint-disable-next-line no-restricted-properties -- passed on to child processes, not read here
-const env = { ...process.env, VAKT_HOME: home, KUBECONFIG: join(home, "dev", "kubeconfig") };
-const vakt = async (...args: string[]): Promise<string> =>
-  (await run(process.execPath, ["src/cli/main.ts", ...args], { env, maxBuffer: 64 << 20 })).stdout;
-const kubectl = async (...args: string[]): Promise<string> =>
-  (await run(join(setting("testBinDir"), "kubectl"), args, { env })).stdout;
-
-after(async () => {
-  await vakt("dev", "down").catch(() => undefined);
-  rmSync(home, { recursive: true, force: true });
-});
+const { dir: home, vakt, kubectl } = freshHome("vakt-readme-");
 
 test("npm start's control plane audits the example tenants, and `vakt report --period 1d` prints their HTML report", async () => {
   await vakt("dev", "up", "--nodes", "2", "--bin-dir", setting("testBinDir"));

@@ -1,8 +1,13 @@
 /** Shared by the integration tests that run the vakt CLI in a process of its own. */
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import type { TestContext } from "node:test";
+import { promisify } from "node:util";
+import { setting } from "../../src/config/settings.ts";
 
 export const VAKT_MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 
@@ -102,4 +107,36 @@ export function spawnVakt(
       return code;
     },
   };
+}
+
+export interface FreshHome {
+  /** The VAKT_HOME the commands run with. */
+  readonly dir: string;
+  /** `vakt <args>` with VAKT_HOME (and the dev cluster's KUBECONFIG) set; its stdout. */
+  readonly vakt: (...args: string[]) => Promise<string>;
+  /** kubectl (the tools' own) against the dev cluster of this home; its stdout. */
+  readonly kubectl: (...args: string[]) => Promise<string>;
+}
+
+/**
+ * A fresh VAKT_HOME as a new user has one, for tests that run the CLI as the README does; its
+ * dev cluster is brought down and the directory removed when the file's tests end.
+ */
+export function freshHome(prefix: string): FreshHome {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  // The children's environment, with VAKT_HOME set as a user would set it (settings read it in them).
+  // eslint-disable-next-line no-restricted-properties -- passed on to child processes, not read here
+  const env = { ...process.env, VAKT_HOME: dir, KUBECONFIG: join(dir, "dev", "kubeconfig") };
+  const run = promisify(execFile);
+  const home: FreshHome = {
+    dir,
+    vakt: async (...args) =>
+      (await run(process.execPath, [VAKT_MAIN, ...args], { env, maxBuffer: 64 << 20 })).stdout,
+    kubectl: async (...args) => (await run(join(setting("testBinDir"), "kubectl"), args, { env })).stdout,
+  };
+  after(async () => {
+    await home.vakt("dev", "down").catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return home;
 }
